@@ -1,0 +1,187 @@
+//! The client: where requests go and how they are sent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Url;
+
+use crate::error::Error;
+
+/// Gives generated grant methods the [`OAuthClient`] that sends their requests.
+///
+/// Every trait that declares grants with [`oauth_grant`](crate::oauth_grant) has this as its
+/// supertrait. [`OAuthClient`] implements it; so can a type of yours that holds a client:
+///
+/// ```
+/// use oauth_client::{OAuthAuthorization, OAuthClient, TokenEndpoint};
+///
+/// struct Provider {
+///     client: OAuthClient,
+///     tenant: String,
+/// }
+///
+/// impl TokenEndpoint for Provider {
+///     fn oauth_client(&self) -> &OAuthClient {
+///         &self.client
+///     }
+/// }
+///
+/// impl OAuthAuthorization for Provider {}
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement `TokenEndpoint`",
+    note = "a trait with #[oauth_grant] methods needs `TokenEndpoint` as its supertrait: `trait MyGrants: oauth_client::TokenEndpoint {{ ... }}`"
+)]
+pub trait TokenEndpoint: Send + Sync {
+    /// The client that sends this type's requests.
+    fn oauth_client(&self) -> &OAuthClient;
+}
+
+/// An OAuth 2.0 client for one token endpoint.
+///
+/// Cheap to clone: clones share the connection pool and configuration.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use oauth_client::{BasicAuth, OAuthAuthorization, OAuthClient};
+///
+/// # async fn run() -> Result<(), oauth_client::Error> {
+/// let client = OAuthClient::builder("https://auth.example.com/oauth2/token")
+///     .timeout(Duration::from_secs(10))
+///     .build()?;
+/// let auth = BasicAuth::new("my-client", "my-secret").header_value();
+/// let token = client.request_token_ccg(&auth, Some("read"), None).await?;
+/// println!("{token:?}"); // the token itself prints as [redacted]
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct OAuthClient {
+    config: Arc<ClientConfig>,
+}
+
+pub(crate) struct ClientConfig {
+    pub(crate) http: reqwest::Client,
+    pub(crate) token_url: Url,
+    pub(crate) timeout: Duration,
+    pub(crate) max_response_bytes: usize,
+}
+
+impl OAuthClient {
+    /// A client for the token endpoint at `token_url`, with default settings.
+    pub fn new(token_url: impl AsRef<str>) -> Result<Self, Error> {
+        Self::builder(token_url).build()
+    }
+
+    /// A builder for a client of the token endpoint at `token_url`.
+    pub fn builder(token_url: impl AsRef<str>) -> OAuthClientBuilder {
+        OAuthClientBuilder {
+            token_url: token_url.as_ref().to_owned(),
+            http_client: None,
+            timeout: OAuthClientBuilder::DEFAULT_TIMEOUT,
+            connect_timeout: OAuthClientBuilder::DEFAULT_CONNECT_TIMEOUT,
+            max_response_bytes: OAuthClientBuilder::DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+
+    /// The token endpoint's URL.
+    pub fn token_url(&self) -> &Url {
+        &self.config.token_url
+    }
+
+    pub(crate) fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+}
+
+impl TokenEndpoint for OAuthClient {
+    fn oauth_client(&self) -> &OAuthClient {
+        self
+    }
+}
+
+impl core::fmt::Debug for OAuthClient {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("OAuthClient")
+            .field("token_url", &self.config.token_url.as_str())
+            .field("timeout", &self.config.timeout)
+            .field("max_response_bytes", &self.config.max_response_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures an [`OAuthClient`]; made by [`OAuthClient::builder`].
+#[derive(Debug)]
+#[must_use]
+pub struct OAuthClientBuilder {
+    token_url: String,
+    http_client: Option<reqwest::Client>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_response_bytes: usize,
+}
+
+impl OAuthClientBuilder {
+    const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+    const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+    const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+    /// Sends requests with your own `reqwest::Client` (proxy, mTLS, custom roots, ...).
+    ///
+    /// The client's redirect policy is yours: the default client never follows redirects,
+    /// so that credentials and codes are not forwarded to another URL. Configure yours with
+    /// `reqwest::redirect::Policy::none()` to keep that guarantee.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// The time a whole request may take, from sending to the last byte of the response.
+    /// Default: 30 s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The time to establish a connection, when the client builds its own HTTP client.
+    /// Default: 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The largest response body the client reads; a larger one ends in
+    /// [`Error::ResponseTooLarge`]. Default: 1 MiB.
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<OAuthClient, Error> {
+        let token_url = Url::parse(&self.token_url).map_err(|error| {
+            Error::Config(format!("the token URL `{}` is not a valid URL: {error}", self.token_url))
+        })?;
+        if !matches!(token_url.scheme(), "https" | "http") {
+            return Err(Error::Config(format!(
+                "the token URL `{token_url}` must use `https` (or `http`), not `{}`",
+                token_url.scheme()
+            )));
+        }
+        let http = match self.http_client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(self.connect_timeout)
+                .build()
+                .map_err(|error| Error::Config(format!("could not build the HTTP client: {error}")))?,
+        };
+        Ok(OAuthClient {
+            config: Arc::new(ClientConfig {
+                http,
+                token_url,
+                timeout: self.timeout,
+                max_response_bytes: self.max_response_bytes,
+            }),
+        })
+    }
+}

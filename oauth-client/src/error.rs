@@ -1,0 +1,103 @@
+//! The one error type of the crate.
+
+use reqwest::header::HeaderMap;
+
+use crate::provider_error::OAuthProviderError;
+
+/// Everything that can go wrong when talking to the provider.
+///
+/// No variant carries a request body or an `Authorization` header, so an `Error` can be
+/// logged as it is.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The provider answered with an RFC 6749 §5.2 error object (HTTP 400 or 401).
+    #[error("{}: {error}", provider_message(*status))]
+    Provider {
+        /// The HTTP status (400 or 401).
+        status: u16,
+        /// The decoded error object.
+        error: OAuthProviderError,
+    },
+
+    /// The provider answered with a status this operation does not expect (e.g. 403, 500,
+    /// 503, or a 400/401 without an RFC 6749 error object).
+    #[error("the provider answered HTTP {status}, which is neither success nor an OAuth 2 error")]
+    Http {
+        /// The HTTP status.
+        status: u16,
+        /// The response headers.
+        headers: HeaderMap,
+        /// The response body, decoded as UTF-8 (invalid sequences replaced).
+        body: String,
+    },
+
+    /// A success response whose body is not the expected model.
+    #[error("the provider's response (HTTP {status}) could not be decoded: {reason}; body starts with: {excerpt}")]
+    Decode {
+        /// The HTTP status.
+        status: u16,
+        /// Why decoding failed.
+        reason: String,
+        /// The first bytes of the body, with the values of secret-bearing members removed.
+        excerpt: String,
+    },
+
+    /// The response body is larger than the client's limit.
+    #[error("the provider's response (HTTP {status}) is larger than the limit of {limit} bytes")]
+    ResponseTooLarge {
+        /// The HTTP status.
+        status: u16,
+        /// The limit in bytes.
+        limit: usize,
+    },
+
+    /// The request did not complete in time.
+    #[error("the request to the provider timed out")]
+    Timeout,
+
+    /// The request could not be sent or the response could not be read.
+    #[error("could not reach the provider: {0}")]
+    Transport(#[source] reqwest::Error),
+
+    /// The client or the request is misconfigured; nothing was sent.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+fn provider_message(status: u16) -> &'static str {
+    if status == 401 {
+        "OAuth 2 provider says client authentication failed"
+    } else {
+        "OAuth 2 provider returned an error"
+    }
+}
+
+impl Error {
+    /// The HTTP status of the response this error came from, if there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Provider { status, .. }
+            | Error::Http { status, .. }
+            | Error::Decode { status, .. }
+            | Error::ResponseTooLarge { status, .. } => Some(*status),
+            Error::Transport(error) => error.status().map(|status| status.as_u16()),
+            Error::Timeout | Error::Config(_) => None,
+        }
+    }
+
+    /// The provider's error object, if the provider sent one.
+    pub fn provider_error(&self) -> Option<&OAuthProviderError> {
+        match self {
+            Error::Provider { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl Error {
+    /// Classifies an error of the HTTP client: a timeout gets its own variant.
+    pub(crate) fn transport(error: reqwest::Error) -> Self {
+        if error.is_timeout() { Error::Timeout } else { Error::Transport(error) }
+    }
+}

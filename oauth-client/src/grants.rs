@@ -1,0 +1,68 @@
+//! The five standard grants of RFC 6749, declared with [`oauth_grant`](crate::oauth_grant).
+
+use crate::{Error, FormParams, OAuthToken, TokenEndpoint, oauth_grant};
+
+/// The token-endpoint operations of RFC 6749, as the generated SDKs in Python and
+/// TypeScript name them (`request_token_o_auth_ccg` and friends).
+///
+/// Every method sends `POST` to the token endpoint with the `Authorization` header given
+/// (see [`BasicAuth`](crate::BasicAuth)), `Content-Type: application/x-www-form-urlencoded`
+/// and `Accept: application/json`; an `Option` field that is `None` is not sent, and
+/// `additional` fields are sent after the named ones.
+///
+/// Implemented for [`OAuthClient`](crate::OAuthClient); implement it for your own
+/// [`TokenEndpoint`] type with an empty `impl`.
+pub trait OAuthAuthorization: TokenEndpoint {
+    /// Client credentials grant (RFC 6749 §4.4): a token for the client itself.
+    #[oauth_grant(grant_type = "client_credentials")]
+    async fn request_token_ccg(
+        &self,
+        #[header("Authorization")] authorization: &str,
+        #[form] scope: Option<&str>,
+        #[form_params] additional: Option<&FormParams>,
+    ) -> Result<OAuthToken, Error>;
+
+    /// Authorization code grant (RFC 6749 §4.1.3): exchanges the code the user's browser
+    /// brought back for a token. `redirect_uri` is the one the authorization request used.
+    #[oauth_grant(grant_type = "authorization_code")]
+    async fn request_token_acg(
+        &self,
+        #[header("Authorization")] authorization: &str,
+        #[form] code: &str,
+        #[form] redirect_uri: &str,
+        #[form_params] additional: Option<&FormParams>,
+    ) -> Result<OAuthToken, Error>;
+
+    /// Refreshes a token obtained with the authorization code grant (RFC 6749 §6).
+    #[oauth_grant(grant_type = "refresh_token")]
+    async fn refresh_token_acg(
+        &self,
+        #[header("Authorization")] authorization: &str,
+        #[form] refresh_token: &str,
+        #[form] scope: Option<&str>,
+        #[form_params] additional: Option<&FormParams>,
+    ) -> Result<OAuthToken, Error>;
+
+    /// Resource owner password credentials grant (RFC 6749 §4.3).
+    #[oauth_grant(grant_type = "password")]
+    async fn request_token_ropcg(
+        &self,
+        #[header("Authorization")] authorization: &str,
+        #[form] username: &str,
+        #[form] password: &str,
+        #[form] scope: Option<&str>,
+        #[form_params] additional: Option<&FormParams>,
+    ) -> Result<OAuthToken, Error>;
+
+    /// Refreshes a token obtained with the password grant (RFC 6749 §6).
+    #[oauth_grant(grant_type = "refresh_token")]
+    async fn refresh_token_ropcg(
+        &self,
+        #[header("Authorization")] authorization: &str,
+        #[form] refresh_token: &str,
+        #[form] scope: Option<&str>,
+        #[form_params] additional: Option<&FormParams>,
+    ) -> Result<OAuthToken, Error>;
+}
+
+impl OAuthAuthorization for crate::OAuthClient {}

@@ -1,0 +1,136 @@
+//! An async client for the OAuth 2.0 token endpoint (RFC 6749) whose grants are
+//! **declared**, not hand-written.
+//!
+//! The five standard grants come ready in [`OAuthAuthorization`], implemented for
+//! [`OAuthClient`]:
+//!
+//! ```no_run
+//! use oauth_client::{BasicAuth, OAuthAuthorization, OAuthClient};
+//!
+//! # async fn run() -> Result<(), oauth_client::Error> {
+//! let client = OAuthClient::new("https://auth.example.com/oauth2/token")?;
+//! let auth = BasicAuth::new("my-client", "my-secret").header_value();
+//!
+//! let token = client.request_token_ccg(&auth, Some("read write"), None).await?;
+//! println!("{} expires at {:?}", token.token_type, token.expiry);
+//! let bearer = token.access_token.secret(); // `Debug` would print `[redacted]`
+//! # let _ = bearer;
+//! # Ok(()) }
+//! ```
+//!
+//! | seed operation (Python / TypeScript) | method | `grant_type` |
+//! |---|---|---|
+//! | `request_token_o_auth_ccg` | [`request_token_ccg`](OAuthAuthorization::request_token_ccg) | `client_credentials` |
+//! | `request_token_o_auth_acg` / `requestToken` | [`request_token_acg`](OAuthAuthorization::request_token_acg) | `authorization_code` |
+//! | `refresh_token_o_auth_acg` / `refreshToken` | [`refresh_token_acg`](OAuthAuthorization::refresh_token_acg) | `refresh_token` |
+//! | `request_token_o_auth_ropcg` | [`request_token_ropcg`](OAuthAuthorization::request_token_ropcg) | `password` |
+//! | `refresh_token_o_auth_ropcg` | [`refresh_token_ropcg`](OAuthAuthorization::refresh_token_ropcg) | `refresh_token` |
+//!
+//! # Declaring a grant
+//!
+//! A grant your provider needs is a trait method marked [`oauth_grant`], in your own crate,
+//! with nothing but this crate as a dependency:
+//!
+//! ```no_run
+//! use oauth_client::{oauth_grant, Error, FormParams, OAuthClient, OAuthToken, TokenEndpoint};
+//!
+//! pub trait TokenExchange: TokenEndpoint {
+//!     #[oauth_grant(grant_type = "urn:ietf:params:oauth:grant-type:token-exchange")]
+//!     async fn exchange_token(
+//!         &self,
+//!         #[header("Authorization")] authorization: &str,
+//!         #[form] subject_token: &str,
+//!         #[form] subject_token_type: &str,
+//!         #[form(rename = "audience")] aud: Option<&str>,
+//!         #[form_params] additional: Option<&FormParams>,
+//!     ) -> Result<OAuthToken, Error>;
+//! }
+//!
+//! impl TokenExchange for OAuthClient {}
+//!
+//! # async fn run(client: OAuthClient, auth: String, jwt: String) -> Result<(), Error> {
+//! let token = client
+//!     .exchange_token(&auth, &jwt, "urn:ietf:params:oauth:token-type:jwt", Some("api"), None)
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! - `#[form]` sends the parameter as a form field named like it; `#[form(rename = "...")]`
+//!   under another name. An `Option` that is `None` is not sent; a slice or `Vec` sends one
+//!   field per item. Accepted types: `&str`, `String`, numbers, `bool`, the secret types
+//!   ([`RefreshToken`], ...), and `Option`s, references and slices of these.
+//! - `#[header("Name")]` sends the parameter as a request header (`&str`, `String`, or an
+//!   `Option` of these). The client sets `Content-Type` and `Accept` itself.
+//! - `#[form_params]` takes the caller's additional fields (`Option<&FormParams>`), sent last.
+//! - `grant_type = "..."` is required and sent first.
+//! - The method returns `Result<T, E>`: `T` is any `serde::de::DeserializeOwned + 'static`
+//!   model of the response body (for [`OAuthToken`], the client also sets
+//!   [`expiry`](OAuthToken::expiry)); `E` is [`Error`] or any type that implements
+//!   `From<Error>`.
+//! - The generated method returns `impl Future + Send`, so it can be `tokio::spawn`ed; drop
+//!   the future to cancel the request.
+//!
+//! Mistakes (a missing `grant_type`, an unmarked parameter, two fields with the same name,
+//! a method that is not `async`, ...) are compile errors on the offending token that say how
+//! to fix them.
+//!
+//! # Responses
+//!
+//! All grants share one path from response to result:
+//!
+//! - 2xx: the body is decoded as the declared model; a body that does not decode is
+//!   [`Error::Decode`] with the reason and an excerpt of the body (secret members removed).
+//! - 400 and 401 with an RFC 6749 §5.2 error object: [`Error::Provider`], whose
+//!   [`OAuthProviderError`] has the code mapped to [`OAuthProviderErrorKind`].
+//! - any other status (or a 400/401 without an error object): [`Error::Http`] with the
+//!   status, headers and body.
+//! - a response larger than the limit (1 MiB by default): [`Error::ResponseTooLarge`];
+//!   no response in time (30 s by default): [`Error::Timeout`].
+//!
+//! ```
+//! use oauth_client::{Error, OAuthProviderErrorKind};
+//!
+//! fn explain(error: &Error) -> String {
+//!     match error.provider_error() {
+//!         Some(e) if e.error == OAuthProviderErrorKind::InvalidGrant => "log in again".into(),
+//!         Some(e) => format!("provider said {e}"),
+//!         None => format!("HTTP {:?}: {error}", error.status()),
+//!     }
+//! }
+//! ```
+//!
+//! # Secrets
+//!
+//! [`AccessToken`], [`RefreshToken`], [`ClientSecret`], [`Password`], [`BasicAuth`] and
+//! [`FormParams`] print `[redacted]` instead of their values in `Debug`; read a value with
+//! `.secret()`. [`Error`] never carries a request body or an `Authorization` header.
+
+#![deny(missing_docs)]
+
+// Generated code names `::oauth_client::...`; this lets the crate use its own macro.
+extern crate self as oauth_client;
+
+mod basic_auth;
+mod client;
+mod error;
+mod form;
+mod grants;
+mod provider_error;
+mod request;
+mod response;
+mod secret;
+mod token;
+mod transport;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use basic_auth::BasicAuth;
+pub use client::{OAuthClient, OAuthClientBuilder, TokenEndpoint};
+pub use error::Error;
+pub use form::FormParams;
+pub use grants::OAuthAuthorization;
+pub use oauth_macros::oauth_grant;
+pub use provider_error::{OAuthProviderError, OAuthProviderErrorKind};
+pub use secret::{AccessToken, ClientSecret, Password, RefreshToken};
+pub use token::OAuthToken;

@@ -1,0 +1,78 @@
+//! The token response (RFC 6749 §5.1).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::secret::{AccessToken, RefreshToken};
+
+/// A successful token response.
+///
+/// Members the RFC does not name (`id_token`, provider-specific ones) are kept in
+/// [`extra`](OAuthToken::extra). [`expiry`](OAuthToken::expiry) is not sent by the provider:
+/// the client sets it when the response arrives.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct OAuthToken {
+    /// The access token.
+    pub access_token: AccessToken,
+    /// The token type, usually `Bearer`.
+    pub token_type: String,
+    /// Lifetime of the access token in seconds, as the provider sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+    /// The granted scope, if the provider sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// When the access token expires, in Unix seconds: the time the response was received
+    /// plus `expires_in`. `None` when the provider sent no `expires_in`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry: Option<i64>,
+    /// The refresh token, if the provider issued one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<RefreshToken>,
+    /// Every other member of the response object.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl OAuthToken {
+    /// Sets [`expiry`](OAuthToken::expiry) from `expires_in`, counted from `received_at`
+    /// (Unix seconds).
+    pub(crate) fn stamp_expiry(&mut self, received_at: i64) {
+        self.expiry = self
+            .expires_in
+            .map(|seconds| received_at.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX)));
+    }
+}
+
+/// Members of `extra` whose values are credentials in their own right.
+pub(crate) fn is_secret_member(name: &str) -> bool {
+    name.ends_with("token") || name.contains("secret") || name == "code"
+}
+
+impl core::fmt::Debug for OAuthToken {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        struct Extra<'a>(&'a Map<String, Value>);
+        impl core::fmt::Debug for Extra<'_> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                let mut map = f.debug_map();
+                for (name, value) in self.0 {
+                    if is_secret_member(name) {
+                        map.entry(name, &crate::secret::Redacted);
+                    } else {
+                        map.entry(name, value);
+                    }
+                }
+                map.finish()
+            }
+        }
+        f.debug_struct("OAuthToken")
+            .field("access_token", &self.access_token)
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .field("expiry", &self.expiry)
+            .field("refresh_token", &self.refresh_token)
+            .field("extra", &Extra(&self.extra))
+            .finish()
+    }
+}

@@ -1,0 +1,152 @@
+//! Turns a validated grant into tokens (`quote!` only), or, on error, re-emits the method so
+//! the trait still exists and no follow-on errors cascade.
+//!
+//! Input:
+//!
+//! ```text
+//! #[oauth_grant(grant_type = "client_credentials")]
+//! async fn request_token_ccg(
+//!     &self,
+//!     #[header("Authorization")] authorization: &str,
+//!     #[form] scope: Option<&str>,
+//!     #[form_params] additional: Option<&FormParams>,
+//! ) -> Result<OAuthToken, Error>;
+//! ```
+//!
+//! Output:
+//!
+//! ```text
+//! fn request_token_ccg(&self, authorization: &str, scope: Option<&str>, additional: Option<&FormParams>)
+//!     -> impl Future<Output = Result<OAuthToken, Error>> + Send {
+//!     let client = <Self as TokenEndpoint>::oauth_client(self);
+//!     async move {
+//!         let mut request = GrantRequest::new("client_credentials");
+//!         HeaderField::add_to(&authorization, "Authorization", &mut request);
+//!         FormField::append_to(&scope, "scope", &mut request);
+//!         AdditionalForm::extend(&additional, &mut request);
+//!         send::<OAuthToken, _>(client, request).await
+//!     }
+//! }
+//! ```
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{FnArg, Ident, TraitItemFn};
+
+use crate::args;
+use crate::ast::Grant;
+use crate::attr::{self, ParamKind};
+use crate::ctxt::Ctxt;
+use crate::valid;
+
+/// The whole macro on `proc_macro2` tokens, so it can be unit-tested.
+pub(crate) fn oauth_grant(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item: TraitItemFn = match syn::parse2(item.clone()) {
+        Ok(item) => item,
+        Err(_) => {
+            let error = syn::Error::new(
+                Span::call_site(),
+                "#[oauth_grant] goes on an `async fn` declared in a trait, \
+                 e.g. `#[oauth_grant(grant_type = \"client_credentials\")] async fn request_token(&self, ...) -> Result<OAuthToken, Error>;`",
+            );
+            let mut tokens = error.to_compile_error();
+            tokens.extend(item);
+            return tokens;
+        }
+    };
+    let mut ctxt = Ctxt::default();
+    let args = args::parse(args, &mut ctxt);
+    let grant = Grant::from_syn(args, &item, &mut ctxt);
+    valid::check(&grant, &mut ctxt);
+    match ctxt.finish() {
+        Ok(()) => expand(&grant),
+        Err(errors) => fallback(&item, &errors),
+    }
+}
+
+/// The declared method with the helper attributes stripped from its parameters.
+fn stripped(item: &TraitItemFn) -> TraitItemFn {
+    let mut item = item.clone();
+    for input in &mut item.sig.inputs {
+        if let FnArg::Typed(pat_type) = input {
+            pat_type.attrs.retain(|attr| !attr::is_helper(attr));
+        }
+    }
+    item
+}
+
+fn expand(grant: &Grant<'_>) -> TokenStream {
+    let item = stripped(grant.item);
+    let attrs = &item.attrs;
+    let sig = &item.sig;
+    let ident = &sig.ident;
+    let generics = &sig.generics;
+    let where_clause = &generics.where_clause;
+    let inputs = &sig.inputs;
+    let output = match &sig.output {
+        syn::ReturnType::Type(_, ty) => ty,
+        syn::ReturnType::Default => unreachable!("validated: a grant method declares its return type"),
+    };
+    let response = grant.response.expect("validated: the return type is `Result<T, E>`");
+    let grant_type = grant.args.grant_type.as_ref().expect("validated: `grant_type` is given");
+
+    // Mixed-site hygiene: these locals can never clash with a user's parameter names.
+    let client = Ident::new("__client", Span::mixed_site());
+    let request = Ident::new("__request", Span::mixed_site());
+
+    let steps = grant.params.iter().map(|param| {
+        let name = param.ident;
+        // Spanned at the parameter's type: an unsupported type is reported on the user's line.
+        let span = param.ty.span();
+        match &param.kind {
+            ParamKind::Form { wire_name, .. } => quote_spanned! {span=>
+                ::oauth_client::__private::FormField::append_to(&#name, #wire_name, &mut #request);
+            },
+            ParamKind::Header { name: header } => quote_spanned! {span=>
+                ::oauth_client::__private::HeaderField::add_to(&#name, #header, &mut #request);
+            },
+            ParamKind::FormParams => quote_spanned! {span=>
+                ::oauth_client::__private::AdditionalForm::extend(&#name, &mut #request);
+            },
+        }
+    });
+    let resolve_client = quote_spanned! {ident.span()=>
+        let #client = <Self as ::oauth_client::TokenEndpoint>::oauth_client(self);
+    };
+    let send = quote_spanned! {response.span()=>
+        ::oauth_client::__private::send::<#response, _>(#client, #request).await
+    };
+
+    quote! {
+        #(#attrs)*
+        fn #ident #generics (#inputs)
+            -> impl ::core::future::Future<Output = #output> + ::core::marker::Send
+            #where_clause
+        {
+            #resolve_client
+            async move {
+                let mut #request = ::oauth_client::__private::GrantRequest::new(#grant_type);
+                #(#steps)*
+                #send
+            }
+        }
+    }
+}
+
+/// On error: the errors, plus the method as declared (helper attributes stripped) with a
+/// placeholder body, so the trait and its impls still type-check.
+fn fallback(item: &TraitItemFn, errors: &syn::Error) -> TokenStream {
+    let mut item = stripped(item);
+    item.default = Some(syn::parse_quote!({ ::core::unimplemented!() }));
+    item.semi_token = None;
+    item.attrs.push(syn::parse_quote!(#[allow(unused_variables)]));
+    let errors = errors.to_compile_error();
+    quote! {
+        #errors
+        #item
+    }
+}
+
+#[cfg(test)]
+mod tests;
