@@ -1,1 +1,49 @@
-//! placeholder
+//! Helpers shared by the integration tests: a local token endpoint (wiremock) and readers
+//! for what it received.
+
+use oauth_client::OAuthClient;
+use serde_json::Value;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+/// The path the test servers serve their token endpoint on.
+pub const TOKEN_PATH: &str = "/oauth2/token";
+
+/// A server whose token endpoint answers every POST with `response`.
+pub async fn token_endpoint(response: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).and(path(TOKEN_PATH)).respond_with(response).mount(&server).await;
+    server
+}
+
+/// A server whose token endpoint answers every POST with `status` and the JSON `body`.
+pub async fn json_endpoint(status: u16, body: Value) -> MockServer {
+    token_endpoint(ResponseTemplate::new(status).set_body_json(body)).await
+}
+
+/// A client of `server`'s token endpoint.
+pub fn client_for(server: &MockServer) -> OAuthClient {
+    OAuthClient::new(format!("{}{TOKEN_PATH}", server.uri())).expect("a valid local URL")
+}
+
+/// The one request `server` received.
+pub async fn only_request(server: &MockServer) -> Request {
+    let mut requests = server.received_requests().await.expect("request recording is on");
+    assert_eq!(requests.len(), 1, "expected exactly one request");
+    requests.remove(0)
+}
+
+/// The form fields of `request`, decoded, in the order they were sent.
+pub fn form_of(request: &Request) -> Vec<(String, String)> {
+    form_urlencoded::parse(&request.body).into_owned().collect()
+}
+
+/// A header of `request` as a string, if present.
+pub fn header_of<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request.headers.get(name).map(|value| value.to_str().expect("an ASCII header value"))
+}
+
+/// Owned `(name, value)` pairs, for comparing with [`form_of`].
+pub fn pairs(fields: &[(&str, &str)]) -> Vec<(String, String)> {
+    fields.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect()
+}
