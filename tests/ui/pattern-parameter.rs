@@ -1,0 +1,8 @@
+#[allow(unused_imports)]
+use oauth_client::{oauth_grant, Error, FormParams, OAuthToken, TokenEndpoint};
+
+pub trait Grants: TokenEndpoint {
+    #[oauth_grant(grant_type = "password")]
+    async fn grant(&self, #[form] (username, password): (&str, &str)) -> Result<OAuthToken, Error>;
+}
+fn main() {}

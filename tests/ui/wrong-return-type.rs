@@ -1,0 +1,8 @@
+#[allow(unused_imports)]
+use oauth_client::{oauth_grant, Error, FormParams, OAuthToken, TokenEndpoint};
+
+pub trait Grants: TokenEndpoint {
+    #[oauth_grant(grant_type = "client_credentials")]
+    async fn grant(&self, #[form] scope: Option<&str>) -> OAuthToken;
+}
+fn main() {}
