@@ -33,7 +33,9 @@ pub enum Error {
     },
 
     /// A success response whose body is not the expected model.
-    #[error("the provider's response (HTTP {status}) could not be decoded: {reason}; body starts with: {excerpt}")]
+    #[error(
+        "the provider's response (HTTP {status}) could not be decoded: {reason}; body starts with: {excerpt}"
+    )]
     Decode {
         /// The HTTP status.
         status: u16,

@@ -54,9 +54,7 @@ impl FormParams {
 
 impl core::fmt::Debug for FormParams {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_map()
-            .entries(self.fields.iter().map(|(name, _)| (name, crate::secret::Redacted)))
-            .finish()
+        f.debug_map().entries(self.fields.iter().map(|(name, _)| (name, crate::secret::Redacted))).finish()
     }
 }
 

@@ -1,6 +1,8 @@
 //! The model of one grant method, borrowed from the parsed trait item.
 
-use syn::{FnArg, GenericArgument, Ident, Pat, PatType, PathArguments, ReturnType, Signature, TraitItemFn, Type};
+use syn::{
+    FnArg, GenericArgument, Ident, Pat, PatType, PathArguments, ReturnType, Signature, TraitItemFn, Type,
+};
 
 use crate::args::GrantArgs;
 use crate::attr::{self, ParamKind};
@@ -70,7 +72,10 @@ fn response_type(sig: &Signature) -> syn::Result<&Type> {
     let ty = match &sig.output {
         ReturnType::Type(_, ty) => &**ty,
         ReturnType::Default => {
-            return Err(syn::Error::new(sig.paren_token.span.close(), format!("missing return type; {RETURN_HINT}")));
+            return Err(syn::Error::new(
+                sig.paren_token.span.close(),
+                format!("missing return type; {RETURN_HINT}"),
+            ));
         }
     };
     let Type::Path(path) = ty else {

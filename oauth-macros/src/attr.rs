@@ -16,8 +16,7 @@ pub(crate) enum ParamKind {
     FormParams,
 }
 
-const MARKERS: &str =
-    "`#[form]`, `#[form(rename = \"...\")]`, `#[header(\"Name\")]` or `#[form_params]`";
+const MARKERS: &str = "`#[form]`, `#[form(rename = \"...\")]`, `#[header(\"Name\")]` or `#[form_params]`";
 
 /// Whether `attr` is one of the helper attributes this macro consumes (and strips).
 pub(crate) fn is_helper(attr: &Attribute) -> bool {
@@ -50,10 +49,7 @@ pub(crate) fn parse_param(attrs: &[Attribute], ident: &Ident, ctxt: &mut Ctxt) -
         };
     }
     if !seen_marker {
-        ctxt.error_spanned(
-            ident,
-            format!("parameter `{ident}` is not marked; mark it with {MARKERS}"),
-        );
+        ctxt.error_spanned(ident, format!("parameter `{ident}` is not marked; mark it with {MARKERS}"));
     }
     kind
 }
@@ -92,7 +88,10 @@ fn parse_form(attr: &Attribute, ident: &Ident) -> syn::Result<ParamKind> {
             attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("rename") {
                     let literal: LitStr = meta.value()?.parse().map_err(|error| {
-                        syn::Error::new(error.span(), "`rename` takes a string literal, e.g. `rename = \"audience\"`")
+                        syn::Error::new(
+                            error.span(),
+                            "`rename` takes a string literal, e.g. `rename = \"audience\"`",
+                        )
                     })?;
                     if rename.is_some() {
                         return Err(meta.error("duplicate `rename`; give it once"));
@@ -104,9 +103,7 @@ fn parse_form(attr: &Attribute, ident: &Ident) -> syn::Result<ParamKind> {
                     Ok(())
                 } else {
                     let name = quote::ToTokens::to_token_stream(&meta.path).to_string().replace(' ', "");
-                    Err(meta.error(format!(
-                        "unknown `form` option `{name}`; expected `rename = \"...\"`"
-                    )))
+                    Err(meta.error(format!("unknown `form` option `{name}`; expected `rename = \"...\"`")))
                 }
             })?;
             match rename {
@@ -126,7 +123,10 @@ fn parse_header(attr: &Attribute) -> syn::Result<ParamKind> {
         ));
     };
     let name: LitStr = list.parse_args().map_err(|error| {
-        syn::Error::new(error.span(), format!("`#[header(...)]` takes the header name as one string, {EXAMPLE}"))
+        syn::Error::new(
+            error.span(),
+            format!("`#[header(...)]` takes the header name as one string, {EXAMPLE}"),
+        )
     })?;
     Ok(ParamKind::Header { name })
 }

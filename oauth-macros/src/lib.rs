@@ -5,9 +5,9 @@
 //! names `::oauth_client::__private`, `::core` and `::std`, so its output is stable only
 //! together with the matching `oauth-client` version.
 //!
-//! The pipeline is one job per module: [`args`] parses the macro arguments, [`attr`] the
-//! parameter attributes, [`ast`] builds the model of one grant method, [`valid`] cross-checks
-//! it, and [`expand`] turns it into tokens.
+//! The pipeline is one job per module: `args` parses the macro arguments, `attr` the
+//! parameter attributes, `ast` builds the model of one grant method, `valid` cross-checks
+//! it, and `expand` turns it into tokens.
 
 mod args;
 mod ast;

@@ -70,9 +70,7 @@ async fn other_statuses_carry_status_headers_and_body() {
         assert_eq!(error.status(), Some(status));
 
         let error = ccg_error(
-            ResponseTemplate::new(status)
-                .set_body_raw(html, "text/html")
-                .insert_header("retry-after", "120"),
+            ResponseTemplate::new(status).set_body_raw(html, "text/html").insert_header("retry-after", "120"),
         )
         .await;
         let Error::Http { status: got, headers, body } = &error else { panic!("{error:?}") };
@@ -90,9 +88,15 @@ async fn other_statuses_carry_status_headers_and_body() {
 async fn a_400_or_401_without_an_error_object_is_an_http_error() {
     for status in [400, 401] {
         let error = ccg_error(ResponseTemplate::new(status).set_body_raw("Unauthorized", "text/plain")).await;
-        assert!(matches!(&error, Error::Http { status: s, body, .. } if *s == status && body == "Unauthorized"), "{error:?}");
+        assert!(
+            matches!(&error, Error::Http { status: s, body, .. } if *s == status && body == "Unauthorized"),
+            "{error:?}"
+        );
         let error = ccg_error(ResponseTemplate::new(status)).await;
-        assert!(matches!(&error, Error::Http { status: s, body, .. } if *s == status && body.is_empty()), "{error:?}");
+        assert!(
+            matches!(&error, Error::Http { status: s, body, .. } if *s == status && body.is_empty()),
+            "{error:?}"
+        );
     }
 }
 
@@ -153,10 +157,11 @@ async fn a_slow_provider_is_a_timeout() {
             .set_delay(std::time::Duration::from_secs(5)),
     )
     .await;
-    let client = oauth_client::OAuthClient::builder(format!("{}{}", server.uri(), oauth_client_tests::TOKEN_PATH))
-        .timeout(std::time::Duration::from_millis(200))
-        .build()
-        .unwrap();
+    let client =
+        oauth_client::OAuthClient::builder(format!("{}{}", server.uri(), oauth_client_tests::TOKEN_PATH))
+            .timeout(std::time::Duration::from_millis(200))
+            .build()
+            .unwrap();
     let error = client.request_token_ccg(AUTH, None, None).await.unwrap_err();
     assert!(matches!(error, Error::Timeout), "{error:?}");
 }

@@ -2,7 +2,9 @@
 
 use std::future::Future;
 
-use oauth_client::{Error, FormParams, OAuthAuthorization, OAuthClient, OAuthToken, TokenEndpoint, oauth_grant};
+use oauth_client::{
+    Error, FormParams, OAuthAuthorization, OAuthClient, OAuthToken, TokenEndpoint, oauth_grant,
+};
 use oauth_client_tests::{client_for, json_endpoint};
 use serde_json::json;
 

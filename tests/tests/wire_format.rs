@@ -3,7 +3,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use oauth_client::{BasicAuth, FormParams, OAuthAuthorization, OAuthToken};
-use oauth_client_tests::{client_for, form_of, header_of, json_endpoint, only_request, pairs, TOKEN_PATH};
+use oauth_client_tests::{TOKEN_PATH, client_for, form_of, header_of, json_endpoint, only_request, pairs};
 use serde_json::json;
 use wiremock::MockServer;
 
@@ -179,6 +179,9 @@ async fn token_without_expires_in_has_no_expiry() {
 async fn header_value_with_line_break_is_a_config_error_and_nothing_is_sent() {
     let server = json_endpoint(200, token_body()).await;
     let error = client_for(&server).request_token_ccg("Basic a\r\nX-Evil: 1", None, None).await.unwrap_err();
-    assert!(matches!(error, oauth_client::Error::Config(ref message) if message.contains("`authorization`")), "{error:?}");
+    assert!(
+        matches!(error, oauth_client::Error::Config(ref message) if message.contains("`authorization`")),
+        "{error:?}"
+    );
     assert!(server.received_requests().await.unwrap().is_empty());
 }

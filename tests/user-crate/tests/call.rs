@@ -1,0 +1,69 @@
+//! Calls the crate's own grant against a one-shot HTTP server written with tokio alone.
+
+use oauth_client::{OAuthClient, OAuthProviderErrorKind};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use user_grant_crate::SamlBearer;
+
+/// Answers one request with `status` and the JSON `body`; yields the raw request.
+async fn one_shot(status: &'static str, body: &'static str) -> (String, tokio::task::JoinHandle<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/token", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut buffer = [0u8; 4096];
+        loop {
+            let read = socket.read(&mut buffer).await.unwrap();
+            request.extend_from_slice(&buffer[..read]);
+            let text = String::from_utf8_lossy(&request).to_string();
+            if let Some(head_end) = text.find("\r\n\r\n") {
+                let length = text[..head_end]
+                    .lines()
+                    .find_map(|line| {
+                        line.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_owned)
+                    })
+                    .map_or(0, |value| value.trim().parse::<usize>().unwrap());
+                if request.len() >= head_end + 4 + length {
+                    break;
+                }
+            }
+        }
+        let response = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        socket.write_all(response.as_bytes()).await.unwrap();
+        String::from_utf8(request).unwrap()
+    });
+    (url, server)
+}
+
+#[tokio::test]
+async fn the_declared_grant_sends_its_fields_and_decodes_the_token() {
+    let (url, server) =
+        one_shot("200 OK", r#"{"access_token":"t-1","token_type":"Bearer","expires_in":600}"#).await;
+    let client = OAuthClient::new(url).unwrap();
+    let token = client.request_token_saml("Basic eDp5", "PHNhbWw-", Some("read")).await.unwrap();
+    assert_eq!(token.access_token.secret(), "t-1");
+    assert_eq!(token.expires_in, Some(600));
+
+    let request = server.await.unwrap();
+    assert!(request.starts_with("POST /token HTTP/1.1\r\n"), "{request}");
+    let lower = request.to_ascii_lowercase();
+    assert!(lower.contains("\r\nauthorization: basic eDp5\r\n".to_ascii_lowercase().as_str()), "{request}");
+    assert!(lower.contains("\r\ncontent-type: application/x-www-form-urlencoded\r\n"), "{request}");
+    assert!(request.ends_with(
+        "\r\n\r\ngrant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Asaml2-bearer&assertion=PHNhbWw-&scope=read"
+    ));
+}
+
+#[tokio::test]
+async fn the_declared_grant_reports_provider_errors() {
+    let (url, server) =
+        one_shot("400 Bad Request", r#"{"error":"invalid_grant","error_description":"expired"}"#).await;
+    let error =
+        OAuthClient::new(url).unwrap().request_token_saml("Basic eDp5", "old", None).await.unwrap_err();
+    assert_eq!(error.provider_error().map(|e| &e.error), Some(&OAuthProviderErrorKind::InvalidGrant));
+    assert!(!server.await.unwrap().contains("scope="), "a None scope is not sent");
+}
