@@ -62,6 +62,11 @@ pub enum Error {
     #[error("could not reach the provider: {0}")]
     Transport(#[source] reqwest::Error),
 
+    /// The redirect back from the authorization endpoint does not carry a code for this
+    /// request.
+    #[error("{0}")]
+    Redirect(RedirectError),
+
     /// The client or the request is misconfigured; nothing was sent.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -84,14 +89,14 @@ impl Error {
             | Error::Decode { status, .. }
             | Error::ResponseTooLarge { status, .. } => Some(*status),
             Error::Transport(error) => error.status().map(|status| status.as_u16()),
-            Error::Timeout | Error::Config(_) => None,
+            Error::Timeout | Error::Config(_) | Error::Redirect(_) => None,
         }
     }
 
     /// The provider's error object, if the provider sent one.
     pub fn provider_error(&self) -> Option<&OAuthProviderError> {
         match self {
-            Error::Provider { error, .. } => Some(error),
+            Error::Provider { error, .. } | Error::Redirect(RedirectError::Provider(error)) => Some(error),
             _ => None,
         }
     }
@@ -102,4 +107,28 @@ impl Error {
     pub(crate) fn transport(error: reqwest::Error) -> Self {
         if error.is_timeout() { Error::Timeout } else { Error::Transport(error) }
     }
+}
+
+/// Why the redirect from the authorization endpoint (RFC 6749 §4.1.2) was not accepted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RedirectError {
+    /// The provider refused or failed the request (`error=...` on the redirect).
+    #[error("the authorization server returned an error: {0}")]
+    Provider(OAuthProviderError),
+    /// `state` differs from the one sent: the redirect may be forged (CSRF) or stale.
+    #[error("the redirect's `state` does not match the authorization request's; refusing the code")]
+    StateMismatch,
+    /// The redirect has no `state`.
+    #[error("the redirect has no `state` parameter")]
+    MissingState,
+    /// The redirect has neither `code` nor `error`.
+    #[error("the redirect has no `code` parameter")]
+    MissingCode,
+    /// A parameter appears more than once.
+    #[error("the redirect repeats the `{0}` parameter")]
+    DuplicateParameter(String),
+    /// The redirect is not an absolute URL.
+    #[error("the redirect is not a valid absolute URL")]
+    InvalidUrl,
 }

@@ -99,9 +99,15 @@
 //! }
 //! ```
 //!
+//! # The authorization-code flow
+//!
+//! [`AuthorizationRequest`] builds the URL to send the browser to, with a random `state` and
+//! a PKCE challenge; [`PendingAuthorization::code_from_redirect`] checks the redirect that
+//! comes back and returns the code (or the provider's error as [`RedirectError::Provider`]).
+//!
 //! # Secrets
 //!
-//! [`AccessToken`], [`RefreshToken`], [`ClientSecret`], [`Password`], [`BasicAuth`] and
+//! [`AccessToken`], [`RefreshToken`], [`ClientSecret`], [`Password`], [`PkceVerifier`], [`BasicAuth`] and
 //! [`FormParams`] print `[redacted]` instead of their values in `Debug`; read a value with
 //! `.secret()`. [`Error`] never carries a request body or an `Authorization` header.
 
@@ -110,6 +116,7 @@
 // Generated code names `::oauth_client::...`; this lets the crate use its own macro.
 extern crate self as oauth_client;
 
+mod authorize;
 mod basic_auth;
 mod client;
 mod error;
@@ -125,12 +132,13 @@ mod transport;
 #[doc(hidden)]
 pub mod __private;
 
+pub use authorize::{AuthorizationRequest, PendingAuthorization};
 pub use basic_auth::BasicAuth;
 pub use client::{OAuthClient, OAuthClientBuilder, TokenEndpoint};
-pub use error::Error;
+pub use error::{Error, RedirectError};
 pub use form::FormParams;
 pub use grants::OAuthAuthorization;
 pub use oauth_macros::oauth_grant;
 pub use provider_error::{OAuthProviderError, OAuthProviderErrorKind};
-pub use secret::{AccessToken, ClientSecret, Password, RefreshToken};
+pub use secret::{AccessToken, ClientSecret, Password, PkceVerifier, RefreshToken};
 pub use token::OAuthToken;

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use crate::form::FormParams;
-use crate::secret::{AccessToken, ClientSecret, Password, RefreshToken};
+use crate::secret::{AccessToken, ClientSecret, Password, PkceVerifier, RefreshToken};
 
 /// One declared request: its `grant_type`, form fields and headers, in declaration order.
 /// Borrows the caller's arguments; nothing is copied until the body is encoded.
@@ -89,7 +89,7 @@ macro_rules! secret_form_field {
         }
     )*};
 }
-secret_form_field!(AccessToken, RefreshToken, ClientSecret, Password);
+secret_form_field!(AccessToken, RefreshToken, ClientSecret, Password, PkceVerifier);
 
 macro_rules! display_form_field {
     ($($ty:ty),*) => {$(

@@ -77,3 +77,9 @@ secret_string! {
     /// A resource owner's password (RFC 6749 §4.3).
     Password
 }
+
+secret_string! {
+    /// The PKCE code verifier (RFC 7636 §4.1): kept by the client, sent only with the token
+    /// request (`code_verifier`).
+    PkceVerifier
+}

@@ -1,0 +1,145 @@
+use super::*;
+use crate::OAuthProviderErrorKind;
+
+fn query_of(url: &Url) -> Vec<(String, String)> {
+    url.query_pairs().into_owned().collect()
+}
+
+#[test]
+fn s256_challenge_matches_rfc7636_appendix_b() {
+    let verifier = PkceVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
+    assert_eq!(verifier.s256_challenge(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+}
+
+#[test]
+fn generated_verifier_is_43_url_safe_characters_and_fresh_each_time() {
+    let first = PkceVerifier::generate().unwrap();
+    let second = PkceVerifier::generate().unwrap();
+    assert_eq!(first.secret().len(), 43);
+    assert!(first.secret().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    assert_ne!(first, second);
+    assert_eq!(format!("{first:?}"), "PkceVerifier([redacted])");
+}
+
+#[test]
+fn url_carries_every_parameter_encoded_in_order() {
+    let pending = AuthorizationRequest::new("https://auth.example/authorize?tenant=a%20b", "odd:client id")
+        .redirect_uri("https://app.example/cb?a=1&b=2")
+        .scope("read write")
+        .state("s&t=ate")
+        .param("login_hint", "a+b@x.y")
+        .build()
+        .unwrap();
+    let verifier = pending.pkce_verifier().unwrap();
+    assert_eq!(
+        query_of(pending.url()),
+        vec![
+            ("tenant".to_owned(), "a b".to_owned()),
+            ("response_type".to_owned(), "code".to_owned()),
+            ("client_id".to_owned(), "odd:client id".to_owned()),
+            ("redirect_uri".to_owned(), "https://app.example/cb?a=1&b=2".to_owned()),
+            ("scope".to_owned(), "read write".to_owned()),
+            ("state".to_owned(), "s&t=ate".to_owned()),
+            ("code_challenge".to_owned(), verifier.s256_challenge()),
+            ("code_challenge_method".to_owned(), "S256".to_owned()),
+            ("login_hint".to_owned(), "a+b@x.y".to_owned()),
+        ]
+    );
+    let raw = pending.url().query().unwrap();
+    assert!(raw.contains("client_id=odd%3Aclient+id&"), "{raw}");
+    assert!(raw.contains("redirect_uri=https%3A%2F%2Fapp.example%2Fcb%3Fa%3D1%26b%3D2&"), "{raw}");
+    assert!(raw.contains("state=s%26t%3Date&"), "{raw}");
+    assert!(raw.ends_with("login_hint=a%2Bb%40x.y"), "{raw}");
+    assert_eq!(pending.token_params().iter().collect::<Vec<_>>(), vec![("code_verifier", verifier.secret())]);
+}
+
+#[test]
+fn random_state_has_128_bits_and_differs_between_requests() {
+    let first = AuthorizationRequest::new("https://a.example/authorize", "c").build().unwrap();
+    let second = AuthorizationRequest::new("https://a.example/authorize", "c").build().unwrap();
+    assert_eq!(first.state().len(), 22, "16 bytes, base64url without padding");
+    assert_ne!(first.state(), second.state());
+}
+
+#[test]
+fn without_pkce_sends_no_challenge_and_no_verifier() {
+    let pending =
+        AuthorizationRequest::new("https://a.example/authorize", "c").without_pkce().build().unwrap();
+    assert!(query_of(pending.url()).iter().all(|(name, _)| !name.starts_with("code_challenge")));
+    assert!(pending.pkce_verifier().is_none());
+    assert!(pending.token_params().is_empty());
+}
+
+#[test]
+fn redirect_with_matching_state_yields_the_code() {
+    let pending = AuthorizationRequest::new("https://a.example/authorize", "c").state("xyz").build().unwrap();
+    let code = pending.code_from_redirect("https://app.example/cb?code=Splx%2BlO&state=xyz").unwrap();
+    assert_eq!(code, "Splx+lO");
+}
+
+#[test]
+fn redirect_with_another_state_is_refused() {
+    let pending = AuthorizationRequest::new("https://a.example/authorize", "c").state("xyz").build().unwrap();
+    for url in [
+        "https://app.example/cb?code=c&state=xyz1",
+        "https://app.example/cb?code=c&state=xy",
+        "https://app.example/cb?code=c&state=",
+    ] {
+        let error = pending.code_from_redirect(url).unwrap_err();
+        assert!(matches!(error, Error::Redirect(RedirectError::StateMismatch)), "{url}: {error:?}");
+    }
+    let error = pending.code_from_redirect("https://app.example/cb?code=c").unwrap_err();
+    assert!(matches!(error, Error::Redirect(RedirectError::MissingState)), "{error:?}");
+}
+
+#[test]
+fn provider_error_on_the_redirect_is_typed() {
+    let pending = AuthorizationRequest::new("https://a.example/authorize", "c").state("xyz").build().unwrap();
+    let error = pending
+        .code_from_redirect(
+            "https://app.example/cb?error=access_denied&error_description=User+said+no&error_uri=https%3A%2F%2Fd&state=xyz",
+        )
+        .unwrap_err();
+    let expected = OAuthProviderError {
+        error: OAuthProviderErrorKind::Other("access_denied".into()),
+        error_description: Some("User said no".into()),
+        error_uri: Some("https://d".into()),
+    };
+    assert_eq!(error.provider_error(), Some(&expected));
+    assert_eq!(error.to_string(), "the authorization server returned an error: access_denied: User said no");
+    // A forged error redirect (wrong state) is reported as the forgery, not as the provider's word.
+    let forged =
+        pending.code_from_redirect("https://app.example/cb?error=invalid_scope&state=abc").unwrap_err();
+    assert!(matches!(forged, Error::Redirect(RedirectError::StateMismatch)), "{forged:?}");
+}
+
+#[test]
+fn malformed_redirects_are_typed_errors() {
+    let pending = AuthorizationRequest::new("https://a.example/authorize", "c").state("xyz").build().unwrap();
+    let cases = [
+        ("/cb?code=c&state=xyz", RedirectError::InvalidUrl),
+        ("https://app.example/cb?state=xyz", RedirectError::MissingCode),
+        ("https://app.example/cb?code=&state=xyz", RedirectError::MissingCode),
+        ("https://app.example/cb?code=a&code=b&state=xyz", RedirectError::DuplicateParameter("code".into())),
+    ];
+    for (url, expected) in cases {
+        match pending.code_from_redirect(url) {
+            Err(Error::Redirect(error)) => assert_eq!(error, expected, "{url}"),
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn invalid_authorize_url_is_a_config_error() {
+    let error = AuthorizationRequest::new("not a url", "c").build().unwrap_err();
+    assert!(matches!(error, Error::Config(_)), "{error:?}");
+}
+
+#[test]
+fn constant_time_eq_compares_whole_inputs() {
+    assert!(constant_time_eq(b"abc", b"abc"));
+    assert!(!constant_time_eq(b"abc", b"abd"));
+    assert!(!constant_time_eq(b"abc", b"ab"));
+    assert!(constant_time_eq(b"", b""));
+}
