@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: a local token endpoint (wiremock) and readers
 //! for what it received.
 
+pub mod browser;
+
 use oauth_client::OAuthClient;
 use serde_json::Value;
 use wiremock::matchers::{method, path};

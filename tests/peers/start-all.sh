@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Starts both interop servers and writes their URLs to run/peers.env, to be sourced:
+#   bash tests/peers/start-all.sh && source tests/peers/run/peers.env
+#   cargo test -p oauth-client-tests --test interop
+#   bash tests/peers/stop-all.sh
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+mkdir -p "$here/run"
+dot_url="$(bash "$here/dot/start.sh")"
+mock_url="$(bash "$here/mock/start.sh")"
+cat >"$here/run/peers.env" <<ENV
+export OAUTH_PEER_DOT_URL=$dot_url
+export OAUTH_PEER_MOCK_URL=$mock_url
+ENV
+echo "django-oauth-toolkit: $dot_url" >&2
+echo "oauth2-mock-server:   $mock_url" >&2

@@ -1,0 +1,308 @@
+//! Every grant end to end against two real authorization servers, started by
+//! `tests/peers/start-all.sh`: django-oauth-toolkit (validates everything, rotates refresh
+//! tokens) and oauth2-mock-server (validates PKCE only).
+//!
+//! Without the servers these tests print why and pass; `.ci/run` sets
+//! `OAUTH_PEERS_REQUIRED=1`, under which a missing server fails the run.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use oauth_client::{
+    AuthorizationRequest, BasicAuth, Error, OAuthAuthorization, OAuthClient, OAuthProviderErrorKind, OAuthToken,
+    PendingAuthorization, TokenEndpoint, oauth_grant,
+};
+use oauth_client_tests::browser::{Browser, hidden_fields};
+use serde_json::Value;
+
+const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
+const ODD_CLIENT_ID: &str = "odd:client id%+/&=";
+const ODD_CLIENT_SECRET: &str = "p@ss:w+rd/%&= x";
+
+/// The base URL of a peer, or `None` (with the reason printed) when it is not running.
+fn peer(variable: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os("OAUTH_PEERS_REQUIRED").is_some() => {
+            panic!("{variable} is not set, and OAUTH_PEERS_REQUIRED says the interop servers must run")
+        }
+        Err(_) => {
+            eprintln!(
+                "skipped: {variable} is not set; run `bash tests/peers/start-all.sh && source tests/peers/run/peers.env` first"
+            );
+            None
+        }
+    }
+}
+
+macro_rules! peer_or_skip {
+    ($variable:literal) => {
+        match peer($variable) {
+            Some(url) => url,
+            None => return,
+        }
+    };
+}
+
+/// A grant no server supports, declared like any other.
+trait Unsupported: TokenEndpoint {
+    #[oauth_grant(grant_type = "urn:example:grant-type:unsupported")]
+    async fn request_token_unsupported(
+        &self,
+        #[header("Authorization")] authorization: &str,
+        #[form] scope: Option<&str>,
+    ) -> Result<OAuthToken, Error>;
+}
+
+impl Unsupported for OAuthClient {}
+
+fn auth(id: &str, secret: &str) -> String {
+    BasicAuth::new(id, secret).header_value()
+}
+
+fn provider_kind(error: &Error) -> &OAuthProviderErrorKind {
+    &error.provider_error().unwrap_or_else(|| panic!("expected a provider error, got {error:?}")).error
+}
+
+fn refresh_of(token: &OAuthToken) -> String {
+    token.refresh_token.as_ref().expect("a refresh token").secret().to_owned()
+}
+
+/// The claims of a JWT, unverified.
+fn jwt_claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).expect("a JWT has three parts");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("JSON claims")
+}
+
+mod django_oauth_toolkit {
+    use super::*;
+
+    fn client(base: &str) -> OAuthClient {
+        OAuthClient::new(format!("{base}/o/token/")).unwrap()
+    }
+
+    fn authorization(base: &str) -> PendingAuthorization {
+        AuthorizationRequest::new(format!("{base}/o/authorize/"), "ac-client")
+            .redirect_uri(REDIRECT_URI)
+            .scope("read write")
+            .build()
+            .unwrap()
+    }
+
+    /// Logs alice in and consents, as a browser would; returns where the provider redirected.
+    async fn authorize_in_browser(base: &str, pending: &PendingAuthorization) -> String {
+        let mut browser = Browser::new();
+        let authorize_url = pending.url().as_str();
+        let to_login = browser.get(authorize_url).await;
+        assert_eq!(to_login.status, 302, "a logged-out user is sent to the login page");
+        let login_url = format!("{base}{}", to_login.location.unwrap());
+        let login_page = browser.get(&login_url).await;
+        let mut fields = hidden_fields(&login_page.body);
+        fields.retain(|(name, _)| name == "csrfmiddlewaretoken" || name == "next");
+        fields.push(("username".into(), "alice".into()));
+        fields.push(("password".into(), "wonderland".into()));
+        let logged_in = browser.post_form(&login_url, &fields, &login_url).await;
+        assert_eq!(logged_in.status, 302, "login accepted: {}", logged_in.body);
+        let consent_page = browser.get(authorize_url).await;
+        assert_eq!(consent_page.status, 200, "the consent page");
+        let mut fields = hidden_fields(&consent_page.body);
+        assert!(fields.iter().any(|(name, value)| name == "state" && value == pending.state()));
+        fields.push(("allow".into(), "Authorize".into()));
+        let consented = browser.post_form(&format!("{base}/o/authorize/"), &fields, authorize_url).await;
+        assert_eq!(consented.status, 302, "consent accepted: {}", consented.body);
+        consented.location.expect("the redirect to the client")
+    }
+
+    #[tokio::test]
+    async fn client_credentials() {
+        let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
+        let token = client(&base).request_token_ccg(&auth("cc-client", "cc-secret"), None, None).await.unwrap();
+        assert_eq!(token.token_type, "Bearer");
+        assert_eq!(token.expires_in, Some(3600));
+        assert_eq!(token.scope.as_deref(), Some("read write"));
+        assert!(token.refresh_token.is_none());
+        assert!(token.expiry.is_some());
+        let narrowed =
+            client(&base).request_token_ccg(&auth("cc-client", "cc-secret"), Some("read"), None).await.unwrap();
+        assert_eq!(narrowed.scope.as_deref(), Some("read"));
+    }
+
+    #[tokio::test]
+    async fn password_then_refresh_with_rotation() {
+        let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
+        let (client, auth) = (client(&base), auth("pw-client", "pw-secret"));
+        let first = client.request_token_ropcg(&auth, "alice", "wonderland", Some("read"), None).await.unwrap();
+        assert_eq!(first.scope.as_deref(), Some("read"));
+        let second = client.refresh_token_ropcg(&auth, &refresh_of(&first), None, None).await.unwrap();
+        assert_ne!(refresh_of(&second), refresh_of(&first), "the server rotates refresh tokens");
+        assert_ne!(second.access_token, first.access_token);
+
+        let reused = client.refresh_token_ropcg(&auth, &refresh_of(&first), None, None).await.unwrap_err();
+        assert_eq!(reused.status(), Some(400));
+        assert_eq!(provider_kind(&reused), &OAuthProviderErrorKind::InvalidGrant);
+
+        let third = client.refresh_token_ropcg(&auth, &refresh_of(&second), None, None).await.unwrap();
+        assert_ne!(refresh_of(&third), refresh_of(&second));
+
+        let wrong = client.request_token_ropcg(&auth, "alice", "not-her-password", None, None).await.unwrap_err();
+        assert_eq!(provider_kind(&wrong), &OAuthProviderErrorKind::InvalidGrant);
+    }
+
+    #[tokio::test]
+    async fn authorization_code_with_pkce_then_refresh_with_rotation() {
+        let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
+        let (client, auth) = (client(&base), auth("ac-client", "ac-secret"));
+        let pending = authorization(&base);
+        let redirect = authorize_in_browser(&base, &pending).await;
+        let code = pending.code_from_redirect(&redirect).unwrap();
+
+        let token =
+            client.request_token_acg(&auth, &code, REDIRECT_URI, Some(&pending.token_params())).await.unwrap();
+        assert_eq!(token.scope.as_deref(), Some("read write"));
+
+        let reused =
+            client.request_token_acg(&auth, &code, REDIRECT_URI, Some(&pending.token_params())).await.unwrap_err();
+        assert_eq!(provider_kind(&reused), &OAuthProviderErrorKind::InvalidGrant, "a code works once");
+
+        let refreshed = client.refresh_token_acg(&auth, &refresh_of(&token), None, None).await.unwrap();
+        assert_ne!(refresh_of(&refreshed), refresh_of(&token));
+        let stale = client.refresh_token_acg(&auth, &refresh_of(&token), None, None).await.unwrap_err();
+        assert_eq!(provider_kind(&stale), &OAuthProviderErrorKind::InvalidGrant, "the rotated-out token is dead");
+        let next = client.refresh_token_acg(&auth, &refresh_of(&refreshed), None, None).await.unwrap();
+        assert_eq!(next.scope.as_deref(), Some("read write"), "the rotated-in token is the one that works");
+        assert_ne!(refresh_of(&next), refresh_of(&refreshed));
+    }
+
+    #[tokio::test]
+    async fn the_pkce_challenge_binds_the_code_to_the_verifier() {
+        let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
+        let (client, auth) = (client(&base), auth("ac-client", "ac-secret"));
+
+        let pending = authorization(&base);
+        let code = pending.code_from_redirect(&authorize_in_browser(&base, &pending).await).unwrap();
+        let missing = client.request_token_acg(&auth, &code, REDIRECT_URI, None).await.unwrap_err();
+        assert_eq!(provider_kind(&missing), &OAuthProviderErrorKind::InvalidRequest);
+
+        let pending = authorization(&base);
+        let code = pending.code_from_redirect(&authorize_in_browser(&base, &pending).await).unwrap();
+        let other = authorization(&base).token_params();
+        let wrong = client.request_token_acg(&auth, &code, REDIRECT_URI, Some(&other)).await.unwrap_err();
+        assert_eq!(provider_kind(&wrong), &OAuthProviderErrorKind::InvalidGrant);
+    }
+
+    #[tokio::test]
+    async fn basic_auth_with_reserved_characters_in_id_and_secret() {
+        let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
+        let token =
+            client(&base).request_token_ccg(&auth(ODD_CLIENT_ID, ODD_CLIENT_SECRET), None, None).await.unwrap();
+        assert_eq!(token.token_type, "Bearer");
+    }
+
+    #[tokio::test]
+    async fn a_wrong_secret_is_invalid_client_on_401() {
+        let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
+        let error = client(&base).request_token_ccg(&auth("cc-client", "wrong"), None, None).await.unwrap_err();
+        assert!(matches!(error, Error::Provider { status: 401, .. }), "{error:?}");
+        assert_eq!(provider_kind(&error), &OAuthProviderErrorKind::InvalidClient);
+    }
+
+    #[tokio::test]
+    async fn an_unsupported_grant_type_is_reported_as_such() {
+        let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
+        let error = client(&base)
+            .request_token_unsupported(&auth("cc-client", "cc-secret"), None)
+            .await
+            .unwrap_err();
+        assert_eq!(error.status(), Some(400));
+        assert_eq!(provider_kind(&error), &OAuthProviderErrorKind::UnsupportedGrantType);
+    }
+}
+
+mod oauth2_mock_server {
+    use super::*;
+
+    fn client(base: &str) -> OAuthClient {
+        OAuthClient::new(format!("{base}/token")).unwrap()
+    }
+
+    /// The mock's authorize endpoint redirects at once, with no login.
+    async fn authorize(base: &str) -> (PendingAuthorization, String) {
+        let pending = AuthorizationRequest::new(format!("{base}/authorize"), "mock-client")
+            .redirect_uri(REDIRECT_URI)
+            .scope("openid read")
+            .build()
+            .unwrap();
+        let page = Browser::new().get(pending.url().as_str()).await;
+        assert_eq!(page.status, 302);
+        let code = pending.code_from_redirect(&page.location.unwrap()).unwrap();
+        (pending, code)
+    }
+
+    #[tokio::test]
+    async fn client_credentials() {
+        let base = peer_or_skip!("OAUTH_PEER_MOCK_URL");
+        let token = client(&base).request_token_ccg(&auth("mock-client", "s"), Some("read"), None).await.unwrap();
+        assert_eq!(token.token_type, "Bearer");
+        assert_eq!(token.scope.as_deref(), Some("read"));
+        assert_eq!(jwt_claims(token.access_token.secret())["scope"], "read");
+    }
+
+    #[tokio::test]
+    async fn password_then_refresh() {
+        let base = peer_or_skip!("OAUTH_PEER_MOCK_URL");
+        let (client, auth) = (client(&base), auth("mock-client", "s"));
+        let first = client.request_token_ropcg(&auth, "alice", "wonderland", Some("read"), None).await.unwrap();
+        assert!(first.extra.contains_key("id_token"), "unknown members are kept");
+        let second = client.refresh_token_ropcg(&auth, &refresh_of(&first), None, None).await.unwrap();
+        assert_ne!(refresh_of(&second), refresh_of(&first), "a new refresh token each time");
+        client.refresh_token_ropcg(&auth, &refresh_of(&second), None, None).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn authorization_code_with_pkce_then_refresh() {
+        let base = peer_or_skip!("OAUTH_PEER_MOCK_URL");
+        let (client, auth) = (client(&base), auth("mock-client", "s"));
+        let (pending, code) = authorize(&base).await;
+        let token =
+            client.request_token_acg(&auth, &code, REDIRECT_URI, Some(&pending.token_params())).await.unwrap();
+        let id_token = token.extra["id_token"].as_str().expect("an id_token");
+        assert_eq!(jwt_claims(id_token)["aud"], "mock-client");
+        let refreshed = client.refresh_token_acg(&auth, &refresh_of(&token), None, None).await.unwrap();
+        assert_ne!(refresh_of(&refreshed), refresh_of(&token));
+    }
+
+    #[tokio::test]
+    async fn the_mock_checks_the_pkce_verifier() {
+        let base = peer_or_skip!("OAUTH_PEER_MOCK_URL");
+        let (_pending, code) = authorize(&base).await;
+        let other = AuthorizationRequest::new("https://x.example/a", "c").build().unwrap().token_params();
+        let error = client(&base)
+            .request_token_acg(&auth("mock-client", "s"), &code, REDIRECT_URI, Some(&other))
+            .await
+            .unwrap_err();
+        assert_eq!(provider_kind(&error), &OAuthProviderErrorKind::InvalidRequest);
+    }
+
+    #[tokio::test]
+    async fn basic_auth_sends_the_form_urlencoded_client_id() {
+        // The mock does not decode the Basic credentials: the id_token's `aud` shows the id as
+        // it was sent, which is the RFC 6749 §2.3.1 encoding.
+        let base = peer_or_skip!("OAUTH_PEER_MOCK_URL");
+        let token = client(&base)
+            .request_token_ropcg(&auth(ODD_CLIENT_ID, ODD_CLIENT_SECRET), "alice", "wonderland", None, None)
+            .await
+            .unwrap();
+        let id_token = token.extra["id_token"].as_str().unwrap();
+        assert_eq!(jwt_claims(id_token)["aud"], "odd%3Aclient%20id%25%2B%2F%26%3D");
+    }
+
+    #[tokio::test]
+    async fn unsupported_grant_type_is_a_provider_error() {
+        // This mock answers an unknown grant type with `invalid_grant`, not the RFC's
+        // `unsupported_grant_type`; the client reports what the server said.
+        let base = peer_or_skip!("OAUTH_PEER_MOCK_URL");
+        let error =
+            client(&base).request_token_unsupported(&auth("mock-client", "s"), None).await.unwrap_err();
+        assert_eq!(error.status(), Some(400));
+        assert_eq!(provider_kind(&error), &OAuthProviderErrorKind::InvalidGrant);
+    }
+}
