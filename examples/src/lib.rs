@@ -63,6 +63,11 @@ impl StandInProvider {
         format!("http://{}/oauth2/token", self.address)
     }
 
+    /// The authorization endpoint's URL. It consents at once and redirects with a code.
+    pub fn authorize_url(&self) -> String {
+        format!("http://{}/oauth2/authorize", self.address)
+    }
+
     /// Issues an authorization code, as the authorize step would after the user consents.
     pub fn issue_code(&self) -> String {
         let code = format!("code-{}", self.state.issued.fetch_add(1, Ordering::Relaxed));
@@ -85,27 +90,58 @@ impl Drop for StandInProvider {
 async fn serve_connection(socket: TcpStream, state: Arc<State>) {
     let mut socket = BufReader::new(socket);
     while let Ok(Some(request)) = read_request(&mut socket).await {
-        let (status, body) = if request.method == "POST" && request.path == "/oauth2/token" {
+        let response = if request.method == "POST" && request.path == "/oauth2/token" {
             state.token_requests.fetch_add(1, Ordering::Relaxed);
-            token_endpoint(&state, &request)
+            let (status, body) = token_endpoint(&state, &request);
+            json_response(status, &body)
+        } else if request.method == "GET" && request.path.starts_with("/oauth2/authorize?") {
+            authorize_endpoint(&state, &request.path)
         } else {
-            (404, json!({"error": "not_found"}))
+            json_response(404, &json!({"error": "not_found"}))
         };
-        let body = body.to_string();
-        let reason = match status {
-            200 => "OK",
-            400 => "Bad Request",
-            401 => "Unauthorized",
-            _ => "Not Found",
-        };
-        let response = format!(
-            "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncache-control: no-store\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        );
         if socket.get_mut().write_all(response.as_bytes()).await.is_err() {
             return;
         }
     }
+}
+
+fn json_response(status: u16, body: &Value) -> String {
+    let body = body.to_string();
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        _ => "Not Found",
+    };
+    format!(
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncache-control: no-store\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// Consents at once (there is no user to ask) and redirects back with a code and the state.
+fn authorize_endpoint(state: &State, path_and_query: &str) -> String {
+    let query = path_and_query.split_once('?').map_or("", |(_, query)| query);
+    let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let param = |name: &str| params.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone());
+    let Some(redirect_uri) = param("redirect_uri") else {
+        return json_response(
+            400,
+            &json!({"error": "invalid_request", "error_description": "missing redirect_uri"}),
+        );
+    };
+    let code = format!("code-{}", state.issued.fetch_add(1, Ordering::Relaxed));
+    state.codes.lock().expect("not poisoned").insert(code.clone());
+    let mut back = form_urlencoded::Serializer::new(String::new());
+    back.append_pair("code", &code);
+    if let Some(state) = param("state") {
+        back.append_pair("state", &state);
+    }
+    let separator = if redirect_uri.contains('?') { '&' } else { '?' };
+    format!(
+        "HTTP/1.1 302 Found\r\nlocation: {redirect_uri}{separator}{}\r\ncontent-length: 0\r\n\r\n",
+        back.finish()
+    )
 }
 
 struct Request {

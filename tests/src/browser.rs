@@ -57,7 +57,8 @@ impl Browser {
 
     async fn send(&mut self, mut request: reqwest::RequestBuilder) -> Page {
         if !self.cookies.is_empty() {
-            let header: Vec<String> = self.cookies.iter().map(|(name, value)| format!("{name}={value}")).collect();
+            let header: Vec<String> =
+                self.cookies.iter().map(|(name, value)| format!("{name}={value}")).collect();
             request = request.header(COOKIE, header.join("; "));
         }
         let response = request.send().await.expect("the peer answers");
@@ -68,7 +69,8 @@ impl Browser {
             }
         }
         let status = response.status().as_u16();
-        let location = response.headers().get(LOCATION).map(|value| value.to_str().expect("ASCII").to_owned());
+        let location =
+            response.headers().get(LOCATION).map(|value| value.to_str().expect("ASCII").to_owned());
         let body = response.text().await.expect("a text body");
         Page { status, location, body }
     }

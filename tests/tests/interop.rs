@@ -8,8 +8,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oauth_client::{
-    AuthorizationRequest, BasicAuth, Error, OAuthAuthorization, OAuthClient, OAuthProviderErrorKind, OAuthToken,
-    PendingAuthorization, TokenEndpoint, oauth_grant,
+    AuthorizationRequest, BasicAuth, Error, OAuthAuthorization, OAuthClient, OAuthProviderErrorKind,
+    OAuthToken, PendingAuthorization, TokenEndpoint, oauth_grant,
 };
 use oauth_client_tests::browser::{Browser, hidden_fields};
 use serde_json::Value;
@@ -115,14 +115,17 @@ mod django_oauth_toolkit {
     #[tokio::test]
     async fn client_credentials() {
         let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
-        let token = client(&base).request_token_ccg(&auth("cc-client", "cc-secret"), None, None).await.unwrap();
+        let token =
+            client(&base).request_token_ccg(&auth("cc-client", "cc-secret"), None, None).await.unwrap();
         assert_eq!(token.token_type, "Bearer");
         assert_eq!(token.expires_in, Some(3600));
         assert_eq!(token.scope.as_deref(), Some("read write"));
         assert!(token.refresh_token.is_none());
         assert!(token.expiry.is_some());
-        let narrowed =
-            client(&base).request_token_ccg(&auth("cc-client", "cc-secret"), Some("read"), None).await.unwrap();
+        let narrowed = client(&base)
+            .request_token_ccg(&auth("cc-client", "cc-secret"), Some("read"), None)
+            .await
+            .unwrap();
         assert_eq!(narrowed.scope.as_deref(), Some("read"));
     }
 
@@ -130,7 +133,8 @@ mod django_oauth_toolkit {
     async fn password_then_refresh_with_rotation() {
         let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
         let (client, auth) = (client(&base), auth("pw-client", "pw-secret"));
-        let first = client.request_token_ropcg(&auth, "alice", "wonderland", Some("read"), None).await.unwrap();
+        let first =
+            client.request_token_ropcg(&auth, "alice", "wonderland", Some("read"), None).await.unwrap();
         assert_eq!(first.scope.as_deref(), Some("read"));
         let second = client.refresh_token_ropcg(&auth, &refresh_of(&first), None, None).await.unwrap();
         assert_ne!(refresh_of(&second), refresh_of(&first), "the server rotates refresh tokens");
@@ -143,7 +147,8 @@ mod django_oauth_toolkit {
         let third = client.refresh_token_ropcg(&auth, &refresh_of(&second), None, None).await.unwrap();
         assert_ne!(refresh_of(&third), refresh_of(&second));
 
-        let wrong = client.request_token_ropcg(&auth, "alice", "not-her-password", None, None).await.unwrap_err();
+        let wrong =
+            client.request_token_ropcg(&auth, "alice", "not-her-password", None, None).await.unwrap_err();
         assert_eq!(provider_kind(&wrong), &OAuthProviderErrorKind::InvalidGrant);
     }
 
@@ -155,18 +160,26 @@ mod django_oauth_toolkit {
         let redirect = authorize_in_browser(&base, &pending).await;
         let code = pending.code_from_redirect(&redirect).unwrap();
 
-        let token =
-            client.request_token_acg(&auth, &code, REDIRECT_URI, Some(&pending.token_params())).await.unwrap();
+        let token = client
+            .request_token_acg(&auth, &code, REDIRECT_URI, Some(&pending.token_params()))
+            .await
+            .unwrap();
         assert_eq!(token.scope.as_deref(), Some("read write"));
 
-        let reused =
-            client.request_token_acg(&auth, &code, REDIRECT_URI, Some(&pending.token_params())).await.unwrap_err();
+        let reused = client
+            .request_token_acg(&auth, &code, REDIRECT_URI, Some(&pending.token_params()))
+            .await
+            .unwrap_err();
         assert_eq!(provider_kind(&reused), &OAuthProviderErrorKind::InvalidGrant, "a code works once");
 
         let refreshed = client.refresh_token_acg(&auth, &refresh_of(&token), None, None).await.unwrap();
         assert_ne!(refresh_of(&refreshed), refresh_of(&token));
         let stale = client.refresh_token_acg(&auth, &refresh_of(&token), None, None).await.unwrap_err();
-        assert_eq!(provider_kind(&stale), &OAuthProviderErrorKind::InvalidGrant, "the rotated-out token is dead");
+        assert_eq!(
+            provider_kind(&stale),
+            &OAuthProviderErrorKind::InvalidGrant,
+            "the rotated-out token is dead"
+        );
         let next = client.refresh_token_acg(&auth, &refresh_of(&refreshed), None, None).await.unwrap();
         assert_eq!(next.scope.as_deref(), Some("read write"), "the rotated-in token is the one that works");
         assert_ne!(refresh_of(&next), refresh_of(&refreshed));
@@ -192,15 +205,18 @@ mod django_oauth_toolkit {
     #[tokio::test]
     async fn basic_auth_with_reserved_characters_in_id_and_secret() {
         let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
-        let token =
-            client(&base).request_token_ccg(&auth(ODD_CLIENT_ID, ODD_CLIENT_SECRET), None, None).await.unwrap();
+        let token = client(&base)
+            .request_token_ccg(&auth(ODD_CLIENT_ID, ODD_CLIENT_SECRET), None, None)
+            .await
+            .unwrap();
         assert_eq!(token.token_type, "Bearer");
     }
 
     #[tokio::test]
     async fn a_wrong_secret_is_invalid_client_on_401() {
         let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
-        let error = client(&base).request_token_ccg(&auth("cc-client", "wrong"), None, None).await.unwrap_err();
+        let error =
+            client(&base).request_token_ccg(&auth("cc-client", "wrong"), None, None).await.unwrap_err();
         assert!(matches!(error, Error::Provider { status: 401, .. }), "{error:?}");
         assert_eq!(provider_kind(&error), &OAuthProviderErrorKind::InvalidClient);
     }
@@ -208,10 +224,8 @@ mod django_oauth_toolkit {
     #[tokio::test]
     async fn an_unsupported_grant_type_is_reported_as_such() {
         let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
-        let error = client(&base)
-            .request_token_unsupported(&auth("cc-client", "cc-secret"), None)
-            .await
-            .unwrap_err();
+        let error =
+            client(&base).request_token_unsupported(&auth("cc-client", "cc-secret"), None).await.unwrap_err();
         assert_eq!(error.status(), Some(400));
         assert_eq!(provider_kind(&error), &OAuthProviderErrorKind::UnsupportedGrantType);
     }
@@ -240,7 +254,8 @@ mod oauth2_mock_server {
     #[tokio::test]
     async fn client_credentials() {
         let base = peer_or_skip!("OAUTH_PEER_MOCK_URL");
-        let token = client(&base).request_token_ccg(&auth("mock-client", "s"), Some("read"), None).await.unwrap();
+        let token =
+            client(&base).request_token_ccg(&auth("mock-client", "s"), Some("read"), None).await.unwrap();
         assert_eq!(token.token_type, "Bearer");
         assert_eq!(token.scope.as_deref(), Some("read"));
         assert_eq!(jwt_claims(token.access_token.secret())["scope"], "read");
@@ -250,7 +265,8 @@ mod oauth2_mock_server {
     async fn password_then_refresh() {
         let base = peer_or_skip!("OAUTH_PEER_MOCK_URL");
         let (client, auth) = (client(&base), auth("mock-client", "s"));
-        let first = client.request_token_ropcg(&auth, "alice", "wonderland", Some("read"), None).await.unwrap();
+        let first =
+            client.request_token_ropcg(&auth, "alice", "wonderland", Some("read"), None).await.unwrap();
         assert!(first.extra.contains_key("id_token"), "unknown members are kept");
         let second = client.refresh_token_ropcg(&auth, &refresh_of(&first), None, None).await.unwrap();
         assert_ne!(refresh_of(&second), refresh_of(&first), "a new refresh token each time");
@@ -262,8 +278,10 @@ mod oauth2_mock_server {
         let base = peer_or_skip!("OAUTH_PEER_MOCK_URL");
         let (client, auth) = (client(&base), auth("mock-client", "s"));
         let (pending, code) = authorize(&base).await;
-        let token =
-            client.request_token_acg(&auth, &code, REDIRECT_URI, Some(&pending.token_params())).await.unwrap();
+        let token = client
+            .request_token_acg(&auth, &code, REDIRECT_URI, Some(&pending.token_params()))
+            .await
+            .unwrap();
         let id_token = token.extra["id_token"].as_str().expect("an id_token");
         assert_eq!(jwt_claims(id_token)["aud"], "mock-client");
         let refreshed = client.refresh_token_acg(&auth, &refresh_of(&token), None, None).await.unwrap();
