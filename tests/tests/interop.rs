@@ -5,6 +5,8 @@
 //! Without the servers these tests print why and pass; `.ci/run` sets
 //! `OAUTH_PEERS_REQUIRED=1`, under which a missing server fails the run.
 
+use std::io::Write as _;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oauth_client::{
@@ -26,8 +28,10 @@ fn peer(variable: &str) -> Option<String> {
             panic!("{variable} is not set, and OAUTH_PEERS_REQUIRED says the interop servers must run")
         }
         Err(_) => {
-            eprintln!(
-                "skipped: {variable} is not set; run `bash tests/peers/start-all.sh && source tests/peers/run/peers.env` first"
+            // Written to stderr directly: the test harness captures `eprintln!` of passing tests.
+            let _ = writeln!(
+                std::io::stderr(),
+                "interop test skipped: {variable} is not set; run `bash tests/peers/start-all.sh && source tests/peers/run/peers.env` first"
             );
             None
         }
