@@ -54,6 +54,7 @@ pub struct AuthorizationRequest {
     scope: Option<String>,
     state: Option<String>,
     pkce: bool,
+    allow_insecure_http: bool,
     extra: FormParams,
 }
 
@@ -67,6 +68,7 @@ impl AuthorizationRequest {
             scope: None,
             state: None,
             pkce: true,
+            allow_insecure_http: false,
             extra: FormParams::new(),
         }
     }
@@ -94,6 +96,13 @@ impl AuthorizationRequest {
     /// every client (RFC 9700 §2.1.1); turn it off only when the provider needs it.
     pub fn without_pkce(mut self) -> Self {
         self.pkce = false;
+        self
+    }
+
+    /// Allows a plain `http` authorization URL on a host other than loopback (see
+    /// [`OAuthClientBuilder::allow_insecure_http`](crate::OAuthClientBuilder::allow_insecure_http)).
+    pub fn allow_insecure_http(mut self) -> Self {
+        self.allow_insecure_http = true;
         self
     }
 

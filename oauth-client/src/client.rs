@@ -80,6 +80,7 @@ impl OAuthClient {
             timeout: OAuthClientBuilder::DEFAULT_TIMEOUT,
             connect_timeout: OAuthClientBuilder::DEFAULT_CONNECT_TIMEOUT,
             max_response_bytes: OAuthClientBuilder::DEFAULT_MAX_RESPONSE_BYTES,
+            allow_insecure_http: false,
         }
     }
 
@@ -118,6 +119,7 @@ pub struct OAuthClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     max_response_bytes: usize,
+    allow_insecure_http: bool,
 }
 
 impl OAuthClientBuilder {
@@ -156,17 +158,17 @@ impl OAuthClientBuilder {
         self
     }
 
+    /// Allows a plain `http` token URL on a host other than loopback. Without it, `build`
+    /// refuses such a URL: credentials and codes would cross the network unencrypted.
+    /// `http://localhost`, `http://127.0.0.1` and `http://[::1]` are always allowed.
+    pub fn allow_insecure_http(mut self) -> Self {
+        self.allow_insecure_http = true;
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<OAuthClient, Error> {
-        let token_url = Url::parse(&self.token_url).map_err(|error| {
-            Error::Config(format!("the token URL `{}` is not a valid URL: {error}", self.token_url))
-        })?;
-        if !matches!(token_url.scheme(), "https" | "http") {
-            return Err(Error::Config(format!(
-                "the token URL `{token_url}` must use `https` (or `http`), not `{}`",
-                token_url.scheme()
-            )));
-        }
+        let token_url = crate::endpoint_url::parse("token URL", &self.token_url, self.allow_insecure_http)?;
         let http = match self.http_client {
             Some(client) => client,
             None => reqwest::Client::builder()

@@ -119,6 +119,7 @@ extern crate self as oauth_client;
 mod authorize;
 mod basic_auth;
 mod client;
+mod endpoint_url;
 mod error;
 mod form;
 mod grants;
