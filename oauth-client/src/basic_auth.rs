@@ -1,4 +1,5 @@
-//! HTTP Basic client authentication (RFC 6749 §2.3.1).
+//! Client authentication (RFC 6749 §2.3.1): HTTP Basic, its unescaped variant, and
+//! credentials in the form body (`client_secret_post`).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -57,11 +58,72 @@ impl BasicAuth {
         );
         format!("Basic {}", STANDARD.encode(credentials))
     }
+
+    /// `Basic base64(client_id ":" client_secret)` *without* form-urlencoding: what many
+    /// providers actually expect (those that decode Basic per RFC 7617, not RFC 6749).
+    ///
+    /// Use it when a provider rejects [`header_value`](Self::header_value) for credentials
+    /// that contain reserved characters; for ids and secrets made of letters, digits and
+    /// `-._~` both forms are identical. An id containing `:` cannot be sent this way.
+    ///
+    /// ```
+    /// use oauth_client::BasicAuth;
+    ///
+    /// let auth = BasicAuth::new("client id", "s3cr3t:+");
+    /// assert_eq!(auth.unescaped_header_value(), "Basic Y2xpZW50IGlkOnMzY3IzdDor"); // base64("client id:s3cr3t:+")
+    /// ```
+    pub fn unescaped_header_value(&self) -> String {
+        format!("Basic {}", STANDARD.encode(format!("{}:{}", self.client_id, self.client_secret.secret())))
+    }
 }
 
 impl core::fmt::Debug for BasicAuth {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("BasicAuth")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &crate::secret::Redacted)
+            .finish()
+    }
+}
+
+/// Client credentials sent as form fields (`client_id`, `client_secret`), the
+/// `client_secret_post` method of RFC 6749 §2.3.1.
+///
+/// The RFC prefers Basic; use this for providers that accept only this form. Pass an empty
+/// `authorization` (no header is then sent) and the fields as `additional`:
+///
+/// ```no_run
+/// use oauth_client::{ClientSecretPost, OAuthAuthorization, OAuthClient};
+///
+/// # async fn run(client: OAuthClient) -> Result<(), oauth_client::Error> {
+/// let credentials = ClientSecretPost::new("my-client", "my-secret");
+/// let token = client.request_token_ccg("", Some("read"), Some(&credentials.form_params())).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ClientSecretPost {
+    client_id: String,
+    client_secret: ClientSecret,
+}
+
+impl ClientSecretPost {
+    /// Credentials of a client registered with the provider.
+    pub fn new(client_id: impl Into<String>, client_secret: impl Into<ClientSecret>) -> Self {
+        ClientSecretPost { client_id: client_id.into(), client_secret: client_secret.into() }
+    }
+
+    /// `client_id` and `client_secret` as form fields, to send as a grant's `additional`
+    /// (extend the result with any other fields the call needs).
+    pub fn form_params(&self) -> crate::FormParams {
+        crate::FormParams::new()
+            .with("client_id", &self.client_id)
+            .with("client_secret", self.client_secret.secret())
+    }
+}
+
+impl core::fmt::Debug for ClientSecretPost {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ClientSecretPost")
             .field("client_id", &self.client_id)
             .field("client_secret", &crate::secret::Redacted)
             .finish()

@@ -6,6 +6,8 @@ use std::time::Duration;
 use reqwest::Url;
 
 use crate::error::Error;
+use crate::response::Leniency;
+use crate::retry::RetryPolicy;
 
 /// Gives generated grant methods the [`OAuthClient`] that sends their requests.
 ///
@@ -59,11 +61,17 @@ pub struct OAuthClient {
     config: Arc<ClientConfig>,
 }
 
+#[derive(Clone)]
 pub(crate) struct ClientConfig {
     pub(crate) http: reqwest::Client,
     pub(crate) token_url: Url,
     pub(crate) timeout: Duration,
     pub(crate) max_response_bytes: usize,
+    pub(crate) leniency: Leniency,
+    pub(crate) retry: Option<RetryPolicy>,
+    /// Whether the retry policy also covers `authorization_code` requests (off: a code is
+    /// single-use, so a retry after a lost response fails or, worse, replays it).
+    pub(crate) retry_authorization_code: bool,
 }
 
 impl OAuthClient {
@@ -81,6 +89,8 @@ impl OAuthClient {
             connect_timeout: OAuthClientBuilder::DEFAULT_CONNECT_TIMEOUT,
             max_response_bytes: OAuthClientBuilder::DEFAULT_MAX_RESPONSE_BYTES,
             allow_insecure_http: false,
+            strict: false,
+            retry: None,
         }
     }
 
@@ -91,6 +101,37 @@ impl OAuthClient {
 
     pub(crate) fn config(&self) -> &ClientConfig {
         &self.config
+    }
+
+    /// A client that shares this one's connections but gives each request `timeout`: the
+    /// per-call deadline of the TypeScript SDK's request options.
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// # use oauth_client::{OAuthAuthorization, OAuthClient};
+    /// # async fn run(client: OAuthClient, auth: String) -> Result<(), oauth_client::Error> {
+    /// let token = client.with_timeout(Duration::from_secs(2)).request_token_ccg(&auth, None, None).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// To cancel a call without a deadline, drop its future.
+    #[must_use]
+    pub fn with_timeout(&self, timeout: Duration) -> OAuthClient {
+        self.with_config(|config| config.timeout = timeout)
+    }
+
+    /// A client that applies its retry policy to `authorization_code` requests too. Only for
+    /// a provider known to answer a replayed code idempotently: normally a code works once,
+    /// so a retry after a lost response ends in `invalid_grant`.
+    #[must_use]
+    pub fn retrying_authorization_code(&self) -> OAuthClient {
+        self.with_config(|config| config.retry_authorization_code = true)
+    }
+
+    fn with_config(&self, change: impl FnOnce(&mut ClientConfig)) -> OAuthClient {
+        let mut config = ClientConfig::clone(&self.config);
+        change(&mut config);
+        OAuthClient { config: Arc::new(config) }
     }
 }
 
@@ -106,6 +147,8 @@ impl core::fmt::Debug for OAuthClient {
             .field("token_url", &self.config.token_url.as_str())
             .field("timeout", &self.config.timeout)
             .field("max_response_bytes", &self.config.max_response_bytes)
+            .field("strict", &self.config.leniency.strict)
+            .field("retry", &self.config.retry)
             .finish_non_exhaustive()
     }
 }
@@ -120,6 +163,8 @@ pub struct OAuthClientBuilder {
     connect_timeout: Duration,
     max_response_bytes: usize,
     allow_insecure_http: bool,
+    strict: bool,
+    retry: Option<RetryPolicy>,
 }
 
 impl OAuthClientBuilder {
@@ -166,6 +211,21 @@ impl OAuthClientBuilder {
         self
     }
 
+    /// Rejects every deviation from RFC 6749 in responses that the client repairs by default
+    /// (see "Non-standard providers" in the crate docs), each with a precise error.
+    pub fn strict(mut self) -> Self {
+        self.strict = true;
+        self
+    }
+
+    /// Retries requests that fail transiently (transport error, timeout, 429, 5xx) with
+    /// exponential backoff, honouring `Retry-After`. Off by default, and never applied to
+    /// `authorization_code` unless [`OAuthClient::retrying_authorization_code`] says so.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<OAuthClient, Error> {
         let token_url = crate::endpoint_url::parse("token URL", &self.token_url, self.allow_insecure_http)?;
@@ -183,6 +243,9 @@ impl OAuthClientBuilder {
                 token_url,
                 timeout: self.timeout,
                 max_response_bytes: self.max_response_bytes,
+                leniency: Leniency { strict: self.strict },
+                retry: self.retry,
+                retry_authorization_code: false,
             }),
         })
     }

@@ -45,6 +45,16 @@ pub enum Error {
         excerpt: String,
     },
 
+    /// The token endpoint answered with a redirect (3xx), or the HTTP client followed one to
+    /// another origin. Credentials and codes are never re-sent to where it points.
+    #[error("the provider answered HTTP {status} redirecting to {}; redirects from the token endpoint are not followed", location.as_deref().unwrap_or("nowhere"))]
+    UnexpectedRedirect {
+        /// The HTTP status.
+        status: u16,
+        /// Where the redirect pointed (`Location`), if it said.
+        location: Option<String>,
+    },
+
     /// The response body is larger than the client's limit.
     #[error("the provider's response (HTTP {status}) is larger than the limit of {limit} bytes")]
     ResponseTooLarge {
@@ -81,12 +91,23 @@ fn provider_message(status: u16) -> &'static str {
 }
 
 impl Error {
+    /// Whether sending the same request again may succeed: a transport error, a timeout,
+    /// HTTP 429, or a 5xx status.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Transport(_) | Error::Timeout => true,
+            Error::Http { status, .. } => *status == 429 || *status >= 500,
+            _ => false,
+        }
+    }
+
     /// The HTTP status of the response this error came from, if there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Provider { status, .. }
             | Error::Http { status, .. }
             | Error::Decode { status, .. }
+            | Error::UnexpectedRedirect { status, .. }
             | Error::ResponseTooLarge { status, .. } => Some(*status),
             Error::Transport(error) => error.status().map(|status| status.as_u16()),
             Error::Timeout | Error::Config(_) | Error::Redirect(_) => None,

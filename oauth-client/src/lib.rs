@@ -78,12 +78,14 @@
 //!
 //! All grants share one path from response to result:
 //!
-//! - 2xx: the body is decoded as the declared model; a body that does not decode is
+//! - 2xx: the body is decoded as the declared model (see "Non-standard providers"); a body
+//!   that does not decode is
 //!   [`Error::Decode`] with the reason and an excerpt of the body (secret members removed).
 //! - 400 and 401 with an RFC 6749 §5.2 error object: [`Error::Provider`], whose
 //!   [`OAuthProviderError`] has the code mapped to [`OAuthProviderErrorKind`].
 //! - any other status (or a 400/401 without an error object): [`Error::Http`] with the
 //!   status, headers and body.
+//! - a redirect: [`Error::UnexpectedRedirect`] naming its `Location`.
 //! - a response larger than the limit (1 MiB by default): [`Error::ResponseTooLarge`];
 //!   no response in time (30 s by default): [`Error::Timeout`].
 //!
@@ -98,6 +100,41 @@
 //!     }
 //! }
 //! ```
+//!
+//! # Non-standard providers
+//!
+//! Real providers bend RFC 6749. By default the client repairs the common deviations, in
+//! the one response path every grant shares; [`OAuthClientBuilder::strict`] turns each
+//! repair into a precise [`Error::Decode`] (or [`Error::Http`] for a non-200 success):
+//!
+//! | deviation | default | `strict()` |
+//! |---|---|---|
+//! | `expires_in` as a string (`"3600"`, Azure AD) or `3600.0` | read as seconds | error |
+//! | `expires_in: null` | treated as absent | error |
+//! | `expires_in` negative or over 100 years | error | error |
+//! | `token_type` in another case (`bearer`) | normalised to `Bearer` | error |
+//! | `scope` as a JSON array of strings | joined with spaces | error |
+//! | a 2xx other than 200 (`201 Created`) | accepted | [`Error::Http`] |
+//! | an `application/x-www-form-urlencoded` body | read as the members | error |
+//! | an error object with a 2xx status (GitHub) | [`Error::Provider`] with that status | error |
+//!
+//! Transport-level limits apply in both modes: responses over 1 MiB
+//! ([`OAuthClientBuilder::max_response_bytes`]) end in [`Error::ResponseTooLarge`], a
+//! request over 30 s ([`OAuthClientBuilder::timeout`], or per call
+//! [`OAuthClient::with_timeout`]) in [`Error::Timeout`], and a 3xx in
+//! [`Error::UnexpectedRedirect`]: redirects from the token endpoint are never followed.
+//! Retries are opt-in ([`RetryPolicy`]) and never replay an authorization code unless
+//! asked per call ([`OAuthClient::retrying_authorization_code`]).
+//!
+//! For providers that do not form-urlencode Basic credentials there is
+//! [`BasicAuth::unescaped_header_value`]; for those that want the credentials in the form,
+//! [`ClientSecretPost`].
+//!
+//! # Tracing
+//!
+//! Each HTTP exchange runs in a `DEBUG` span `oauth_token_request` with `grant_type`,
+//! `host`, `path`, `status` and `elapsed_ms`. Neither spans nor events carry form values,
+//! headers or token values.
 //!
 //! # The authorization-code flow
 //!
@@ -126,6 +163,7 @@ mod grants;
 mod provider_error;
 mod request;
 mod response;
+mod retry;
 mod secret;
 mod token;
 mod transport;
@@ -134,12 +172,13 @@ mod transport;
 pub mod __private;
 
 pub use authorize::{AuthorizationRequest, PendingAuthorization};
-pub use basic_auth::BasicAuth;
+pub use basic_auth::{BasicAuth, ClientSecretPost};
 pub use client::{OAuthClient, OAuthClientBuilder, TokenEndpoint};
 pub use error::{Error, RedirectError};
 pub use form::FormParams;
 pub use grants::OAuthAuthorization;
 pub use oauth_macros::oauth_grant;
 pub use provider_error::{OAuthProviderError, OAuthProviderErrorKind};
+pub use retry::RetryPolicy;
 pub use secret::{AccessToken, ClientSecret, Password, PkceVerifier, RefreshToken};
 pub use token::OAuthToken;

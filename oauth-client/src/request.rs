@@ -131,8 +131,12 @@ impl<T: FormField> FormField for Vec<T> {
 }
 
 impl HeaderField for str {
+    /// An empty value sends no header: e.g. `""` for `Authorization` when the client
+    /// authenticates with form fields instead ([`ClientSecretPost`](crate::ClientSecretPost)).
     fn add_to<'a>(&'a self, name: &'static str, request: &mut GrantRequest<'a>) {
-        request.headers.push((name, Cow::Borrowed(self)));
+        if !self.is_empty() {
+            request.headers.push((name, Cow::Borrowed(self)));
+        }
     }
 }
 

@@ -1,15 +1,23 @@
 //! Interprets a response: status to result, body to model or error. Pure, so it is tested
 //! without a network.
+//!
+//! The rules for providers that bend RFC 6749 live in [`normalize`]; [`excerpt`] makes the
+//! body excerpt of a decode error safe to log.
+
+mod excerpt;
+mod normalize;
 
 use std::any::Any;
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::provider_error::OAuthProviderError;
-use crate::token::{OAuthToken, is_secret_member};
+use crate::token::OAuthToken;
+
+pub(crate) use excerpt::excerpt;
 
 /// A response as it came off the wire.
 #[derive(Debug)]
@@ -21,26 +29,54 @@ pub(crate) struct Received {
     pub(crate) received_at: i64,
 }
 
-/// The longest body excerpt an error carries, in characters.
-const EXCERPT_CHARS: usize = 256;
+/// How forgiving the interpretation is; see the crate docs, "Non-standard providers".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Leniency {
+    /// Reject every deviation from RFC 6749 instead of repairing it.
+    pub(crate) strict: bool,
+}
 
-pub(crate) fn interpret<T: DeserializeOwned + 'static>(received: Received) -> Result<T, Error> {
-    match received.status {
-        200..=299 => decode(&received),
+pub(crate) fn interpret<T: DeserializeOwned + 'static>(
+    received: Received,
+    leniency: Leniency,
+) -> Result<T, Error> {
+    let status = received.status;
+    match status {
+        200 => decode(&received, leniency),
+        201..=299 if !leniency.strict => decode(&received, leniency),
+        300..=399 => Err(Error::UnexpectedRedirect {
+            status,
+            location: received
+                .headers
+                .get(LOCATION)
+                .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
+        }),
         400 | 401 => match serde_json::from_slice::<OAuthProviderError>(&received.body) {
-            Ok(error) => Err(Error::Provider { status: received.status, error }),
+            Ok(error) => Err(Error::Provider { status, error }),
             Err(_) => Err(unexpected_status(received)),
         },
         _ => Err(unexpected_status(received)),
     }
 }
 
-fn decode<T: DeserializeOwned + 'static>(received: &Received) -> Result<T, Error> {
-    let mut model: T = serde_json::from_slice(&received.body).map_err(|error| Error::Decode {
-        status: received.status,
-        reason: error.to_string(),
-        excerpt: excerpt(&received.body),
-    })?;
+fn decode<T: DeserializeOwned + 'static>(received: &Received, leniency: Leniency) -> Result<T, Error> {
+    let decode_error =
+        |reason: String| Error::Decode { status: received.status, reason, excerpt: excerpt(&received.body) };
+    let mut object = parse_object(received, leniency).map_err(decode_error)?;
+    // An RFC 6749 §5.2 error object sent with a success status (GitHub does this).
+    if object.get("error").is_some_and(Value::is_string) {
+        if leniency.strict {
+            return Err(decode_error(
+                "a success status with an RFC 6749 error object in the body".to_owned(),
+            ));
+        }
+        if let Ok(error) = serde_json::from_value::<OAuthProviderError>(Value::Object(object.clone())) {
+            return Err(Error::Provider { status: received.status, error });
+        }
+    }
+    normalize::members(&mut object, leniency).map_err(decode_error)?;
+    let mut model: T =
+        serde_json::from_value(Value::Object(object)).map_err(|error| decode_error(error.to_string()))?;
     // The token model learns when it was received; any other model is left as decoded.
     if let Some(token) = (&mut model as &mut dyn Any).downcast_mut::<OAuthToken>() {
         token.stamp_expiry(received.received_at);
@@ -48,50 +84,51 @@ fn decode<T: DeserializeOwned + 'static>(received: &Received) -> Result<T, Error
     Ok(model)
 }
 
+/// The body as a JSON object: JSON, or (lenient only) `application/x-www-form-urlencoded`.
+fn parse_object(received: &Received, leniency: Leniency) -> Result<Map<String, Value>, String> {
+    if received.body.iter().all(u8::is_ascii_whitespace) {
+        return Err("the body is empty".to_owned());
+    }
+    let declared_form = received
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.to_ascii_lowercase().contains("application/x-www-form-urlencoded"));
+    if !declared_form {
+        return match serde_json::from_slice::<Value>(&received.body) {
+            Ok(Value::Object(object)) => Ok(object),
+            Ok(other) => Err(format!("expected a JSON object, found {}", json_kind(&other))),
+            Err(error) => Err(error.to_string()),
+        };
+    }
+    if leniency.strict {
+        return Err(
+            "the body is application/x-www-form-urlencoded; RFC 6749 §5.1 (strict mode) requires JSON"
+                .to_owned(),
+        );
+    }
+    let text = std::str::from_utf8(&received.body).map_err(|_| "the form body is not UTF-8".to_owned())?;
+    Ok(form_urlencoded::parse(text.as_bytes())
+        .map(|(name, value)| (name.into_owned(), Value::String(value.into_owned())))
+        .collect())
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 fn unexpected_status(received: Received) -> Error {
     Error::Http {
         status: received.status,
         headers: received.headers,
         body: String::from_utf8_lossy(&received.body).into_owned(),
-    }
-}
-
-/// The start of `body` for an error message, without the values of secret members: a
-/// response that fails to decode may still carry a valid token.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    let text = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(mut object)) => {
-            for (name, value) in object.iter_mut() {
-                if is_secret_member(name) {
-                    *value = Value::String("[redacted]".to_owned());
-                }
-            }
-            Value::Object(object).to_string()
-        }
-        Ok(_) => String::from_utf8_lossy(body).into_owned(),
-        Err(_) if looks_like_form(body) => redact_form(body),
-        Err(_) => String::from_utf8_lossy(body).into_owned(),
-    };
-    truncate_chars(&text, EXCERPT_CHARS)
-}
-
-fn looks_like_form(body: &[u8]) -> bool {
-    body.contains(&b'=') && !body.iter().any(|byte| byte.is_ascii_whitespace() || *byte == b'<')
-}
-
-fn redact_form(body: &[u8]) -> String {
-    let mut redacted = form_urlencoded::Serializer::new(String::new());
-    for (name, value) in form_urlencoded::parse(body) {
-        let value = if is_secret_member(&name) { "[redacted]".into() } else { value };
-        redacted.append_pair(&name, &value);
-    }
-    redacted.finish()
-}
-
-fn truncate_chars(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
     }
 }
 

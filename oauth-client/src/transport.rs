@@ -1,16 +1,19 @@
 //! Sends a declared request: the one place where bytes go to and come from the provider.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
 
-use crate::client::OAuthClient;
+use crate::client::{ClientConfig, OAuthClient};
 use crate::error::Error;
 use crate::request::GrantRequest;
 use crate::response::{self, Received};
+use crate::retry;
 
-/// Sends `request` with `client` and interprets the response as `T`.
+/// Sends `request` with `client` and interprets the response as `T`, retrying transient
+/// failures when the client has a retry policy.
 ///
 /// Every generated grant method ends here. `E` lets a user's trait return its own error type
 /// that converts from [`Error`].
@@ -19,14 +22,70 @@ where
     T: DeserializeOwned + 'static,
     E: From<Error>,
 {
-    let received = execute(client, request).await?;
-    Ok(response::interpret(received)?)
-}
-
-/// The non-generic part of [`send`]: compiled once, whatever the response model.
-async fn execute(client: &OAuthClient, request: GrantRequest<'_>) -> Result<Received, Error> {
     let config = client.config();
     let body = encode_form(&request);
+    let mut attempt = 0;
+    loop {
+        let result = attempt_once(config, &request, &body)
+            .await
+            .and_then(|received| response::interpret(received, config.leniency));
+        match result {
+            Err(error) if should_retry(config, &request, &error, attempt) => {
+                attempt += 1;
+                let policy = config.retry.as_ref().expect("should_retry checked the policy");
+                let wait = policy.backoff(attempt, retry::retry_after(&error));
+                tracing::debug!(grant_type = request.grant_type, attempt, ?wait, error = %error, "retrying token request");
+                tokio::time::sleep(wait).await;
+            }
+            result => return result.map_err(E::from),
+        }
+    }
+}
+
+fn should_retry(config: &ClientConfig, request: &GrantRequest<'_>, error: &Error, attempt: u32) -> bool {
+    let Some(policy) = &config.retry else { return false };
+    let single_use = request.grant_type == "authorization_code" && !config.retry_authorization_code;
+    !single_use && attempt < policy.max_retries() && error.is_transient()
+}
+
+/// One HTTP exchange, in its own tracing span. The non-generic part of [`send`]: compiled
+/// once, whatever the response model.
+async fn attempt_once(
+    config: &ClientConfig,
+    request: &GrantRequest<'_>,
+    body: &str,
+) -> Result<Received, Error> {
+    let span = tracing::debug_span!(
+        "oauth_token_request",
+        grant_type = request.grant_type,
+        host = config.token_url.host_str().unwrap_or_default(),
+        path = config.token_url.path(),
+        status = tracing::field::Empty,
+        elapsed_ms = tracing::field::Empty,
+    );
+    async {
+        let started = Instant::now();
+        let result = exchange(config, request, body).await;
+        let span = tracing::Span::current();
+        span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+        match &result {
+            Ok(received) => {
+                span.record("status", received.status);
+                tracing::debug!(
+                    status = received.status,
+                    bytes = received.body.len(),
+                    "token endpoint answered"
+                );
+            }
+            Err(error) => tracing::debug!(error = %error, "token request failed"),
+        }
+        result
+    }
+    .instrument(span)
+    .await
+}
+
+async fn exchange(config: &ClientConfig, request: &GrantRequest<'_>, body: &str) -> Result<Received, Error> {
     let mut builder = config
         .http
         .post(config.token_url.clone())
@@ -45,9 +104,13 @@ async fn execute(client: &OAuthClient, request: GrantRequest<'_>) -> Result<Rece
         value.set_sensitive(true);
         builder = builder.header(name, value);
     }
-    let mut response = builder.body(body).send().await.map_err(Error::transport)?;
+    let mut response = builder.body(body.to_owned()).send().await.map_err(Error::transport)?;
     let received_at = unix_now();
     let status = response.status().as_u16();
+    // A user-supplied HTTP client may follow redirects: never accept an answer from elsewhere.
+    if response.url().origin() != config.token_url.origin() {
+        return Err(Error::UnexpectedRedirect { status, location: Some(response.url().to_string()) });
+    }
     let limit = config.max_response_bytes;
     if response.content_length().is_some_and(|length| length > limit as u64) {
         return Err(Error::ResponseTooLarge { status, limit });

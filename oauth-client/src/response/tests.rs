@@ -1,7 +1,7 @@
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-use super::{Received, excerpt, interpret};
+use super::{Leniency, Received, excerpt, interpret};
 use crate::{Error, OAuthToken};
 
 fn received(status: u16, body: &[u8]) -> Received {
@@ -11,28 +11,40 @@ fn received(status: u16, body: &[u8]) -> Received {
 #[test]
 fn token_expiry_is_receipt_time_plus_expires_in() {
     let body = br#"{"access_token":"a","token_type":"Bearer","expires_in":60}"#;
-    let token: OAuthToken = interpret(received(200, body)).unwrap();
+    let token: OAuthToken = interpret(received(200, body), Leniency::default()).unwrap();
     assert_eq!(token.expiry, Some(1_060));
 }
 
 #[test]
 fn a_provider_sent_expiry_is_replaced_by_the_client_computed_one() {
     let body = br#"{"access_token":"a","token_type":"Bearer","expiry":5}"#;
-    let token: OAuthToken = interpret(received(201, body)).unwrap();
+    let token: OAuthToken = interpret(received(201, body), Leniency::default()).unwrap();
     assert_eq!(token.expiry, None, "no expires_in: no expiry, whatever the provider claims");
 }
 
 #[test]
 fn other_models_are_left_as_decoded() {
     let body = br#"{"expires_in":60,"expiry":5}"#;
-    let value: Value = interpret(received(200, body)).unwrap();
+    let value: Value = interpret(received(200, body), Leniency::default()).unwrap();
     assert_eq!(value, json!({"expires_in": 60, "expiry": 5}));
 }
 
 #[test]
-fn a_huge_expires_in_saturates_instead_of_overflowing() {
+fn an_absurd_expires_in_is_refused_rather_than_overflowing() {
     let body = format!(r#"{{"access_token":"a","token_type":"Bearer","expires_in":{}}}"#, u64::MAX);
-    let token: OAuthToken = interpret(received(200, body.as_bytes())).unwrap();
+    let error = interpret::<OAuthToken>(received(200, body.as_bytes()), Leniency::default()).unwrap_err();
+    assert!(
+        matches!(&error, Error::Decode { reason, .. } if reason.contains("more than 100 years")),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn stamp_expiry_saturates() {
+    let mut token: OAuthToken =
+        serde_json::from_value(json!({"access_token": "a", "token_type": "Bearer", "expires_in": u64::MAX}))
+            .unwrap();
+    token.stamp_expiry(1_000);
     assert_eq!(token.expiry, Some(i64::MAX));
 }
 
@@ -53,6 +65,82 @@ fn excerpt_keeps_plain_text_and_cuts_on_a_character_boundary() {
 
 #[test]
 fn error_statuses_without_an_error_object_are_http_errors() {
-    let error = interpret::<OAuthToken>(received(401, b"")).unwrap_err();
+    let error = interpret::<OAuthToken>(received(401, b""), Leniency::default()).unwrap_err();
     assert!(matches!(error, Error::Http { status: 401, ref body, .. } if body.is_empty()), "{error:?}");
+}
+
+mod never_panics {
+    //! The interpreter returns for any status, headers and body. 10,000 cases per property by
+    //! default; `PROPTEST_CASES=1000000 cargo test -p oauth-client --lib never_panics` runs a
+    //! million.
+
+    use proptest::prelude::*;
+    use reqwest::header::{CONTENT_TYPE, HeaderValue};
+
+    use super::*;
+
+    fn config() -> ProptestConfig {
+        let cases =
+            std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(10_000);
+        ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            ".{0,12}".prop_map(Value::String),
+            prop_oneof![Just("3600"), Just("-1"), Just("1e999"), Just("bearer"), Just("read write")]
+                .prop_map(|text| Value::String(text.to_owned())),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("access_token".to_owned()),
+                        Just("token_type".to_owned()),
+                        Just("expires_in".to_owned()),
+                        Just("scope".to_owned()),
+                        Just("refresh_token".to_owned()),
+                        Just("error".to_owned()),
+                        Just("error_description".to_owned()),
+                        ".{0,8}",
+                    ],
+                    inner,
+                    0..8,
+                )
+                .prop_map(|members| Value::Object(members.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn check(status: u16, form: bool, strict: bool, body: Vec<u8>) {
+        let mut headers = HeaderMap::new();
+        if form {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+        }
+        let make = || Received { status, headers: headers.clone(), body: body.clone(), received_at: 1_000 };
+        let leniency = Leniency { strict };
+        let _ = interpret::<OAuthToken>(make(), leniency);
+        let _ = interpret::<Value>(make(), leniency);
+        let _ = excerpt(&body);
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn on_arbitrary_bytes(status in 100u16..600, form: bool, strict: bool, body in prop::collection::vec(any::<u8>(), 0..256)) {
+            check(status, form, strict, body);
+        }
+
+        #[test]
+        fn on_arbitrary_json(status in prop_oneof![Just(200u16), Just(201), Just(400), Just(401), 100u16..600], strict: bool, value in json_value()) {
+            check(status, false, strict, serde_json::to_vec(&value).unwrap());
+        }
+    }
 }

@@ -1,0 +1,168 @@
+//! Redirects are never followed; retries happen only when asked for, and never for a code.
+
+use std::time::Duration;
+
+use oauth_client::{BasicAuth, ClientSecretPost, Error, OAuthAuthorization, OAuthClient, RetryPolicy};
+use oauth_client_tests::{TOKEN_PATH, form_of, header_of, json_endpoint, only_request, pairs};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn token() -> serde_json::Value {
+    json!({"access_token": "at", "token_type": "Bearer"})
+}
+
+/// A server answering `first` `times` times, then a token.
+async fn flaky(first: ResponseTemplate, times: u64) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(TOKEN_PATH))
+        .respond_with(first)
+        .up_to_n_times(times)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(TOKEN_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token()))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn retrying_client(server: &MockServer) -> OAuthClient {
+    let policy =
+        RetryPolicy::new(3).initial_backoff(Duration::from_millis(1)).max_backoff(Duration::from_millis(20));
+    OAuthClient::builder(format!("{}{TOKEN_PATH}", server.uri())).retry(policy).build().unwrap()
+}
+
+async fn requests(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap().len()
+}
+
+#[tokio::test]
+async fn a_redirect_is_reported_and_not_followed() {
+    let target = json_endpoint(200, token()).await;
+    let location = format!("{}{TOKEN_PATH}", target.uri());
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(307).insert_header("location", location.as_str()))
+        .mount(&server)
+        .await;
+    let client = OAuthClient::new(format!("{}{TOKEN_PATH}", server.uri())).unwrap();
+    let error = client.request_token_acg("Basic eDp5", "code", "https://cb", None).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::UnexpectedRedirect { status: 307, location: Some(l) } if *l == location),
+        "{error:?}"
+    );
+    assert_eq!(requests(&target).await, 0, "the code was not forwarded");
+}
+
+#[tokio::test]
+async fn an_answer_from_another_origin_is_refused_even_with_a_following_http_client() {
+    let target = json_endpoint(200, token()).await;
+    let location = format!("{}/elsewhere", target.uri());
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", location.as_str()))
+        .mount(&server)
+        .await;
+    // A user's client with reqwest's default policy, which follows redirects.
+    let follows = reqwest::Client::new();
+    let client =
+        OAuthClient::builder(format!("{}{TOKEN_PATH}", server.uri())).http_client(follows).build().unwrap();
+    let error = client.request_token_ccg("Basic eDp5", None, None).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::UnexpectedRedirect { location: Some(l), .. } if *l == location),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn without_a_policy_nothing_is_retried() {
+    let server = flaky(ResponseTemplate::new(503), 1).await;
+    let client = OAuthClient::new(format!("{}{TOKEN_PATH}", server.uri())).unwrap();
+    let error = client.request_token_ccg("Basic eDp5", None, None).await.unwrap_err();
+    assert_eq!(error.status(), Some(503));
+    assert_eq!(requests(&server).await, 1);
+}
+
+#[tokio::test]
+async fn transient_statuses_are_retried_until_success() {
+    for status in [429, 500, 502, 503] {
+        let server = flaky(ResponseTemplate::new(status).insert_header("retry-after", "0"), 2).await;
+        let token = retrying_client(&server).request_token_ccg("Basic eDp5", None, None).await.unwrap();
+        assert_eq!(token.access_token.secret(), "at");
+        assert_eq!(requests(&server).await, 3, "two failures, then success ({status})");
+    }
+}
+
+#[tokio::test]
+async fn retries_stop_after_the_policy_limit() {
+    let server = flaky(ResponseTemplate::new(503), 10).await;
+    let error = retrying_client(&server).request_token_ccg("Basic eDp5", None, None).await.unwrap_err();
+    assert_eq!(error.status(), Some(503));
+    assert_eq!(requests(&server).await, 4, "one attempt and three retries");
+}
+
+#[tokio::test]
+async fn provider_errors_are_not_retried() {
+    let server = flaky(ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"})), 1).await;
+    let error = retrying_client(&server).request_token_ccg("Basic eDp5", None, None).await.unwrap_err();
+    assert!(error.provider_error().is_some());
+    assert_eq!(requests(&server).await, 1);
+}
+
+#[tokio::test]
+async fn an_authorization_code_is_retried_only_when_asked_per_call() {
+    let server = flaky(ResponseTemplate::new(503), 1).await;
+    let client = retrying_client(&server);
+    let error = client.request_token_acg("Basic eDp5", "code", "https://cb", None).await.unwrap_err();
+    assert_eq!(error.status(), Some(503));
+    assert_eq!(requests(&server).await, 1, "a single-use code is not replayed");
+
+    let server = flaky(ResponseTemplate::new(503), 1).await;
+    let client = retrying_client(&server).retrying_authorization_code();
+    client.request_token_acg("Basic eDp5", "code", "https://cb", None).await.unwrap();
+    assert_eq!(requests(&server).await, 2);
+}
+
+#[test]
+fn backoff_doubles_honours_retry_after_and_is_capped() {
+    let policy =
+        RetryPolicy::new(5).initial_backoff(Duration::from_millis(100)).max_backoff(Duration::from_secs(1));
+    let waits: Vec<_> = (1..=5).map(|retry| policy.backoff(retry, None)).collect();
+    assert_eq!(waits, [100, 200, 400, 800, 1000].map(Duration::from_millis));
+    assert_eq!(policy.backoff(1, Some(Duration::from_millis(700))), Duration::from_millis(700));
+    assert_eq!(policy.backoff(1, Some(Duration::from_secs(60))), Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn client_secret_post_sends_credentials_in_the_form_and_no_authorization_header() {
+    let server = json_endpoint(200, token()).await;
+    let client = OAuthClient::new(format!("{}{TOKEN_PATH}", server.uri())).unwrap();
+    let credentials = ClientSecretPost::new("my client", "s3cr:t");
+    client.request_token_ccg("", Some("read"), Some(&credentials.form_params())).await.unwrap();
+    let request = only_request(&server).await;
+    assert_eq!(header_of(&request, "authorization"), None);
+    assert_eq!(
+        form_of(&request),
+        pairs(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "read"),
+            ("client_id", "my client"),
+            ("client_secret", "s3cr:t"),
+        ])
+    );
+    assert!(!format!("{credentials:?}").contains("s3cr:t"));
+}
+
+#[tokio::test]
+async fn unescaped_basic_sends_the_raw_credentials() {
+    let server = json_endpoint(200, token()).await;
+    let client = OAuthClient::new(format!("{}{TOKEN_PATH}", server.uri())).unwrap();
+    let auth = BasicAuth::new("my client", "p+w/d").unescaped_header_value();
+    client.request_token_ccg(&auth, None, None).await.unwrap();
+    let request = only_request(&server).await;
+    // base64("my client:p+w/d")
+    assert_eq!(header_of(&request, "authorization"), Some("Basic bXkgY2xpZW50OnArdy9k"));
+}

@@ -1,0 +1,156 @@
+//! Sentinel secrets pushed through every public type, every error path and TRACE-level
+//! tracing output never show up in `Debug`, `Display` or the trace.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use oauth_client::{
+    AccessToken, AuthorizationRequest, BasicAuth, ClientSecret, ClientSecretPost, Error, FormParams,
+    OAuthAuthorization, OAuthClient, OAuthToken, Password, PkceVerifier, RefreshToken, RetryPolicy,
+};
+use oauth_client_tests::{TOKEN_PATH, token_endpoint};
+use serde_json::json;
+use wiremock::ResponseTemplate;
+
+const SENTINEL: &str = "SENTINEL7f3a";
+
+fn secret(kind: &str) -> String {
+    format!("{SENTINEL}-{kind}")
+}
+
+/// A `tracing` writer that keeps everything written, for inspection.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn assert_clean(what: &str, text: &str) {
+    assert!(!text.contains(SENTINEL), "{what} leaks a secret: {text}");
+}
+
+fn assert_error_clean(what: &str, error: &Error) {
+    assert_clean(what, &format!("{error} | {error:?}"));
+}
+
+#[test]
+fn debug_of_every_secret_bearing_type_is_redacted() {
+    let token: OAuthToken = serde_json::from_value(json!({
+        "access_token": secret("at"),
+        "token_type": "Bearer",
+        "refresh_token": secret("rt"),
+        "id_token": secret("id"),
+        "client_secret": secret("cs-echo"),
+    }))
+    .unwrap();
+    let pending = AuthorizationRequest::new("https://a.example/authorize", "c").build().unwrap();
+    let values: Vec<(&str, String)> = vec![
+        ("AccessToken", format!("{:?}", AccessToken::new(secret("at")))),
+        ("RefreshToken", format!("{:?}", RefreshToken::new(secret("rt")))),
+        ("ClientSecret", format!("{:?}", ClientSecret::new(secret("cs")))),
+        ("Password", format!("{:?}", Password::new(secret("pw")))),
+        ("PkceVerifier", format!("{:?}", PkceVerifier::new(secret("pkce")))),
+        ("BasicAuth", format!("{:?}", BasicAuth::new("id", secret("cs")))),
+        ("ClientSecretPost", format!("{:?}", ClientSecretPost::new("id", secret("cs")))),
+        ("FormParams", format!("{:?}", FormParams::new().with("code_verifier", secret("v")))),
+        ("OAuthToken", format!("{token:?} {token:#?}")),
+        ("PendingAuthorization", format!("{pending:?}")),
+    ];
+    for (what, text) in values {
+        assert_clean(what, &text);
+        assert!(text.contains("[redacted]"), "{what} says what it hid: {text}");
+    }
+    // The verifier of a real pending authorization stays hidden too.
+    let verifier = pending.pkce_verifier().unwrap().secret().to_owned();
+    assert!(!format!("{pending:?}").contains(&verifier));
+}
+
+#[tokio::test]
+async fn no_error_path_and_no_trace_line_carries_a_secret() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let auth = BasicAuth::new("client", secret("client-secret")).header_value();
+    let additional =
+        FormParams::new().with("code_verifier", secret("pkce")).with("client_secret", secret("cs"));
+    let code = secret("code");
+    let password = secret("password");
+    let refresh = secret("refresh");
+
+    let responses = [
+        ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant", "error_description": "no"})),
+        ResponseTemplate::new(401).set_body_json(json!({"error": "invalid_client"})),
+        ResponseTemplate::new(500).set_body_raw("<h1>oops</h1>", "text/html"),
+        ResponseTemplate::new(302).insert_header("location", "https://elsewhere.example/"),
+        // A token that does not decode: its own secret values must not leak either.
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"access_token": secret("issued-at"), "refresh_token": secret("issued-rt"), "token_type": 1})),
+        ResponseTemplate::new(200).set_body_raw(
+            format!("access_token={}&token_type=5&expires_in=x", secret("issued-form")),
+            "application/x-www-form-urlencoded",
+        ),
+        ResponseTemplate::new(200).set_body_json(json!({"access_token": secret("ok"), "token_type": "Bearer"})),
+        ResponseTemplate::new(503).insert_header("retry-after", "0"),
+        ResponseTemplate::new(200).set_delay(Duration::from_secs(5)),
+    ];
+    for response in responses {
+        let server = token_endpoint(response).await;
+        let client = OAuthClient::builder(format!("{}{TOKEN_PATH}", server.uri()))
+            .timeout(Duration::from_millis(300))
+            .retry(RetryPolicy::new(1).initial_backoff(Duration::from_millis(1)))
+            .build()
+            .unwrap();
+        let results = [
+            client.request_token_ccg(&auth, Some("read"), Some(&additional)).await,
+            client.request_token_acg(&auth, &code, "https://cb", Some(&additional)).await,
+            client.refresh_token_acg(&auth, &refresh, None, Some(&additional)).await,
+            client.request_token_ropcg(&auth, "alice", &password, None, Some(&additional)).await,
+            client.refresh_token_ropcg(&auth, &refresh, None, Some(&additional)).await,
+        ];
+        for result in results {
+            match result {
+                Ok(token) => assert_clean("token", &format!("{token:?}")),
+                Err(error) => assert_error_clean("error", &error),
+            }
+        }
+    }
+
+    // Errors raised before anything is sent.
+    let client = OAuthClient::new("http://127.0.0.1:9/token").unwrap();
+    let bad_header = format!("Basic {}\r\n", secret("header"));
+    let error = client.request_token_ccg(&bad_header, None, None).await.unwrap_err();
+    assert!(matches!(error, Error::Config(_)));
+    assert_error_clean("config error", &error);
+    let error =
+        OAuthClient::new(format!("ftp://{}.example/", secret("url-is-not-secret-but-check"))).unwrap_err();
+    assert!(matches!(error, Error::Config(_)));
+    let error = client.request_token_ropcg(&auth, "alice", &password, None, None).await.unwrap_err();
+    assert!(matches!(error, Error::Transport(_)), "{error:?}");
+    assert_error_clean("transport error", &error);
+
+    // A redirect that carries the provider's error.
+    let pending = AuthorizationRequest::new("https://a.example/authorize", "c").state("s").build().unwrap();
+    let error =
+        pending.code_from_redirect("https://cb.example/?error=access_denied&state=other").unwrap_err();
+    assert_error_clean("redirect error", &error);
+
+    let trace = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(trace.contains("oauth_token_request"), "the trace has the request spans: {trace}");
+    assert!(trace.contains("grant_type=\"client_credentials\""), "{trace}");
+    assert!(trace.contains("status=400"), "{trace}");
+    assert_clean("the trace", &trace);
+}
