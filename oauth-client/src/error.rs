@@ -1,5 +1,7 @@
 //! The one error type of the crate.
 
+use std::sync::Arc;
+
 use reqwest::header::HeaderMap;
 
 use crate::provider_error::OAuthProviderError;
@@ -7,8 +9,9 @@ use crate::provider_error::OAuthProviderError;
 /// Everything that can go wrong when talking to the provider.
 ///
 /// No variant carries a request body or an `Authorization` header, so an `Error` can be
-/// logged as it is.
-#[derive(Debug, thiserror::Error)]
+/// logged as it is. It is `Clone`, so one failed refresh can be handed to every caller that
+/// waited for it ([`TokenManager`](crate::TokenManager)).
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The provider answered with an RFC 6749 §5.2 error object (HTTP 400 or 401).
@@ -70,7 +73,12 @@ pub enum Error {
 
     /// The request could not be sent or the response could not be read.
     #[error("could not reach the provider: {0}")]
-    Transport(#[source] reqwest::Error),
+    Transport(#[source] Arc<reqwest::Error>),
+
+    /// The token manager needs a new token but has no way to get one without the user: the
+    /// token has no refresh token, or the provider refused it. Authorize again.
+    #[error("the token cannot be refreshed: {0}")]
+    RefreshUnavailable(String),
 
     /// The redirect back from the authorization endpoint does not carry a code for this
     /// request.
@@ -110,7 +118,7 @@ impl Error {
             | Error::UnexpectedRedirect { status, .. }
             | Error::ResponseTooLarge { status, .. } => Some(*status),
             Error::Transport(error) => error.status().map(|status| status.as_u16()),
-            Error::Timeout | Error::Config(_) | Error::Redirect(_) => None,
+            Error::Timeout | Error::Config(_) | Error::Redirect(_) | Error::RefreshUnavailable(_) => None,
         }
     }
 
@@ -126,7 +134,7 @@ impl Error {
 impl Error {
     /// Classifies an error of the HTTP client: a timeout gets its own variant.
     pub(crate) fn transport(error: reqwest::Error) -> Self {
-        if error.is_timeout() { Error::Timeout } else { Error::Transport(error) }
+        if error.is_timeout() { Error::Timeout } else { Error::Transport(Arc::new(error)) }
     }
 }
 

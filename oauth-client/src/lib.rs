@@ -136,6 +136,13 @@
 //! `host`, `path`, `status` and `elapsed_ms`. Neither spans nor events carry form values,
 //! headers or token values.
 //!
+//! # Token lifecycle
+//!
+//! [`TokenManager`] caches a token, refreshes it `leeway` before expiry with exactly one
+//! request however many tasks ask, keeps or replaces rotated refresh tokens, reports each
+//! new token to `on_update` (to persist it), and can share tokens across processes through
+//! a [`manager::TokenStore`] (Redis with the `redis` feature). See the [`manager`] module.
+//!
 //! # The authorization-code flow
 //!
 //! [`AuthorizationRequest`] builds the URL to send the browser to, with a random `state` and
@@ -160,6 +167,7 @@ mod endpoint_url;
 mod error;
 mod form;
 mod grants;
+pub mod manager;
 mod provider_error;
 mod request;
 mod response;
@@ -177,6 +185,7 @@ pub use client::{OAuthClient, OAuthClientBuilder, TokenEndpoint};
 pub use error::{Error, RedirectError};
 pub use form::FormParams;
 pub use grants::OAuthAuthorization;
+pub use manager::TokenManager;
 pub use oauth_macros::oauth_grant;
 pub use provider_error::{OAuthProviderError, OAuthProviderErrorKind};
 pub use retry::RetryPolicy;

@@ -2,6 +2,7 @@
 //! for what it received.
 
 pub mod browser;
+pub mod clock;
 
 use oauth_client::OAuthClient;
 use serde_json::Value;

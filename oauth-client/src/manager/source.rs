@@ -1,0 +1,215 @@
+//! Where a [`TokenManager`](super::TokenManager) gets new tokens from.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::{
+    Error, FormParams, OAuthAuthorization, OAuthClient, OAuthProviderErrorKind, OAuthToken, Password,
+};
+
+/// A boxed, `Send` future, as trait objects return them.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Obtains a new token for a [`TokenManager`](super::TokenManager).
+///
+/// The built-in sources are [`ClientCredentials`], [`PasswordGrant`] and
+/// [`AuthorizationCode`]; [`from_fn`] turns an async closure into one (the seeds'
+/// `oAuthTokenProvider`).
+pub trait TokenSource: Send + Sync + 'static {
+    /// A new token. `previous` is the token being replaced, if any (it may be expired), so a
+    /// source can use its refresh token.
+    fn fetch<'a>(
+        &'a self,
+        client: &'a OAuthClient,
+        previous: Option<&'a OAuthToken>,
+    ) -> BoxFuture<'a, Result<OAuthToken, Error>>;
+}
+
+/// Tokens from the client credentials grant, fetched again when they expire.
+#[derive(Clone, Debug)]
+pub struct ClientCredentials {
+    authorization: String,
+    scope: Option<String>,
+    additional: Option<FormParams>,
+}
+
+impl ClientCredentials {
+    /// Fetches with this `Authorization` header value (e.g. [`BasicAuth::header_value`](crate::BasicAuth::header_value)).
+    pub fn new(authorization: impl Into<String>) -> Self {
+        ClientCredentials { authorization: authorization.into(), scope: None, additional: None }
+    }
+
+    /// Requests this scope.
+    #[must_use]
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// Sends these additional form fields.
+    #[must_use]
+    pub fn additional(mut self, additional: FormParams) -> Self {
+        self.additional = Some(additional);
+        self
+    }
+}
+
+impl TokenSource for ClientCredentials {
+    fn fetch<'a>(
+        &'a self,
+        client: &'a OAuthClient,
+        _: Option<&'a OAuthToken>,
+    ) -> BoxFuture<'a, Result<OAuthToken, Error>> {
+        Box::pin(client.request_token_ccg(
+            &self.authorization,
+            self.scope.as_deref(),
+            self.additional.as_ref(),
+        ))
+    }
+}
+
+/// Tokens from the password grant: refreshed with the refresh token while it works, fetched
+/// again with the password when there is none or the provider refuses it.
+#[derive(Clone)]
+pub struct PasswordGrant {
+    authorization: String,
+    username: String,
+    password: Password,
+    scope: Option<String>,
+}
+
+impl PasswordGrant {
+    /// Fetches for `username` with this `Authorization` header value.
+    pub fn new(
+        authorization: impl Into<String>,
+        username: impl Into<String>,
+        password: impl Into<Password>,
+    ) -> Self {
+        PasswordGrant {
+            authorization: authorization.into(),
+            username: username.into(),
+            password: password.into(),
+            scope: None,
+        }
+    }
+
+    /// Requests this scope.
+    #[must_use]
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+}
+
+impl core::fmt::Debug for PasswordGrant {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PasswordGrant")
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenSource for PasswordGrant {
+    fn fetch<'a>(
+        &'a self,
+        client: &'a OAuthClient,
+        previous: Option<&'a OAuthToken>,
+    ) -> BoxFuture<'a, Result<OAuthToken, Error>> {
+        Box::pin(async move {
+            if let Some(refresh) = previous.and_then(|token| token.refresh_token.as_ref()) {
+                match client.refresh_token_ropcg(&self.authorization, refresh.secret(), None, None).await {
+                    Err(error) if is_invalid_grant(&error) => {} // expired or revoked: log in again
+                    result => return result,
+                }
+            }
+            client
+                .request_token_ropcg(
+                    &self.authorization,
+                    &self.username,
+                    self.password.secret(),
+                    self.scope.as_deref(),
+                    None,
+                )
+                .await
+        })
+    }
+}
+
+/// Refreshes a token obtained with the authorization code grant. Start the manager with
+/// that token ([`TokenManagerBuilder::initial_token`](super::TokenManagerBuilder::initial_token));
+/// when it has no refresh token left, or the provider refuses it, the manager answers
+/// [`Error::RefreshUnavailable`]: the user must authorize again.
+#[derive(Clone, Debug)]
+pub struct AuthorizationCode {
+    authorization: String,
+}
+
+impl AuthorizationCode {
+    /// Refreshes with this `Authorization` header value.
+    pub fn new(authorization: impl Into<String>) -> Self {
+        AuthorizationCode { authorization: authorization.into() }
+    }
+}
+
+impl TokenSource for AuthorizationCode {
+    fn fetch<'a>(
+        &'a self,
+        client: &'a OAuthClient,
+        previous: Option<&'a OAuthToken>,
+    ) -> BoxFuture<'a, Result<OAuthToken, Error>> {
+        Box::pin(async move {
+            let Some(refresh) = previous.and_then(|token| token.refresh_token.as_ref()) else {
+                return Err(Error::RefreshUnavailable("no refresh token; authorize again".into()));
+            };
+            match client.refresh_token_acg(&self.authorization, refresh.secret(), None, None).await {
+                Err(error) if is_invalid_grant(&error) => Err(Error::RefreshUnavailable(format!(
+                    "the provider refused the refresh token ({}); authorize again",
+                    error.provider_error().map_or_else(String::new, ToString::to_string)
+                ))),
+                result => result,
+            }
+        })
+    }
+}
+
+fn is_invalid_grant(error: &Error) -> bool {
+    error.provider_error().is_some_and(|error| error.error == OAuthProviderErrorKind::InvalidGrant)
+}
+
+/// A source from an async function of the previous token: bring your own way of getting
+/// tokens (another library, a vault, a sidecar).
+///
+/// ```
+/// use oauth_client::{OAuthToken, manager::from_fn};
+///
+/// let source = from_fn(|previous: Option<OAuthToken>| async move {
+///     let _ = previous;
+///     serde_json::from_str::<OAuthToken>(r#"{"access_token":"from-vault","token_type":"Bearer","expires_in":300}"#)
+///         .map_err(|error| oauth_client::Error::Config(error.to_string()))
+/// });
+/// ```
+pub fn from_fn<F, Fut>(provider: F) -> impl TokenSource
+where
+    F: Fn(Option<OAuthToken>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<OAuthToken, Error>> + Send + 'static,
+{
+    FnSource(provider)
+}
+
+struct FnSource<F>(F);
+
+impl<F, Fut> TokenSource for FnSource<F>
+where
+    F: Fn(Option<OAuthToken>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<OAuthToken, Error>> + Send + 'static,
+{
+    fn fetch<'a>(
+        &'a self,
+        _: &'a OAuthClient,
+        previous: Option<&'a OAuthToken>,
+    ) -> BoxFuture<'a, Result<OAuthToken, Error>> {
+        Box::pin((self.0)(previous.cloned()))
+    }
+}

@@ -1,0 +1,155 @@
+//! Managers in a fleet sharing one token through a real Redis (`redis-server` from the
+//! system, started here on a free 127.0.0.1 port and stopped by its PID).
+//!
+//! Without `redis-server` on the PATH these tests print why and pass; `.ci/run` installs it
+//! and sets `OAUTH_REDIS_REQUIRED=1`, under which its absence fails the run.
+
+use std::io::Write as _;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use oauth_client::manager::{ClientCredentials, RedisStore};
+use oauth_client::{OAuthClient, TokenManager};
+use oauth_client_tests::TOKEN_PATH;
+use oauth_client_tests::clock::ManualClock;
+use serde_json::json;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const T0: i64 = 1_800_000_000;
+
+struct RedisServer {
+    child: Child,
+    url: String,
+}
+
+impl RedisServer {
+    fn start() -> Option<RedisServer> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let spawned = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let child = match spawned {
+            Ok(child) => child,
+            Err(error) if std::env::var_os("OAUTH_REDIS_REQUIRED").is_some() => {
+                panic!("redis-server could not start ({error}), and OAUTH_REDIS_REQUIRED says it must")
+            }
+            Err(error) => {
+                let _ =
+                    writeln!(std::io::stderr(), "Redis test skipped: redis-server could not start ({error})");
+                return None;
+            }
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(RedisServer { child, url: format!("redis://127.0.0.1:{port}/") });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("redis-server did not listen on port {port} within 5 s");
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Counts token requests; each answer is a new token after a short delay.
+struct CountingProvider(Arc<AtomicUsize>);
+
+impl Respond for CountingProvider {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let serial = self.0.fetch_add(1, Ordering::SeqCst);
+        ResponseTemplate::new(200)
+            .set_body_json(
+                json!({"access_token": format!("at-{serial}"), "token_type": "Bearer", "expires_in": 3600}),
+            )
+            .set_delay(Duration::from_millis(150))
+    }
+}
+
+async fn provider() -> (MockServer, Arc<AtomicUsize>, OAuthClient) {
+    let server = MockServer::start().await;
+    let count = Arc::new(AtomicUsize::new(0));
+    Mock::given(method("POST")).respond_with(CountingProvider(count.clone())).mount(&server).await;
+    let client = OAuthClient::new(format!("{}{TOKEN_PATH}", server.uri())).unwrap();
+    (server, count, client)
+}
+
+/// Eight managers, each with its own Redis connection, as eight processes would have.
+fn fleet(client: &OAuthClient, redis: &RedisServer, clock: &ManualClock, key: &str) -> Vec<TokenManager> {
+    (0..8)
+        .map(|_| {
+            let store = Arc::new(RedisStore::new(&redis.url).unwrap());
+            TokenManager::builder(client.clone(), ClientCredentials::new("Basic eDp5"))
+                .clock(clock.clone())
+                .store(store, key)
+                .build()
+        })
+        .collect()
+}
+
+/// Every manager asked by 25 tasks at once; returns the tokens handed out.
+async fn everyone_asks(fleet: &[TokenManager]) -> Vec<Result<String, oauth_client::Error>> {
+    let tasks: Vec<_> = fleet
+        .iter()
+        .flat_map(|manager| (0..25).map(move |_| manager.clone()))
+        .map(|manager| {
+            tokio::spawn(async move { manager.access_token().await.map(|t| t.secret().to_owned()) })
+        })
+        .collect();
+    let mut tokens = Vec::new();
+    for task in tasks {
+        tokens.push(task.await.unwrap());
+    }
+    tokens
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_makes_one_token_request_per_expiry_window() {
+    let Some(redis) = RedisServer::start() else { return };
+    let (_server, count, client) = provider().await;
+    let clock = ManualClock::at(T0);
+    let fleet = fleet(&client, &redis, &clock, "one-request-per-window");
+    for window in 0..3 {
+        let tokens = everyone_asks(&fleet).await;
+        assert!(
+            tokens.iter().all(|token| token.as_deref().ok() == Some(format!("at-{window}").as_str())),
+            "{tokens:?}"
+        );
+        assert_eq!(count.load(Ordering::SeqCst), window + 1, "window {window}");
+        clock.advance(3600);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_redis_dies_callers_still_get_tokens_from_the_provider() {
+    let Some(mut redis) = RedisServer::start() else { return };
+    let (_server, count, client) = provider().await;
+    let clock = ManualClock::at(T0);
+    let fleet = fleet(&client, &redis, &clock, "outage");
+    assert!(everyone_asks(&fleet).await.iter().all(Result::is_ok));
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+
+    redis.stop();
+    clock.advance(3600);
+    let tokens = everyone_asks(&fleet).await;
+    assert!(tokens.iter().all(Result::is_ok), "{tokens:?}");
+    let after = count.load(Ordering::SeqCst);
+    assert!((2..=9).contains(&after), "each manager calls the provider at most once: {after}");
+
+    // Later calls use each manager's own cache: no error loop, no more requests.
+    assert!(everyone_asks(&fleet).await.iter().all(Result::is_ok));
+    assert_eq!(count.load(Ordering::SeqCst), after);
+}
