@@ -82,10 +82,10 @@ mod django_oauth_toolkit {
 
     /// One test at a time against this server: its SQLite database serialises writers, and
     /// concurrent token writes made it answer 500 ("database is locked") now and then.
-    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-    fn exclusive() -> std::sync::MutexGuard<'static, ()> {
-        ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
+        ONE_AT_A_TIME.lock().await
     }
 
     fn client(base: &str) -> OAuthClient {
@@ -127,7 +127,7 @@ mod django_oauth_toolkit {
     #[tokio::test]
     async fn client_credentials() {
         let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
-        let _serial = exclusive();
+        let _serial = exclusive().await;
         let token =
             client(&base).request_token_ccg(&auth("cc-client", "cc-secret"), None, None).await.unwrap();
         assert_eq!(token.token_type, "Bearer");
@@ -145,7 +145,7 @@ mod django_oauth_toolkit {
     #[tokio::test]
     async fn password_then_refresh_with_rotation() {
         let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
-        let _serial = exclusive();
+        let _serial = exclusive().await;
         let (client, auth) = (client(&base), auth("pw-client", "pw-secret"));
         let first =
             client.request_token_ropcg(&auth, "alice", "wonderland", Some("read"), None).await.unwrap();
@@ -169,7 +169,7 @@ mod django_oauth_toolkit {
     #[tokio::test]
     async fn authorization_code_with_pkce_then_refresh_with_rotation() {
         let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
-        let _serial = exclusive();
+        let _serial = exclusive().await;
         let (client, auth) = (client(&base), auth("ac-client", "ac-secret"));
         let pending = authorization(&base);
         let redirect = authorize_in_browser(&base, &pending).await;
@@ -208,7 +208,7 @@ mod django_oauth_toolkit {
     #[tokio::test]
     async fn the_pkce_challenge_binds_the_code_to_the_verifier() {
         let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
-        let _serial = exclusive();
+        let _serial = exclusive().await;
         let (client, auth) = (client(&base), auth("ac-client", "ac-secret"));
 
         let pending = authorization(&base);
@@ -226,7 +226,7 @@ mod django_oauth_toolkit {
     #[tokio::test]
     async fn basic_auth_with_reserved_characters_in_id_and_secret() {
         let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
-        let _serial = exclusive();
+        let _serial = exclusive().await;
         let token = client(&base)
             .request_token_ccg(&auth(ODD_CLIENT_ID, ODD_CLIENT_SECRET), None, None)
             .await
@@ -237,7 +237,7 @@ mod django_oauth_toolkit {
     #[tokio::test]
     async fn a_wrong_secret_is_invalid_client_on_401() {
         let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
-        let _serial = exclusive();
+        let _serial = exclusive().await;
         let error =
             client(&base).request_token_ccg(&auth("cc-client", "wrong"), None, None).await.unwrap_err();
         assert!(matches!(error, Error::Provider { status: 401, .. }), "{error:?}");
@@ -247,7 +247,7 @@ mod django_oauth_toolkit {
     #[tokio::test]
     async fn an_unsupported_grant_type_is_reported_as_such() {
         let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
-        let _serial = exclusive();
+        let _serial = exclusive().await;
         let error =
             client(&base).request_token_unsupported(&auth("cc-client", "cc-secret"), None).await.unwrap_err();
         assert_eq!(error.status(), Some(400));
