@@ -2,7 +2,8 @@
 //! example runs without an account anywhere.
 //!
 //! The stand-in speaks just enough HTTP/1.1 (keep-alive, `Content-Length` bodies) and just
-//! enough RFC 6749 for the five standard grants: it checks the client's Basic credentials,
+//! enough RFC 6749 for the five standard grants (and the SAML 2.0 bearer grant of RFC 7522, for
+//! the custom-grant example): it checks the client's Basic credentials,
 //! issues opaque tokens, rotates refresh tokens, accepts each authorization code once, and
 //! answers RFC 6749 §5.2 errors otherwise. It is not a server to deploy.
 
@@ -25,6 +26,8 @@ pub const CLIENT_SECRET: &str = "quickstart-secret";
 pub const USERNAME: &str = "alice";
 /// Alice's password.
 pub const PASSWORD: &str = "wonderland";
+/// The SAML 2.0 bearer assertion grant type (RFC 7522), which the stand-in also accepts.
+pub const SAML2_BEARER: &str = "urn:ietf:params:oauth:grant-type:saml2-bearer";
 /// Lifetime of the access tokens the stand-in issues, in seconds.
 pub const EXPIRES_IN: u64 = 3600;
 
@@ -218,7 +221,15 @@ fn token_endpoint(state: &State, request: &Request) -> (u16, Value) {
                 error(400, "invalid_grant", "unknown or rotated refresh token")
             }
         }
-        Some(_) => error(400, "unsupported_grant_type", "this stand-in knows the RFC 6749 grants only"),
+        Some(SAML2_BEARER) => match field("assertion") {
+            Some(assertion) if !assertion.is_empty() => (200, issue(state, scope, false)),
+            _ => error(400, "invalid_request", "missing assertion"),
+        },
+        Some(_) => error(
+            400,
+            "unsupported_grant_type",
+            "this stand-in knows the RFC 6749 grants and SAML 2.0 bearer only",
+        ),
         None => error(400, "invalid_request", "missing grant_type"),
     }
 }

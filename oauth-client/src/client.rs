@@ -6,6 +6,7 @@ use std::time::Duration;
 use reqwest::Url;
 
 use crate::error::Error;
+use crate::request::Endpoint;
 use crate::response::Leniency;
 use crate::retry::RetryPolicy;
 
@@ -65,6 +66,7 @@ pub struct OAuthClient {
 pub(crate) struct ClientConfig {
     pub(crate) http: reqwest::Client,
     pub(crate) token_url: Url,
+    pub(crate) endpoints: Endpoints,
     pub(crate) timeout: Duration,
     pub(crate) max_response_bytes: usize,
     pub(crate) leniency: Leniency,
@@ -72,6 +74,33 @@ pub(crate) struct ClientConfig {
     /// Whether the retry policy also covers `authorization_code` requests (off: a code is
     /// single-use, so a retry after a lost response fails or, worse, replays it).
     pub(crate) retry_authorization_code: bool,
+}
+
+/// The URLs of the provider's endpoints other than the token endpoint.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Endpoints {
+    pub(crate) authorization: Option<Url>,
+    pub(crate) device_authorization: Option<Url>,
+    pub(crate) revocation: Option<Url>,
+    pub(crate) introspection: Option<Url>,
+}
+
+impl ClientConfig {
+    /// Where requests for `endpoint` go; an error naming the builder method when unset.
+    pub(crate) fn endpoint_url(&self, endpoint: Endpoint) -> Result<&Url, Error> {
+        let url = match endpoint {
+            Endpoint::Token => Some(&self.token_url),
+            Endpoint::DeviceAuthorization => self.endpoints.device_authorization.as_ref(),
+            Endpoint::Revocation => self.endpoints.revocation.as_ref(),
+            Endpoint::Introspection => self.endpoints.introspection.as_ref(),
+        };
+        url.ok_or_else(|| {
+            Error::Config(format!(
+                "no {name} endpoint is configured; set it with `OAuthClient::builder(..).{name}_url(..)`",
+                name = endpoint.name()
+            ))
+        })
+    }
 }
 
 impl OAuthClient {
@@ -91,12 +120,34 @@ impl OAuthClient {
             allow_insecure_http: false,
             strict: false,
             retry: None,
+            endpoints: EndpointUrls::default(),
         }
     }
 
     /// The token endpoint's URL.
     pub fn token_url(&self) -> &Url {
         &self.config.token_url
+    }
+
+    /// The authorization endpoint's URL, if configured (for
+    /// [`AuthorizationRequest`](crate::AuthorizationRequest)).
+    pub fn authorization_url(&self) -> Option<&Url> {
+        self.config.endpoints.authorization.as_ref()
+    }
+
+    /// The device authorization endpoint's URL, if configured.
+    pub fn device_authorization_url(&self) -> Option<&Url> {
+        self.config.endpoints.device_authorization.as_ref()
+    }
+
+    /// The revocation endpoint's URL, if configured.
+    pub fn revocation_url(&self) -> Option<&Url> {
+        self.config.endpoints.revocation.as_ref()
+    }
+
+    /// The introspection endpoint's URL, if configured.
+    pub fn introspection_url(&self) -> Option<&Url> {
+        self.config.endpoints.introspection.as_ref()
     }
 
     pub(crate) fn config(&self) -> &ClientConfig {
@@ -165,6 +216,16 @@ pub struct OAuthClientBuilder {
     allow_insecure_http: bool,
     strict: bool,
     retry: Option<RetryPolicy>,
+    endpoints: EndpointUrls,
+}
+
+/// The endpoint URLs given to the builder, checked in `build`.
+#[derive(Debug, Default)]
+struct EndpointUrls {
+    authorization: Option<String>,
+    device_authorization: Option<String>,
+    revocation: Option<String>,
+    introspection: Option<String>,
 }
 
 impl OAuthClientBuilder {
@@ -226,9 +287,43 @@ impl OAuthClientBuilder {
         self
     }
 
+    /// The authorization endpoint (RFC 6749 §3.1), for building authorization URLs.
+    pub fn authorization_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoints.authorization = Some(url.into());
+        self
+    }
+
+    /// The device authorization endpoint (RFC 8628 §3.1).
+    pub fn device_authorization_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoints.device_authorization = Some(url.into());
+        self
+    }
+
+    /// The revocation endpoint (RFC 7009).
+    pub fn revocation_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoints.revocation = Some(url.into());
+        self
+    }
+
+    /// The introspection endpoint (RFC 7662).
+    pub fn introspection_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoints.introspection = Some(url.into());
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<OAuthClient, Error> {
-        let token_url = crate::endpoint_url::parse("token URL", &self.token_url, self.allow_insecure_http)?;
+        let insecure = self.allow_insecure_http;
+        let token_url = crate::endpoint_url::parse("token URL", &self.token_url, insecure)?;
+        let optional = |what: &str, url: Option<String>| {
+            url.map(|url| crate::endpoint_url::parse(what, &url, insecure)).transpose()
+        };
+        let endpoints = Endpoints {
+            authorization: optional("authorization URL", self.endpoints.authorization)?,
+            device_authorization: optional("device authorization URL", self.endpoints.device_authorization)?,
+            revocation: optional("revocation URL", self.endpoints.revocation)?,
+            introspection: optional("introspection URL", self.endpoints.introspection)?,
+        };
         let http = match self.http_client {
             Some(client) => client,
             None => reqwest::Client::builder()
@@ -241,6 +336,7 @@ impl OAuthClientBuilder {
             config: Arc::new(ClientConfig {
                 http,
                 token_url,
+                endpoints,
                 timeout: self.timeout,
                 max_response_bytes: self.max_response_bytes,
                 leniency: Leniency { strict: self.strict },

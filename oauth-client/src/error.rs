@@ -85,6 +85,13 @@ pub enum Error {
     #[error("{0}")]
     Redirect(RedirectError),
 
+    /// The device code of a device flow expired before the user finished (RFC 8628 §3.5).
+    #[error("the device code expired after {expires_in} s before the user finished")]
+    DeviceCodeExpired {
+        /// The device code's lifetime in seconds.
+        expires_in: u64,
+    },
+
     /// The client or the request is misconfigured; nothing was sent.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -118,7 +125,11 @@ impl Error {
             | Error::UnexpectedRedirect { status, .. }
             | Error::ResponseTooLarge { status, .. } => Some(*status),
             Error::Transport(error) => error.status().map(|status| status.as_u16()),
-            Error::Timeout | Error::Config(_) | Error::Redirect(_) | Error::RefreshUnavailable(_) => None,
+            Error::Timeout
+            | Error::Config(_)
+            | Error::Redirect(_)
+            | Error::RefreshUnavailable(_)
+            | Error::DeviceCodeExpired { .. } => None,
         }
     }
 

@@ -25,7 +25,8 @@ impl core::fmt::Display for OAuthProviderError {
     }
 }
 
-/// The `error` code of a provider error (RFC 6749 §5.2). Codes outside the RFC are kept
+/// The `error` code of a provider error (RFC 6749 §5.2, with the codes RFC 8628 and RFC 7009
+/// add). Codes outside these RFCs are kept
 /// verbatim in [`Other`](OAuthProviderErrorKind::Other).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
@@ -43,6 +44,16 @@ pub enum OAuthProviderErrorKind {
     UnsupportedGrantType,
     /// `invalid_scope`: the requested scope is invalid, unknown or too broad.
     InvalidScope,
+    /// `access_denied`: the resource owner or the server refused (RFC 6749 §4.1.2.1, RFC 8628 §3.5).
+    AccessDenied,
+    /// `authorization_pending`: the user has not finished the device flow yet (RFC 8628 §3.5).
+    AuthorizationPending,
+    /// `slow_down`: poll the device flow less often (RFC 8628 §3.5).
+    SlowDown,
+    /// `expired_token`: the device code expired (RFC 8628 §3.5).
+    ExpiredToken,
+    /// `unsupported_token_type`: the server cannot revoke this kind of token (RFC 7009 §2.2.1).
+    UnsupportedTokenType,
     /// Any other code, as the provider sent it.
     Other(String),
 }
@@ -57,6 +68,11 @@ impl OAuthProviderErrorKind {
             Self::UnauthorizedClient => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope => "invalid_scope",
+            Self::AccessDenied => "access_denied",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::ExpiredToken => "expired_token",
+            Self::UnsupportedTokenType => "unsupported_token_type",
             Self::Other(code) => code,
         }
     }
@@ -71,6 +87,11 @@ impl From<String> for OAuthProviderErrorKind {
             "unauthorized_client" => Self::UnauthorizedClient,
             "unsupported_grant_type" => Self::UnsupportedGrantType,
             "invalid_scope" => Self::InvalidScope,
+            "access_denied" => Self::AccessDenied,
+            "authorization_pending" => Self::AuthorizationPending,
+            "slow_down" => Self::SlowDown,
+            "expired_token" => Self::ExpiredToken,
+            "unsupported_token_type" => Self::UnsupportedTokenType,
             _ => Self::Other(code),
         }
     }

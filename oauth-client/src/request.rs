@@ -5,18 +5,60 @@ use std::borrow::Cow;
 use crate::form::FormParams;
 use crate::secret::{AccessToken, ClientSecret, Password, PkceVerifier, RefreshToken};
 
-/// One declared request: its `grant_type`, form fields and headers, in declaration order.
-/// Borrows the caller's arguments; nothing is copied until the body is encoded.
+/// The provider endpoint a declared request posts to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// The token endpoint (RFC 6749 §3.2).
+    Token,
+    /// The device authorization endpoint (RFC 8628 §3.1).
+    DeviceAuthorization,
+    /// The revocation endpoint (RFC 7009).
+    Revocation,
+    /// The introspection endpoint (RFC 7662).
+    Introspection,
+}
+
+impl Endpoint {
+    /// The name used in messages and in `#[oauth_grant(endpoint = "...")]`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Endpoint::Token => "token",
+            Endpoint::DeviceAuthorization => "device_authorization",
+            Endpoint::Revocation => "revocation",
+            Endpoint::Introspection => "introspection",
+        }
+    }
+}
+
+/// One declared request: its endpoint, `grant_type` (token endpoint only), form fields and
+/// headers, in declaration order. Borrows the caller's arguments; nothing is copied until the
+/// body is encoded.
 pub struct GrantRequest<'a> {
-    pub(crate) grant_type: &'static str,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) grant_type: Option<&'static str>,
     pub(crate) form: Vec<(&'a str, Cow<'a, str>)>,
     pub(crate) headers: Vec<(&'static str, Cow<'a, str>)>,
 }
 
 impl<'a> GrantRequest<'a> {
-    /// A request for `grant_type`, without fields yet.
+    /// A token-endpoint request for `grant_type`, without fields yet.
     pub fn new(grant_type: &'static str) -> Self {
-        GrantRequest { grant_type, form: Vec::new(), headers: Vec::new() }
+        GrantRequest {
+            endpoint: Endpoint::Token,
+            grant_type: Some(grant_type),
+            form: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// A request to another endpoint, which takes no `grant_type`.
+    pub fn to_endpoint(endpoint: Endpoint) -> Self {
+        GrantRequest { endpoint, grant_type: None, form: Vec::new(), headers: Vec::new() }
+    }
+
+    /// What the request is, for traces and the retry rule: the grant type, or the endpoint.
+    pub(crate) fn label(&self) -> &'static str {
+        self.grant_type.unwrap_or(self.endpoint.name())
     }
 
     fn push_form(&mut self, name: &'a str, value: Cow<'a, str>) {
@@ -28,6 +70,7 @@ impl core::fmt::Debug for GrantRequest<'_> {
     // Values are arguments such as passwords and codes: only names are shown.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("GrantRequest")
+            .field("endpoint", &self.endpoint)
             .field("grant_type", &self.grant_type)
             .field("form", &self.form.iter().map(|(name, _)| *name).collect::<Vec<_>>())
             .field("headers", &self.headers.iter().map(|(name, _)| *name).collect::<Vec<_>>())

@@ -7,7 +7,7 @@
 mod excerpt;
 mod normalize;
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 
 use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION};
 use serde::de::DeserializeOwned;
@@ -62,6 +62,10 @@ pub(crate) fn interpret<T: DeserializeOwned + 'static>(
 fn decode<T: DeserializeOwned + 'static>(received: &Received, leniency: Leniency) -> Result<T, Error> {
     let decode_error =
         |reason: String| Error::Decode { status: received.status, reason, excerpt: excerpt(&received.body) };
+    if TypeId::of::<T>() == TypeId::of::<()>() {
+        // A response the caller ignores (revocation, RFC 7009 §2.2): any success body will do.
+        return serde_json::from_value(Value::Null).map_err(|error| decode_error(error.to_string()));
+    }
     let mut object = parse_object(received, leniency).map_err(decode_error)?;
     // An RFC 6749 §5.2 error object sent with a success status (GitHub does this).
     if object.get("error").is_some_and(Value::is_string) {

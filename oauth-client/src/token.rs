@@ -35,6 +35,16 @@ pub struct OAuthToken {
 }
 
 impl OAuthToken {
+    /// `issued_token_type` of a token-exchange response (RFC 8693 §2.2.1), if present.
+    pub fn issued_token_type(&self) -> Option<&str> {
+        self.extra.get("issued_token_type").and_then(serde_json::Value::as_str)
+    }
+
+    /// `id_token` (OpenID Connect), if present. A credential: keep it out of logs.
+    pub fn id_token(&self) -> Option<&str> {
+        self.extra.get("id_token").and_then(serde_json::Value::as_str)
+    }
+
     /// Sets [`expiry`](OAuthToken::expiry) from `expires_in`, counted from `received_at`
     /// (Unix seconds).
     pub(crate) fn stamp_expiry(&mut self, received_at: i64) {

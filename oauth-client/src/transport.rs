@@ -2,6 +2,7 @@
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use reqwest::Url;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
@@ -34,7 +35,7 @@ where
                 attempt += 1;
                 let policy = config.retry.as_ref().expect("should_retry checked the policy");
                 let wait = policy.backoff(attempt, retry::retry_after(&error));
-                tracing::debug!(grant_type = request.grant_type, attempt, ?wait, error = %error, "retrying token request");
+                tracing::debug!(grant_type = request.label(), attempt, ?wait, error = %error, "retrying token request");
                 tokio::time::sleep(wait).await;
             }
             result => return result.map_err(E::from),
@@ -44,7 +45,7 @@ where
 
 fn should_retry(config: &ClientConfig, request: &GrantRequest<'_>, error: &Error, attempt: u32) -> bool {
     let Some(policy) = &config.retry else { return false };
-    let single_use = request.grant_type == "authorization_code" && !config.retry_authorization_code;
+    let single_use = request.grant_type == Some("authorization_code") && !config.retry_authorization_code;
     !single_use && attempt < policy.max_retries() && error.is_transient()
 }
 
@@ -55,17 +56,19 @@ async fn attempt_once(
     request: &GrantRequest<'_>,
     body: &str,
 ) -> Result<Received, Error> {
+    let url = config.endpoint_url(request.endpoint)?;
     let span = tracing::debug_span!(
         "oauth_token_request",
-        grant_type = request.grant_type,
-        host = config.token_url.host_str().unwrap_or_default(),
-        path = config.token_url.path(),
+        grant_type = request.label(),
+        endpoint = request.endpoint.name(),
+        host = url.host_str().unwrap_or_default(),
+        path = url.path(),
         status = tracing::field::Empty,
         elapsed_ms = tracing::field::Empty,
     );
     async {
         let started = Instant::now();
-        let result = exchange(config, request, body).await;
+        let result = exchange(config, url, request, body).await;
         let span = tracing::Span::current();
         span.record("elapsed_ms", started.elapsed().as_millis() as u64);
         match &result {
@@ -85,10 +88,15 @@ async fn attempt_once(
     .await
 }
 
-async fn exchange(config: &ClientConfig, request: &GrantRequest<'_>, body: &str) -> Result<Received, Error> {
+async fn exchange(
+    config: &ClientConfig,
+    url: &Url,
+    request: &GrantRequest<'_>,
+    body: &str,
+) -> Result<Received, Error> {
     let mut builder = config
         .http
-        .post(config.token_url.clone())
+        .post(url.clone())
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(ACCEPT, "application/json")
         .timeout(config.timeout);
@@ -104,14 +112,19 @@ async fn exchange(config: &ClientConfig, request: &GrantRequest<'_>, body: &str)
         value.set_sensitive(true);
         builder = builder.header(name, value);
     }
-    let mut response = builder.body(body.to_owned()).send().await.map_err(Error::transport)?;
-    let received_at = unix_now();
-    let status = response.status().as_u16();
+    let response = builder.body(body.to_owned()).send().await.map_err(Error::transport)?;
     // A user-supplied HTTP client may follow redirects: never accept an answer from elsewhere.
-    if response.url().origin() != config.token_url.origin() {
+    if response.url().origin() != url.origin() {
+        let status = response.status().as_u16();
         return Err(Error::UnexpectedRedirect { status, location: Some(response.url().to_string()) });
     }
-    let limit = config.max_response_bytes;
+    read_capped(response, config.max_response_bytes).await
+}
+
+/// Reads a response, refusing more than `limit` body bytes without holding them in memory.
+pub(crate) async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Received, Error> {
+    let received_at = unix_now();
+    let status = response.status().as_u16();
     if response.content_length().is_some_and(|length| length > limit as u64) {
         return Err(Error::ResponseTooLarge { status, limit });
     }
@@ -126,10 +139,12 @@ async fn exchange(config: &ClientConfig, request: &GrantRequest<'_>, body: &str)
     Ok(Received { status, headers, body, received_at })
 }
 
-/// `grant_type` first, then the declared fields, then the additional ones.
+/// `grant_type` first (token endpoint), then the declared fields, then the additional ones.
 fn encode_form(request: &GrantRequest<'_>) -> String {
     let mut form = form_urlencoded::Serializer::new(String::new());
-    form.append_pair("grant_type", request.grant_type);
+    if let Some(grant_type) = request.grant_type {
+        form.append_pair("grant_type", grant_type);
+    }
     for (name, value) in &request.form {
         form.append_pair(name, value);
     }

@@ -89,7 +89,14 @@ fn expand(grant: &Grant<'_>) -> TokenStream {
         syn::ReturnType::Default => unreachable!("validated: a grant method declares its return type"),
     };
     let response = grant.response.expect("validated: the return type is `Result<T, E>`");
-    let grant_type = grant.args.grant_type.as_ref().expect("validated: `grant_type` is given");
+    let new_request = match (grant.args.endpoint, &grant.args.grant_type) {
+        (Some(endpoint), _) => {
+            let endpoint = Ident::new(endpoint, Span::call_site());
+            quote!(::oauth_client::__private::GrantRequest::to_endpoint(::oauth_client::__private::Endpoint::#endpoint))
+        }
+        (None, Some(grant_type)) => quote!(::oauth_client::__private::GrantRequest::new(#grant_type)),
+        (None, None) => unreachable!("validated: the token endpoint has a `grant_type`"),
+    };
 
     // Mixed-site hygiene: these locals can never clash with a user's parameter names.
     let client = Ident::new("__client", Span::mixed_site());
@@ -126,7 +133,7 @@ fn expand(grant: &Grant<'_>) -> TokenStream {
         {
             #resolve_client
             async move {
-                let mut #request = ::oauth_client::__private::GrantRequest::new(#grant_type);
+                let mut #request = #new_request;
                 #(#steps)*
                 #send
             }

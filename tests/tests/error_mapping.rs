@@ -21,7 +21,7 @@ async fn rfc6749_error_codes_on_400_and_401_become_provider_errors() {
         ("unauthorized_client", OAuthProviderErrorKind::UnauthorizedClient),
         ("unsupported_grant_type", OAuthProviderErrorKind::UnsupportedGrantType),
         ("invalid_scope", OAuthProviderErrorKind::InvalidScope),
-        ("authorization_pending", OAuthProviderErrorKind::Other("authorization_pending".into())),
+        ("bad_verification_code", OAuthProviderErrorKind::Other("bad_verification_code".into())),
     ];
     for status in [400, 401] {
         for (code, kind) in &cases {

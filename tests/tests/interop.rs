@@ -9,6 +9,7 @@ use std::io::Write as _;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use oauth_client::extensions::{TokenIntrospection, TokenRevocation};
 use oauth_client::{
     AuthorizationRequest, BasicAuth, Error, OAuthAuthorization, OAuthClient, OAuthProviderErrorKind,
     OAuthToken, PendingAuthorization, TokenEndpoint, oauth_grant,
@@ -84,12 +85,16 @@ mod django_oauth_toolkit {
     /// concurrent token writes made it answer 500 ("database is locked") now and then.
     static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-    async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
+    pub(super) async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
         ONE_AT_A_TIME.lock().await
     }
 
-    fn client(base: &str) -> OAuthClient {
-        OAuthClient::new(format!("{base}/o/token/")).unwrap()
+    pub(super) fn client(base: &str) -> OAuthClient {
+        OAuthClient::builder(format!("{base}/o/token/"))
+            .revocation_url(format!("{base}/o/revoke_token/"))
+            .introspection_url(format!("{base}/o/introspect/"))
+            .build()
+            .unwrap()
     }
 
     fn authorization(base: &str) -> PendingAuthorization {
@@ -255,6 +260,38 @@ mod django_oauth_toolkit {
     }
 }
 
+mod django_oauth_toolkit_extensions {
+    use super::*;
+
+    #[tokio::test]
+    async fn introspection_then_revocation_of_an_access_token() {
+        let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
+        let _serial = django_oauth_toolkit::exclusive().await;
+        let (client, auth) = (django_oauth_toolkit::client(&base), auth("cc-client", "cc-secret"));
+        let token = client.request_token_ccg(&auth, None, None).await.unwrap();
+        let before = client.introspect_token(&auth, token.access_token.secret(), None, None).await.unwrap();
+        assert!(before.active);
+        assert_eq!(before.client_id.as_deref(), Some("cc-client"));
+        assert_eq!(before.scope.as_deref(), Some("read write"));
+        assert!(before.exp.is_some());
+
+        client.revoke_token(&auth, token.access_token.secret(), Some("access_token"), None).await.unwrap();
+        let after = client.introspect_token(&auth, token.access_token.secret(), None, None).await.unwrap();
+        assert!(!after.active, "a revoked token is inactive");
+    }
+
+    #[tokio::test]
+    async fn a_revoked_refresh_token_no_longer_refreshes() {
+        let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
+        let _serial = django_oauth_toolkit::exclusive().await;
+        let (client, auth) = (django_oauth_toolkit::client(&base), auth("pw-client", "pw-secret"));
+        let token = client.request_token_ropcg(&auth, "alice", "wonderland", None, None).await.unwrap();
+        client.revoke_token(&auth, &refresh_of(&token), Some("refresh_token"), None).await.unwrap();
+        let error = client.refresh_token_ropcg(&auth, &refresh_of(&token), None, None).await.unwrap_err();
+        assert_eq!(provider_kind(&error), &OAuthProviderErrorKind::InvalidGrant);
+    }
+}
+
 mod oauth2_mock_server {
     use super::*;
 
@@ -335,6 +372,21 @@ mod oauth2_mock_server {
             .unwrap();
         let id_token = token.extra["id_token"].as_str().unwrap();
         assert_eq!(jwt_claims(id_token)["aud"], "odd%3Aclient%20id%25%2B%2F%26%3D");
+    }
+
+    #[tokio::test]
+    async fn discovery_reads_the_mocks_metadata_and_revocation_works() {
+        let base = peer_or_skip!("OAUTH_PEER_MOCK_URL");
+        // The mock names itself `http://localhost:PORT` whatever address it is reached at.
+        let issuer = base.replace("127.0.0.1", "localhost");
+        let client = OAuthClient::discover(&issuer).await.unwrap().build().unwrap();
+        assert_eq!(client.token_url().as_str(), format!("{issuer}/token"));
+        assert_eq!(client.authorization_url().unwrap().as_str(), format!("{issuer}/authorize"));
+        let token = client.request_token_ccg(&auth("mock-client", "s"), None, None).await.unwrap();
+        client
+            .revoke_token(&auth("mock-client", "s"), token.access_token.secret(), None, None)
+            .await
+            .unwrap();
     }
 
     #[tokio::test]

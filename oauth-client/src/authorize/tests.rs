@@ -101,7 +101,7 @@ fn provider_error_on_the_redirect_is_typed() {
         )
         .unwrap_err();
     let expected = OAuthProviderError {
-        error: OAuthProviderErrorKind::Other("access_denied".into()),
+        error: OAuthProviderErrorKind::AccessDenied,
         error_description: Some("User said no".into()),
         error_uri: Some("https://d".into()),
     };

@@ -74,3 +74,18 @@ fn errors_keep_the_method_and_strip_helper_attributes() {
     );
     assert_snapshot("missing_grant_type.expanded.rs", &expanded);
 }
+
+#[test]
+fn another_endpoint_sends_no_grant_type() {
+    let expanded = expand_in_trait(
+        quote!(endpoint = "revocation"),
+        quote! {
+            async fn revoke_token(
+                &self,
+                #[header("Authorization")] authorization: &str,
+                #[form] token: &str,
+            ) -> Result<(), Error>;
+        },
+    );
+    assert_snapshot("revoke_token.expanded.rs", &expanded);
+}

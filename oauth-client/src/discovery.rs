@@ -1,0 +1,106 @@
+//! Authorization server metadata (RFC 8414, and OpenID Connect Discovery 1.0 as fallback):
+//! fills in every endpoint URL from the issuer alone.
+
+use std::time::Duration;
+
+use reqwest::header::ACCEPT;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::client::{OAuthClient, OAuthClientBuilder};
+use crate::error::Error;
+use crate::response::{self, Leniency};
+
+/// The metadata members this client uses; the rest is kept in `extra`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProviderMetadata {
+    /// The issuer identifier; must equal the one asked for (RFC 8414 §3.3).
+    pub issuer: String,
+    /// The token endpoint.
+    pub token_endpoint: String,
+    /// The authorization endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    /// The device authorization endpoint (RFC 8628).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_endpoint: Option<String>,
+    /// The revocation endpoint (RFC 7009).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
+    /// The introspection endpoint (RFC 7662).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_endpoint: Option<String>,
+    /// Every other member (`grant_types_supported`, `jwks_uri`, ...).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl OAuthClient {
+    /// Reads `issuer`'s metadata — `/.well-known/oauth-authorization-server` (RFC 8414),
+    /// else `/.well-known/openid-configuration` — and returns a builder with every endpoint
+    /// it names, to configure further and `build`.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), oauth_client::Error> {
+    /// let client = oauth_client::OAuthClient::discover("https://auth.example.com").await?.build()?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn discover(issuer: &str) -> Result<OAuthClientBuilder, Error> {
+        let metadata = Self::metadata(issuer).await?;
+        let mut builder = OAuthClient::builder(&metadata.token_endpoint);
+        if let Some(url) = metadata.authorization_endpoint {
+            builder = builder.authorization_url(url);
+        }
+        if let Some(url) = metadata.device_authorization_endpoint {
+            builder = builder.device_authorization_url(url);
+        }
+        if let Some(url) = metadata.revocation_endpoint {
+            builder = builder.revocation_url(url);
+        }
+        if let Some(url) = metadata.introspection_endpoint {
+            builder = builder.introspection_url(url);
+        }
+        Ok(builder)
+    }
+
+    /// `issuer`'s metadata, checked to be about `issuer`.
+    pub async fn metadata(issuer: &str) -> Result<ProviderMetadata, Error> {
+        let base = crate::endpoint_url::parse("issuer URL", issuer, false)?;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|error| Error::Config(format!("could not build the HTTP client: {error}")))?;
+        let path = base.path().trim_end_matches('/');
+        let origin = base.origin().ascii_serialization();
+        let candidates = [
+            format!("{origin}/.well-known/oauth-authorization-server{path}"),
+            format!("{origin}{path}/.well-known/openid-configuration"),
+        ];
+        let mut last_error = None;
+        for url in candidates {
+            match fetch(&http, &url).await {
+                Ok(metadata) => {
+                    if metadata.issuer != issuer {
+                        return Err(Error::Config(format!(
+                            "the metadata at {url} is for issuer `{}`, not `{issuer}` (RFC 8414 §3.3)",
+                            metadata.issuer
+                        )));
+                    }
+                    return Ok(metadata);
+                }
+                Err(error) => last_error = Some(error),
+            }
+        }
+        Err(last_error.expect("two candidates were tried"))
+    }
+}
+
+/// Metadata documents are small; anything bigger is not one.
+const MAX_METADATA_BYTES: usize = 1024 * 1024;
+
+async fn fetch(http: &reqwest::Client, url: &str) -> Result<ProviderMetadata, Error> {
+    let response = http.get(url).header(ACCEPT, "application/json").send().await.map_err(Error::transport)?;
+    let received = crate::transport::read_capped(response, MAX_METADATA_BYTES).await?;
+    response::interpret(received, Leniency::default())
+}

@@ -1,0 +1,25 @@
+pub trait OAuthAuthorization: TokenEndpoint {
+    fn revoke_token(
+        &self,
+        authorization: &str,
+        token: &str,
+    ) -> impl ::core::future::Future<Output = Result<(), Error>> + ::core::marker::Send {
+        let __client = <Self as ::oauth_client::TokenEndpoint>::oauth_client(self);
+        async move {
+            let mut __request = ::oauth_client::__private::GrantRequest::to_endpoint(
+                ::oauth_client::__private::Endpoint::Revocation,
+            );
+            ::oauth_client::__private::HeaderField::add_to(
+                &authorization,
+                "Authorization",
+                &mut __request,
+            );
+            ::oauth_client::__private::FormField::append_to(
+                &token,
+                "token",
+                &mut __request,
+            );
+            ::oauth_client::__private::send::<(), _>(__client, __request).await
+        }
+    }
+}
