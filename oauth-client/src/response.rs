@@ -66,6 +66,12 @@ fn decode<T: DeserializeOwned + 'static>(received: &Received, leniency: Leniency
         // A response the caller ignores (revocation, RFC 7009 §2.2): any success body will do.
         return serde_json::from_value(Value::Null).map_err(|error| decode_error(error.to_string()));
     }
+    if !declared_form(received) && normalize::is_canonical(&received.body) {
+        let mut model: T =
+            serde_json::from_slice(&received.body).map_err(|error| decode_error(error.to_string()))?;
+        stamp_if_token(&mut model, received.received_at);
+        return Ok(model);
+    }
     let mut object = parse_object(received, leniency).map_err(decode_error)?;
     // An RFC 6749 §5.2 error object sent with a success status (GitHub does this).
     if object.get("error").is_some_and(Value::is_string) {
@@ -81,11 +87,23 @@ fn decode<T: DeserializeOwned + 'static>(received: &Received, leniency: Leniency
     normalize::members(&mut object, leniency).map_err(decode_error)?;
     let mut model: T =
         serde_json::from_value(Value::Object(object)).map_err(|error| decode_error(error.to_string()))?;
-    // The token model learns when it was received; any other model is left as decoded.
-    if let Some(token) = (&mut model as &mut dyn Any).downcast_mut::<OAuthToken>() {
-        token.stamp_expiry(received.received_at);
-    }
+    stamp_if_token(&mut model, received.received_at);
     Ok(model)
+}
+
+/// The token model learns when it was received; any other model is left as decoded.
+fn stamp_if_token<T: 'static>(model: &mut T, received_at: i64) {
+    if let Some(token) = (model as &mut dyn Any).downcast_mut::<OAuthToken>() {
+        token.stamp_expiry(received_at);
+    }
+}
+
+fn declared_form(received: &Received) -> bool {
+    received
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.to_ascii_lowercase().contains("application/x-www-form-urlencoded"))
 }
 
 /// The body as a JSON object: JSON, or (lenient only) `application/x-www-form-urlencoded`.
@@ -93,12 +111,7 @@ fn parse_object(received: &Received, leniency: Leniency) -> Result<Map<String, V
     if received.body.iter().all(u8::is_ascii_whitespace) {
         return Err("the body is empty".to_owned());
     }
-    let declared_form = received
-        .headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.to_ascii_lowercase().contains("application/x-www-form-urlencoded"));
-    if !declared_form {
+    if !declared_form(received) {
         return match serde_json::from_slice::<Value>(&received.body) {
             Ok(Value::Object(object)) => Ok(object),
             Ok(other) => Err(format!("expected a JSON object, found {}", json_kind(&other))),

@@ -1,20 +1,22 @@
 //! Secret strings (tokens, client secret, password) whose `Debug` never shows the value.
 
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
-/// Declares a newtype over `String` that keeps a secret: `.secret()` reads it, `Debug`
-/// prints only the type name and `"[redacted]"`, serde reads and writes it as a plain string.
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Declares a newtype that keeps a secret string: `.secret()` reads it, `Debug` prints only
+/// the type name and `"[redacted]"`, serde reads and writes it as a plain string. The value
+/// is shared (`Arc<str>`), so handing out a cached token copies no bytes.
 macro_rules! secret_string {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
-        #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
+        #[derive(Clone, PartialEq, Eq, Hash)]
+        pub struct $name(Arc<str>);
 
         impl $name {
             /// Wraps a secret value.
             pub fn new(secret: impl Into<String>) -> Self {
-                Self(secret.into())
+                Self(Arc::from(secret.into()))
             }
 
             /// The secret value. Take care where it goes: logs and error messages are not
@@ -25,7 +27,19 @@ macro_rules! secret_string {
 
             /// Unwraps the secret value.
             pub fn into_secret(self) -> String {
-                self.0
+                self.0.to_string()
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer).map(Self::new)
             }
         }
 
@@ -37,13 +51,13 @@ macro_rules! secret_string {
 
         impl From<String> for $name {
             fn from(secret: String) -> Self {
-                Self(secret)
+                Self(Arc::from(secret))
             }
         }
 
         impl From<&str> for $name {
             fn from(secret: &str) -> Self {
-                Self(secret.to_owned())
+                Self(Arc::from(secret))
             }
         }
     };

@@ -2,6 +2,7 @@
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use reqwest::Url;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
@@ -24,7 +25,8 @@ where
     E: From<Error>,
 {
     let config = client.config();
-    let body = encode_form(&request);
+    // Shared, not copied, by every attempt.
+    let body = Bytes::from(encode_form(&request));
     let mut attempt = 0;
     loop {
         let result = attempt_once(config, &request, &body)
@@ -54,7 +56,7 @@ fn should_retry(config: &ClientConfig, request: &GrantRequest<'_>, error: &Error
 async fn attempt_once(
     config: &ClientConfig,
     request: &GrantRequest<'_>,
-    body: &str,
+    body: &Bytes,
 ) -> Result<Received, Error> {
     let url = config.endpoint_url(request.endpoint)?;
     let span = tracing::debug_span!(
@@ -66,11 +68,14 @@ async fn attempt_once(
         status = tracing::field::Empty,
         elapsed_ms = tracing::field::Empty,
     );
+    // Reading the clock costs as much as the rest of the bookkeeping: only when traced.
+    let started = (!span.is_disabled()).then(Instant::now);
     async {
-        let started = Instant::now();
         let result = exchange(config, url, request, body).await;
         let span = tracing::Span::current();
-        span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+        if let Some(started) = started {
+            span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+        }
         match &result {
             Ok(received) => {
                 span.record("status", received.status);
@@ -92,7 +97,7 @@ async fn exchange(
     config: &ClientConfig,
     url: &Url,
     request: &GrantRequest<'_>,
-    body: &str,
+    body: &Bytes,
 ) -> Result<Received, Error> {
     let mut builder = config
         .http
@@ -112,9 +117,9 @@ async fn exchange(
         value.set_sensitive(true);
         builder = builder.header(name, value);
     }
-    let response = builder.body(body.to_owned()).send().await.map_err(Error::transport)?;
+    let response = builder.body(body.clone()).send().await.map_err(Error::transport)?;
     // A user-supplied HTTP client may follow redirects: never accept an answer from elsewhere.
-    if response.url().origin() != url.origin() {
+    if !same_origin(response.url(), url) {
         let status = response.status().as_u16();
         return Err(Error::UnexpectedRedirect { status, location: Some(response.url().to_string()) });
     }
@@ -129,7 +134,7 @@ pub(crate) async fn read_capped(mut response: reqwest::Response, limit: usize) -
         return Err(Error::ResponseTooLarge { status, limit });
     }
     let headers = std::mem::take(response.headers_mut());
-    let mut body = Vec::new();
+    let mut body = Vec::with_capacity(response.content_length().map_or(0, |length| length as usize));
     while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
         if body.len() + chunk.len() > limit {
             return Err(Error::ResponseTooLarge { status, limit });
@@ -156,4 +161,11 @@ fn unix_now() -> i64 {
         Ok(elapsed) => i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX),
         Err(before_epoch) => -i64::try_from(before_epoch.duration().as_secs()).unwrap_or(i64::MAX),
     }
+}
+
+/// Scheme, host and port are equal; unlike `Url::origin`, allocates nothing.
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
 }

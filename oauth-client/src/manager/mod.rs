@@ -25,7 +25,8 @@
 //! - When many tasks ask while the token is missing or expiring, exactly one request goes to
 //!   the provider and every waiter gets its result, success or error; the next call after an
 //!   error tries again. The request runs in its own task, so a waiter that gives up does not
-//!   cancel it for the others. Reading a valid cached token takes a read lock only.
+//!   cancel it for the others. Reading a valid cached token takes no lock and writes no
+//!   shared memory (an `arc-swap` load), so readers on many threads do not slow each other.
 //! - A refresh response without a refresh token keeps the previous one (RFC 6749 §6); one with
 //!   a new refresh token replaces it. [`on_update`](TokenManagerBuilder::on_update) sees every
 //!   new token before any caller does.
@@ -41,7 +42,9 @@ mod redis_store;
 mod source;
 mod store;
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwapOption;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -78,14 +81,17 @@ struct Inner {
     on_update: Option<UpdateCallback>,
     store: Arc<dyn TokenStore>,
     key: String,
-    /// The token handed out, and whether a resource server rejected it.
-    current: RwLock<Option<Arc<Cached>>>,
+    /// The token handed out, and whether a resource server rejected it. Readers load it
+    /// without writing to shared memory, so they do not slow each other down.
+    current: ArcSwapOption<Cached>,
     /// The refresh in progress, if any: callers that find the token invalid join it.
     flight: Mutex<Option<Flight>>,
 }
 
 struct Cached {
     token: Arc<OAuthToken>,
+    /// When to replace it: expiry minus leeway, in the clock's Unix seconds; `None` never.
+    refresh_at: Option<i64>,
     rejected: std::sync::atomic::AtomicBool,
 }
 
@@ -117,7 +123,13 @@ impl TokenManager {
 
     /// A valid access token: the cached one, or a new one if it is missing or expiring.
     pub async fn access_token(&self) -> Result<AccessToken, Error> {
-        Ok(self.token().await?.access_token.clone())
+        // The hot path: no reference count is touched, only the token's bytes are copied.
+        if let Some(cached) = self.inner.current.load().as_deref()
+            && self.inner.usable(cached)
+        {
+            return Ok(cached.token.access_token.clone());
+        }
+        Ok(Inner::join_flight(&self.inner, false).await?.access_token.clone())
     }
 
     /// The whole valid token (scope, refresh token, `extra` such as `id_token`).
@@ -201,17 +213,18 @@ impl TokenManagerBuilder {
     pub fn build(self) -> TokenManager {
         let (store, key) =
             self.store.unwrap_or_else(|| (Arc::new(MemoryStore::new()), String::from("default")));
-        let current = self.initial.map(|token| Arc::new(Cached::new(token)));
+        let leeway = i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX);
+        let current = self.initial.map(|token| Arc::new(Cached::new(token, leeway)));
         TokenManager {
             inner: Arc::new(Inner {
                 client: self.client,
                 source: self.source,
-                leeway: i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX),
+                leeway,
                 clock: self.clock,
                 on_update: self.on_update,
                 store,
                 key,
-                current: RwLock::new(current),
+                current: ArcSwapOption::new(current),
                 flight: Mutex::new(None),
             }),
         }
@@ -219,8 +232,9 @@ impl TokenManagerBuilder {
 }
 
 impl Cached {
-    fn new(token: OAuthToken) -> Self {
-        Cached { token: Arc::new(token), rejected: std::sync::atomic::AtomicBool::new(false) }
+    fn new(token: OAuthToken, leeway: i64) -> Self {
+        let refresh_at = token.expiry.map(|expiry| expiry.saturating_sub(leeway));
+        Cached { token: Arc::new(token), refresh_at, rejected: std::sync::atomic::AtomicBool::new(false) }
     }
 }
 
@@ -238,19 +252,21 @@ impl Drop for FlightGuard<'_> {
 
 impl Inner {
     fn cached(&self) -> Option<Arc<Cached>> {
-        // A poisoned lock still holds a consistent `Option<Arc<_>>`: the pointer swap cannot
-        // be half-done.
-        self.current.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.current.load_full()
     }
 
     fn fresh(&self, token: &OAuthToken) -> bool {
         token.expiry.is_none_or(|expiry| self.clock.now() < expiry.saturating_sub(self.leeway))
     }
 
+    fn usable(&self, cached: &Cached) -> bool {
+        !cached.rejected.load(std::sync::atomic::Ordering::Acquire)
+            && cached.refresh_at.is_none_or(|refresh_at| self.clock.now() < refresh_at)
+    }
+
     fn valid_cached(&self) -> Option<Arc<OAuthToken>> {
         let cached = self.cached()?;
-        let usable = !cached.rejected.load(std::sync::atomic::Ordering::Acquire) && self.fresh(&cached.token);
-        usable.then(|| Arc::clone(&cached.token))
+        self.usable(&cached).then(|| Arc::clone(&cached.token))
     }
 
     async fn join_flight(this: &Arc<Inner>, force: bool) -> Result<Arc<OAuthToken>, Error> {
@@ -357,9 +373,9 @@ impl Inner {
     }
 
     fn adopt(&self, token: OAuthToken) -> Arc<OAuthToken> {
-        let cached = Arc::new(Cached::new(token));
+        let cached = Arc::new(Cached::new(token, self.leeway));
         let token = Arc::clone(&cached.token);
-        *self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(cached);
+        self.current.store(Some(cached));
         token
     }
 }

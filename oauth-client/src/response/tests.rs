@@ -144,3 +144,32 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn only_bodies_no_rule_would_change_take_the_fast_path() {
+    use super::normalize::is_canonical;
+    let canonical = [
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":3600,"scope":"read","x":[1,{"y":null}]}"#,
+        r#"{"access_token":"a","token_type":"DPoP"}"#,
+        r#"{"active":true}"#,
+    ];
+    for body in canonical {
+        assert!(is_canonical(body.as_bytes()), "{body}");
+    }
+    let repaired = [
+        r#"{"access_token":"a","token_type":"bearer"}"#,
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":"3600"}"#,
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":3600.0}"#,
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":null}"#,
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":-1}"#,
+        r#"{"access_token":"a","token_type":"Bearer","expires_in":99999999999999}"#,
+        r#"{"access_token":"a","token_type":"Bearer","scope":["read"]}"#,
+        r#"{"access_token":"a","token_type":"\u0042earer"}"#,
+        r#"{"error":"invalid_grant"}"#,
+        r#"[1]"#,
+        "",
+    ];
+    for body in repaired {
+        assert!(!is_canonical(body.as_bytes()), "{body}");
+    }
+}

@@ -1,0 +1,244 @@
+//! `cargo bench -p oauth-bench`: round trips (generated, hand-written reqwest, oauth2-rs), the
+//! token manager's read path, and a 10,000-caller stampede. Medians are what to compare;
+//! `benches/run.sh` runs this and the memory and build-cost measurements and writes
+//! BENCHMARKS.md.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::LazyLock;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use divan::Bencher;
+use oauth_bench::FixedTokenServer;
+use oauth_client::manager::{ClientCredentials, from_fn};
+use oauth_client::{BasicAuth, OAuthAuthorization, OAuthClient, OAuthToken, TokenManager};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+
+fn main() {
+    paired_round_trips();
+    divan::main();
+}
+
+/// The ratios, measured side by side: each round times one call of each implementation, in
+/// a rotating order, so that drift on a shared machine hits all three alike. Reported as the
+/// median of the per-round ratios (and each implementation's median), one line per pair.
+fn paired_round_trips() {
+    use oauth2::basic::BasicClient;
+    use oauth2::{ClientId, ClientSecret, Scope, TokenUrl};
+    const ROUNDS: usize = 3_000;
+    let generated = OAuthClient::new(SERVER.token_url()).expect("a client");
+    let (http, url) = (reqwest_client(), SERVER.token_url());
+    let oauth2_client = BasicClient::new(ClientId::new("bench-client".into()))
+        .set_client_secret(ClientSecret::new("bench-secret".into()))
+        .set_token_uri(TokenUrl::new(SERVER.token_url()).expect("a URL"));
+    let oauth2_http = oauth2::reqwest::Client::builder()
+        .redirect(oauth2::reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let mut samples = [Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS)];
+    for round in 0..ROUNDS + 200 {
+        for offset in 0..3 {
+            let which = (round + offset) % 3;
+            let started = std::time::Instant::now();
+            CLIENT_RUNTIME.block_on(async {
+                match which {
+                    0 => drop(generated.request_token_ccg(&AUTH, Some("read"), None).await.expect("a token")),
+                    1 => drop(hand_written(&http, &url, &AUTH).await),
+                    _ => drop(
+                        oauth2_client
+                            .exchange_client_credentials()
+                            .add_scope(Scope::new("read".into()))
+                            .request_async(&oauth2_http)
+                            .await
+                            .expect("a token"),
+                    ),
+                }
+            });
+            // The first 200 rounds warm up connections and caches.
+            if round >= 200 {
+                samples[which].push(started.elapsed().as_nanos() as f64);
+            }
+        }
+    }
+    let median = |values: &mut Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let ratios = |a: &[f64], b: &[f64]| {
+        let mut ratios: Vec<f64> = a.iter().zip(b).map(|(a, b)| a / b).collect();
+        median(&mut ratios)
+    };
+    let generated_vs_hand = ratios(&samples[0], &samples[1]);
+    let generated_vs_oauth2 = ratios(&samples[0], &samples[2]);
+    let medians: Vec<f64> = samples.iter_mut().map(median).collect();
+    println!(
+        "paired round trips ({ROUNDS} rounds): median ns generated {:.0} hand_written {:.0} oauth2 {:.0}; \
+         ratio generated/hand_written {generated_vs_hand:.4} generated/oauth2 {generated_vs_oauth2:.4}",
+        medians[0], medians[1], medians[2]
+    );
+}
+
+/// Client and server of the round trips share one current-thread runtime (see
+/// `FixedTokenServer::start_on`); the stampede uses a server on its own thread.
+static CLIENT_RUNTIME: LazyLock<tokio::runtime::Runtime> =
+    LazyLock::new(|| tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime"));
+static SERVER: LazyLock<FixedTokenServer> =
+    LazyLock::new(|| FixedTokenServer::start_on(CLIENT_RUNTIME.handle()));
+static THREADED_SERVER: LazyLock<FixedTokenServer> = LazyLock::new(FixedTokenServer::start);
+
+static AUTH: LazyLock<String> =
+    LazyLock::new(|| BasicAuth::new("bench-client", "bench-secret").header_value());
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The same HTTP client settings as `OAuthClient`'s default: no redirects, 10 s to connect.
+fn reqwest_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .expect("an HTTP client")
+}
+
+/// What a careful hand-written call does: the identical request, the same decoded struct.
+async fn hand_written(http: &reqwest::Client, url: &str, authorization: &str) -> OAuthToken {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "client_credentials")
+        .append_pair("scope", "read")
+        .finish();
+    let response = http
+        .post(url)
+        .header(AUTHORIZATION, authorization)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(ACCEPT, "application/json")
+        .timeout(TIMEOUT)
+        .body(body)
+        .send()
+        .await
+        .expect("the server answers");
+    assert!(response.status().is_success());
+    let bytes = response.bytes().await.expect("a body");
+    let mut token: OAuthToken = serde_json::from_slice(&bytes).expect("a token");
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs() as i64;
+    token.expiry = token.expires_in.map(|seconds| now + seconds as i64);
+    token
+}
+
+mod round_trip {
+    use super::*;
+
+    /// `request_token_ccg`, generated by `#[oauth_grant]`.
+    #[divan::bench(sample_count = 300, sample_size = 10)]
+    fn generated(bencher: Bencher) {
+        let client = OAuthClient::new(SERVER.token_url()).expect("a client");
+        bencher.bench_local(|| {
+            CLIENT_RUNTIME.block_on(client.request_token_ccg(&AUTH, Some("read"), None)).expect("a token")
+        });
+    }
+
+    /// The same request written by hand with reqwest.
+    #[divan::bench(sample_count = 300, sample_size = 10)]
+    fn hand_written_reqwest(bencher: Bencher) {
+        let (http, url) = (reqwest_client(), SERVER.token_url());
+        bencher.bench_local(|| CLIENT_RUNTIME.block_on(hand_written(&http, &url, &AUTH)));
+    }
+
+    /// The same exchange with the oauth2 crate (5.x) and its reqwest client.
+    #[divan::bench(sample_count = 300, sample_size = 10)]
+    fn oauth2_rs(bencher: Bencher) {
+        use oauth2::basic::BasicClient;
+        use oauth2::{ClientId, ClientSecret, Scope, TokenUrl};
+        let client = BasicClient::new(ClientId::new("bench-client".into()))
+            .set_client_secret(ClientSecret::new("bench-secret".into()))
+            .set_token_uri(TokenUrl::new(SERVER.token_url()).expect("a URL"));
+        let http = oauth2::reqwest::Client::builder()
+            .redirect(oauth2::reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client");
+        bencher.bench_local(|| {
+            CLIENT_RUNTIME
+                .block_on(
+                    client
+                        .exchange_client_credentials()
+                        .add_scope(Scope::new("read".into()))
+                        .request_async(&http),
+                )
+                .expect("a token")
+        });
+    }
+}
+
+/// Polls a future once with a no-op waker: the cached-token path completes without waiting,
+/// so this measures it without an executor's overhead.
+fn ready<F: Future>(future: F) -> F::Output {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the cached token path waited"),
+    }
+}
+
+mod token_manager {
+    use super::*;
+
+    static CACHED: LazyLock<TokenManager> = LazyLock::new(|| {
+        let client = OAuthClient::new(SERVER.token_url()).expect("a client");
+        let manager = TokenManager::builder(client, ClientCredentials::new(AUTH.as_str())).build();
+        CLIENT_RUNTIME.block_on(manager.access_token()).expect("a first token");
+        manager
+    });
+
+    /// `access_token()` on a valid cached token, from 1 and from 2 threads at once.
+    #[divan::bench(threads = [1, 2], sample_count = 500, sample_size = 1000)]
+    fn cached_access_token(bencher: Bencher) {
+        let manager = &*CACHED;
+        bencher.bench(|| ready(manager.access_token()).expect("cached"));
+    }
+
+    /// 10,000 tasks ask a manager without a token at once: one request, all served.
+    #[divan::bench(sample_count = 20, sample_size = 1)]
+    fn stampede_10k(bencher: Bencher) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let client = OAuthClient::new(THREADED_SERVER.token_url()).expect("a client");
+        bencher
+            .with_inputs(|| {
+                let manager =
+                    TokenManager::builder(client.clone(), ClientCredentials::new(AUTH.as_str())).build();
+                (manager, THREADED_SERVER.requests())
+            })
+            .bench_local_values(|(manager, requests_before)| {
+                runtime.block_on(async {
+                    let callers: Vec<_> = (0..10_000)
+                        .map(|_| {
+                            let manager = manager.clone();
+                            tokio::spawn(async move { manager.access_token().await })
+                        })
+                        .collect();
+                    for caller in callers {
+                        caller.await.expect("joined").expect("a token");
+                    }
+                });
+                assert_eq!(THREADED_SERVER.requests() - requests_before, 1, "one token request per stampede");
+            });
+    }
+
+    /// For scale: the same read path through a user-supplied source that never expires.
+    #[divan::bench(sample_count = 500, sample_size = 1000)]
+    fn cached_access_token_from_fn_source(bencher: Bencher) {
+        let client = OAuthClient::new("https://unused.example/token").expect("a client");
+        let manager = TokenManager::builder(
+            client,
+            from_fn(|_| async {
+                Ok(serde_json::from_str::<OAuthToken>(r#"{"access_token":"a","token_type":"Bearer"}"#)
+                    .expect("a token"))
+            }),
+        )
+        .build();
+        CLIENT_RUNTIME.block_on(manager.access_token()).expect("a first token");
+        bencher.bench(|| ready(manager.access_token()).expect("cached"));
+    }
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Runs every benchmark of issue "Benchmarks" on this machine and writes BENCHMARKS.md:
+#   bash benches/run.sh
+# 1-4: `cargo bench -p oauth-bench` (divan: round trips, token manager read path, stampede);
+# 5: peak RSS over 10,000 sequential requests; 6: clean release build times and the macro's
+# expansion cost. Takes about 10-15 minutes on 2 cores, most of it the clean builds.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+export CARGO_TERM_COLOR=never
+
+seconds() { python3 -c 'import sys, time; print(f"{time.time():.3f}")'; }
+timed() { # timed LABEL COMMAND...: runs it and appends "LABEL seconds" to $work/times
+  local label="$1"; shift
+  local start end
+  start=$(seconds)
+  "$@" >"$work/$label.log" 2>&1 || { cat "$work/$label.log" >&2; exit 1; }
+  end=$(seconds)
+  python3 -c "print('$label', round($end - $start, 1))" >>"$work/times"
+}
+
+echo "== 1-4: cargo bench -p oauth-bench" >&2
+cargo bench -p oauth-bench --bench oauth 2>/dev/null | tee "$work/divan.txt" >&2
+
+echo "== 1: instructions per round trip (callgrind), generated vs hand-written" >&2
+cargo build --release -q -p oauth-bench --bin profile_round_trip
+if command -v valgrind >/dev/null; then
+  for which in generated hand_written; do
+    valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.$which" \
+      "${CARGO_TARGET_DIR:-target}/release/profile_round_trip" "$which" 2>"$work/callgrind.$which.log"
+    total=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/callgrind.$which.log")
+    echo "instructions_$which $total" >>"$work/times"
+  done
+else
+  echo "valgrind not installed: skipping the instruction counts" >&2
+fi
+
+echo "== 5: peak memory over 10,000 sequential requests" >&2
+cargo build --release -q -p oauth-bench --bin sequential_requests
+"${CARGO_TARGET_DIR:-target}/release/sequential_requests" | tee "$work/memory.json" >&2
+
+echo "== 6: clean release builds, side by side" >&2
+timed build_oauth_client env CARGO_TARGET_DIR="$work/target-oauth-client" cargo build --release -p oauth-client
+timed build_oauth2 env CARGO_TARGET_DIR="$work/target-oauth2" cargo build --release -p oauth2
+
+echo "== 6: macro expansion cost, 100 grants vs 1" >&2
+for grants in 1 100; do
+  crate="$work/grants-$grants"
+  mkdir -p "$crate/src"
+  cat >"$crate/Cargo.toml" <<TOML
+[package]
+name = "grants-$grants"
+version = "0.0.0"
+edition = "2024"
+publish = false
+
+[dependencies]
+oauth-client = { path = "$root/oauth-client" }
+
+[workspace]
+TOML
+  python3 - "$grants" >"$crate/src/lib.rs" <<'PY'
+import sys
+n = int(sys.argv[1])
+print("use oauth_client::{oauth_grant, Error, FormParams, OAuthToken, TokenEndpoint};")
+print("#[allow(missing_docs)]")
+print("pub trait Generated: TokenEndpoint {")
+for i in range(n):
+    print(f'''    #[oauth_grant(grant_type = "urn:example:grant-{i}")]
+    async fn grant_{i}(&self, #[header("Authorization")] authorization: &str, #[form] subject: &str,
+        #[form(rename = "aud")] audience: Option<&str>, #[form_params] additional: Option<&FormParams>) -> Result<OAuthToken, Error>;''')
+print("}")
+print("impl Generated for oauth_client::OAuthClient {}")
+PY
+  # Dependencies first (not timed), then the crate alone, three times.
+  CARGO_TARGET_DIR="$work/target-grants" cargo build -q --manifest-path "$crate/Cargo.toml"
+  for run in 1 2 3; do
+    touch "$crate/src/lib.rs"
+    timed "grants_${grants}_run_$run" env CARGO_TARGET_DIR="$work/target-grants" cargo build --manifest-path "$crate/Cargo.toml"
+  done
+done
+
+python3 benches/report.py "$work/divan.txt" "$work/memory.json" "$work/times" >BENCHMARKS.md
+echo "wrote BENCHMARKS.md" >&2
