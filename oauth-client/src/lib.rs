@@ -62,17 +62,26 @@
 //! - `#[header("Name")]` sends the parameter as a request header (`&str`, `String`, or an
 //!   `Option` of these). The client sets `Content-Type` and `Accept` itself.
 //! - `#[form_params]` takes the caller's additional fields (`Option<&FormParams>`), sent last.
-//! - `grant_type = "..."` is required and sent first.
+//! - `grant_type = "..."` is required for the token endpoint and sent first. A method that
+//!   posts to another endpoint names it instead — `endpoint = "device_authorization"`,
+//!   `"revocation"` or `"introspection"` — and sends no `grant_type`; the client is
+//!   configured with each endpoint's URL (see [`extensions`]).
 //! - The method returns `Result<T, E>`: `T` is any `serde::de::DeserializeOwned + 'static`
 //!   model of the response body (for [`OAuthToken`], the client also sets
-//!   [`expiry`](OAuthToken::expiry)); `E` is [`Error`] or any type that implements
-//!   `From<Error>`.
+//!   [`expiry`](OAuthToken::expiry); `()` accepts any success body); `E` is [`Error`] or any
+//!   type that implements `From<Error>`.
 //! - The generated method returns `impl Future + Send`, so it can be `tokio::spawn`ed; drop
 //!   the future to cancel the request.
 //!
 //! Mistakes (a missing `grant_type`, an unmarked parameter, two fields with the same name,
-//! a method that is not `async`, ...) are compile errors on the offending token that say how
-//! to fix them.
+//! a method that is not `async`, an unknown endpoint, a `grant_type` on an endpoint that
+//! takes none, ...) are compile errors on the offending token that say how to fix them.
+//!
+//! How it fits together: the macro only describes the request (endpoint, `grant_type`,
+//! fields and headers, in declaration order) and hands it to one runtime function, which
+//! sends it, applies the client's limits, retries and tracing, and interprets the response
+//! for every grant alike. The standard grants ([`OAuthAuthorization`]), the extensions
+//! ([`extensions`]) and your own grants are all declared the same way.
 //!
 //! # Responses
 //!
