@@ -25,8 +25,23 @@ struct RedisServer {
     url: String,
 }
 
+/// One Redis test at a time: a port found free by one test could otherwise be taken by the
+/// other's server before its own binds it, and both would talk to one Redis.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 impl RedisServer {
     fn start() -> Option<RedisServer> {
+        for _ in 0..3 {
+            match Self::try_start() {
+                Ok(server) => return server,
+                Err(port) => eprintln!("redis-server could not take port {port}; trying another"),
+            }
+        }
+        panic!("redis-server did not start on any of three ports");
+    }
+
+    /// `Err(port)` when the server exited (its port was taken meanwhile).
+    fn try_start() -> Result<Option<RedisServer>, u16> {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let spawned = Command::new("redis-server")
             .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
@@ -41,15 +56,21 @@ impl RedisServer {
             Err(error) => {
                 let _ =
                     writeln!(std::io::stderr(), "Redis test skipped: redis-server could not start ({error})");
-                return None;
+                return Ok(None);
             }
         };
+        let mut server = RedisServer { child, url: format!("redis://127.0.0.1:{port}/") };
         for _ in 0..100 {
+            // Our process must be the one listening: it exits when the port was taken.
+            if server.child.try_wait().unwrap().is_some() {
+                return Err(port);
+            }
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(RedisServer { child, url: format!("redis://127.0.0.1:{port}/") });
+                return Ok(Some(server));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        server.stop();
         panic!("redis-server did not listen on port {port} within 5 s");
     }
 
@@ -91,7 +112,9 @@ async fn provider() -> (MockServer, Arc<AtomicUsize>, OAuthClient) {
 fn fleet(client: &OAuthClient, redis: &RedisServer, clock: &ManualClock, key: &str) -> Vec<TokenManager> {
     (0..8)
         .map(|_| {
-            let store = Arc::new(RedisStore::new(&redis.url).unwrap());
+            // Generous: a loaded CI machine must not look like a Redis outage.
+            let store =
+                Arc::new(RedisStore::new(&redis.url).unwrap().command_timeout(Duration::from_secs(5)));
             TokenManager::builder(client.clone(), ClientCredentials::new("Basic eDp5"))
                 .clock(clock.clone())
                 .store(store, key)
@@ -118,6 +141,7 @@ async fn everyone_asks(fleet: &[TokenManager]) -> Vec<Result<String, oauth_clien
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fleet_makes_one_token_request_per_expiry_window() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let Some(redis) = RedisServer::start() else { return };
     let (_server, count, client) = provider().await;
     let clock = ManualClock::at(T0);
@@ -135,6 +159,7 @@ async fn a_fleet_makes_one_token_request_per_expiry_window() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_redis_dies_callers_still_get_tokens_from_the_provider() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let Some(mut redis) = RedisServer::start() else { return };
     let (_server, count, client) = provider().await;
     let clock = ManualClock::at(T0);

@@ -10,7 +10,7 @@ use super::source::BoxFuture;
 use super::store::{StoreError, StoreLock, TokenStore};
 use crate::OAuthToken;
 
-/// How long one Redis command may take before the store counts Redis as down.
+/// How long one Redis command may take before the store counts Redis as down, by default.
 const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
 /// After a failure, how long the store answers "unavailable" at once instead of trying
 /// again: a Redis outage costs managers one timeout, not one per call.
@@ -40,6 +40,7 @@ const UNLOCK_SCRIPT: &str =
 pub struct RedisStore {
     client: redis::Client,
     prefix: String,
+    command_timeout: Duration,
     connection: tokio::sync::Mutex<Option<MultiplexedConnection>>,
     down_until: Mutex<Option<Instant>>,
 }
@@ -51,6 +52,7 @@ impl RedisStore {
         Ok(RedisStore {
             client,
             prefix: "oauth-client:token:".to_owned(),
+            command_timeout: COMMAND_TIMEOUT,
             connection: tokio::sync::Mutex::new(None),
             down_until: Mutex::new(None),
         })
@@ -60,6 +62,14 @@ impl RedisStore {
     #[must_use]
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
+        self
+    }
+
+    /// How long connecting or one command may take before Redis counts as down (default
+    /// 500 ms); the manager then calls the provider itself.
+    #[must_use]
+    pub fn command_timeout(mut self, timeout: Duration) -> Self {
+        self.command_timeout = timeout;
         self
     }
 
@@ -77,8 +87,8 @@ impl RedisStore {
             return Ok(connection.clone());
         }
         let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(COMMAND_TIMEOUT))
-            .set_response_timeout(Some(COMMAND_TIMEOUT));
+            .set_connection_timeout(Some(self.command_timeout))
+            .set_response_timeout(Some(self.command_timeout));
         match self.client.get_multiplexed_async_connection_with_config(&config).await {
             Ok(fresh) => Ok(connection.insert(fresh).clone()),
             Err(error) => {
