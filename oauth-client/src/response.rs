@@ -66,12 +66,35 @@ fn decode<T: DeserializeOwned + 'static>(received: &Received, leniency: Leniency
         // A response the caller ignores (revocation, RFC 7009 §2.2): any success body will do.
         return serde_json::from_value(Value::Null).map_err(|error| decode_error(error.to_string()));
     }
+    if TypeId::of::<T>() == TypeId::of::<OAuthToken>()
+        && !leniency.strict
+        && !declared_form(received)
+        && let Some(token) = token_fast_path(received)
+    {
+        // `T` is `OAuthToken` here: move the token into a slot of type `Option<T>`.
+        let mut slot: Option<T> = None;
+        if let Some(slot) = (&mut slot as &mut dyn Any).downcast_mut::<Option<OAuthToken>>() {
+            *slot = Some(token);
+        }
+        return slot.ok_or_else(|| decode_error("internal: the token model changed type".to_owned()));
+    }
     if !declared_form(received) && normalize::is_canonical(&received.body) {
         let mut model: T =
             serde_json::from_slice(&received.body).map_err(|error| decode_error(error.to_string()))?;
         stamp_if_token(&mut model, received.received_at);
         return Ok(model);
     }
+    decode_repaired(received, leniency)
+}
+
+/// The full path: the body as a JSON object (or form), error-in-success detection, the
+/// lenient repairs or strict refusals, then the model.
+fn decode_repaired<T: DeserializeOwned + 'static>(
+    received: &Received,
+    leniency: Leniency,
+) -> Result<T, Error> {
+    let decode_error =
+        |reason: String| Error::Decode { status: received.status, reason, excerpt: excerpt(&received.body) };
     let mut object = parse_object(received, leniency).map_err(decode_error)?;
     // An RFC 6749 §5.2 error object sent with a success status (GitHub does this).
     if object.get("error").is_some_and(Value::is_string) {
@@ -89,6 +112,31 @@ fn decode<T: DeserializeOwned + 'static>(received: &Received, leniency: Leniency
         serde_json::from_value(Value::Object(object)).map_err(|error| decode_error(error.to_string()))?;
     stamp_if_token(&mut model, received.received_at);
     Ok(model)
+}
+
+/// The common case of the common model, without the probe's extra pass over the body: the
+/// token is decoded straight from the bytes and then checked for what the lenient rules
+/// would have changed or refused. `None` sends the body down the full path, which decides.
+///
+/// - a body that does not decode as a token (a string `expires_in`, a `scope` array, an
+///   error object without `access_token`, ...) goes the full way;
+/// - an `error` member next to a token goes the full way (it may be an error in a 200);
+/// - an `expires_in` over the limit goes the full way (to be refused there);
+/// - `token_type` in another case is normalised here, as the lenient rule does;
+/// - `expires_in: null` decodes as absent, as the lenient rule says (strict mode never
+///   comes here).
+fn token_fast_path(received: &Received) -> Option<OAuthToken> {
+    let mut token: OAuthToken = serde_json::from_slice(&received.body).ok()?;
+    if token.extra.contains_key("error")
+        || token.expires_in.is_some_and(|seconds| seconds > normalize::MAX_EXPIRES_IN)
+    {
+        return None;
+    }
+    if token.token_type != "Bearer" && token.token_type.eq_ignore_ascii_case("bearer") {
+        token.token_type = "Bearer".to_owned();
+    }
+    token.stamp_expiry(received.received_at);
+    Some(token)
 }
 
 /// The token model learns when it was received; any other model is left as decoded.

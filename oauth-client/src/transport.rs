@@ -1,6 +1,6 @@
 //! Sends a declared request: the one place where bytes go to and come from the provider.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use bytes::Bytes;
 use reqwest::Url;
@@ -156,11 +156,9 @@ fn encode_form(request: &GrantRequest<'_>) -> String {
     form.finish()
 }
 
+/// Receipt time in whole seconds, from the same cheap clock the token manager uses.
 fn unix_now() -> i64 {
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(elapsed) => i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX),
-        Err(before_epoch) => -i64::try_from(before_epoch.duration().as_secs()).unwrap_or(i64::MAX),
-    }
+    crate::manager::Clock::now(&crate::manager::SystemClock)
 }
 
 /// Scheme, host and port are equal; unlike `Url::origin`, allocates nothing.

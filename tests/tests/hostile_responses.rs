@@ -192,6 +192,13 @@ fn cases() -> Vec<Case> {
             Decode("RFC 6749 error object"),
         ),
         case(
+            "token and error object with 200",
+            200,
+            r#"{"access_token":"at","token_type":"Bearer","error":"invalid_grant"}"#,
+            Provider(200, "invalid_grant"),
+            Decode("RFC 6749 error object"),
+        ),
+        case(
             "unknown error code with 200",
             200,
             r#"{"error":"bad_verification_code"}"#,
@@ -319,7 +326,7 @@ fn check(name: &str, mode: &str, result: Result<OAuthToken, Error>, expected: &O
 #[tokio::test]
 async fn each_hostile_response_has_its_exact_outcome_in_both_modes() {
     let cases = cases();
-    assert_eq!(cases.len(), 57, "the README quotes the size of this table");
+    assert_eq!(cases.len(), 58, "the README quotes the size of this table");
     for case in cases {
         let mut response =
             ResponseTemplate::new(case.status).set_body_raw(case.body.clone(), case.content_type);

@@ -133,6 +133,17 @@ mod never_panics {
     proptest! {
         #![proptest_config(config())]
 
+        /// Whenever the token fast path answers, the full path answers the same.
+        #[test]
+        fn the_token_fast_path_agrees_with_the_full_path(value in json_value()) {
+            let body = serde_json::to_vec(&value).unwrap();
+            let received = Received { status: 200, headers: HeaderMap::new(), body, received_at: 1_000 };
+            if let Some(fast) = super::super::token_fast_path(&received) {
+                let full = super::super::decode_repaired::<OAuthToken>(&received, Leniency::default());
+                prop_assert_eq!(Some(fast), full.ok());
+            }
+        }
+
         #[test]
         fn on_arbitrary_bytes(status in 100u16..600, form: bool, strict: bool, body in prop::collection::vec(any::<u8>(), 0..256)) {
             check(status, form, strict, body);
