@@ -29,7 +29,8 @@ cargo build --release -q -p oauth-bench --bin profile_round_trip
 if command -v valgrind >/dev/null; then
   for which in generated hand_written; do
     valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.$which" \
-      "${CARGO_TARGET_DIR:-target}/release/profile_round_trip" "$which" 2>"$work/callgrind.$which.log"
+      "${CARGO_TARGET_DIR:-target}/release/profile_round_trip" "$which" 2>"$work/callgrind.$which.log" \
+      || { cat "$work/callgrind.$which.log" >&2; exit 1; }
     total=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/callgrind.$which.log")
     echo "instructions_$which $total" >>"$work/times"
   done

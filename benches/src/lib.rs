@@ -1,11 +1,13 @@
 //! Support for the benchmarks: a minimal HTTP/1.1 token endpoint on 127.0.0.1 (hyper) that
-//! answers every request with one fixed token, so that the server is never the bottleneck,
-//! and readers of the process's own resource use.
+//! answers every request with one fixed token, so that the server is never the bottleneck;
+//! the hand-written reqwest call the generated client is compared with; and readers of the
+//! process's own resource use.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -13,6 +15,8 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use oauth_client::OAuthToken;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use tokio::net::TcpListener;
 
 /// The body every request gets: a client-credentials token of typical size.
@@ -86,6 +90,43 @@ async fn serve(listener: std::net::TcpListener, counter: Arc<AtomicUsize>) {
             let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
         });
     }
+}
+
+/// An HTTP client with the same settings as `OAuthClient`'s default: no redirects, 10 s to
+/// connect.
+pub fn reqwest_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .expect("an HTTP client")
+}
+
+/// What a careful hand-written client-credentials call does: the request `request_token_ccg`
+/// sends (same headers, same form, same 30 s timeout), decoded into the same struct with the
+/// same expiry. Panics where the generated call would return an error: the benchmark server
+/// always answers with a token.
+pub async fn hand_written(http: &reqwest::Client, url: &str, authorization: &str) -> OAuthToken {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "client_credentials")
+        .append_pair("scope", "read")
+        .finish();
+    let response = http
+        .post(url)
+        .header(AUTHORIZATION, authorization)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(ACCEPT, "application/json")
+        .timeout(Duration::from_secs(30))
+        .body(body)
+        .send()
+        .await
+        .expect("the server answers");
+    assert!(response.status().is_success());
+    let bytes = response.bytes().await.expect("a body");
+    let mut token: OAuthToken = serde_json::from_slice(&bytes).expect("a token");
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs() as i64;
+    token.expiry = token.expires_in.map(|seconds| now + seconds as i64);
+    token
 }
 
 /// The process's peak resident set size in KiB (`VmHWM` of `/proc/self/status`), where the
