@@ -21,6 +21,7 @@ timed() { # timed LABEL COMMAND...: runs it and appends "LABEL seconds" to $work
   python3 -c "print('$label', round($end - $start, 1))" >>"$work/times"
 }
 
+run_started=$(seconds)
 echo "== 1-4: cargo bench -p oauth-bench" >&2
 cargo bench -p oauth-bench --bench oauth 2>/dev/null | tee "$work/divan.txt" >&2
 
@@ -89,5 +90,6 @@ PY
   done
 done
 
+python3 -c "print('whole_run', round($(seconds) - $run_started))" >>"$work/times"
 python3 benches/report.py "$work/divan.txt" "$work/memory.json" "$work/times" >BENCHMARKS.md
 echo "wrote BENCHMARKS.md" >&2

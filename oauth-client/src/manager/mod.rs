@@ -123,7 +123,8 @@ impl TokenManager {
 
     /// A valid access token: the cached one, or a new one if it is missing or expiring.
     pub async fn access_token(&self) -> Result<AccessToken, Error> {
-        // The hot path: no reference count is touched, only the token's bytes are copied.
+        // The hot path: no lock, no copy of the token's bytes; the one shared write is the
+        // increment of the token's reference count (what a second thread contends on).
         if let Some(cached) = self.inner.current.load().as_deref()
             && self.inner.usable(cached)
         {
