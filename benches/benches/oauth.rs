@@ -29,8 +29,9 @@ const ORDERS: [[usize; 3]; 6] = [[0, 1, 2], [0, 2, 1], [2, 1, 0], [1, 0, 2], [1,
 
 /// The ratios, measured side by side: each round times one call of each implementation, in
 /// the orders of [`ORDERS`], so that drift on a shared machine and the previous call's traces
-/// in the caches hit all three alike. Reported as the median of the per-round ratios (and each
-/// implementation's median), one line per pair.
+/// in the caches hit all three alike. Five blocks of rounds, each reported as the median of
+/// its per-round ratios (and each implementation's median), one line per block: the spread
+/// between blocks shows how far the machine moves the ratio.
 fn paired_round_trips() {
     assert!(
         predecessors_are_balanced(),
@@ -38,7 +39,10 @@ fn paired_round_trips() {
     );
     use oauth2::basic::BasicClient;
     use oauth2::{ClientId, ClientSecret, Scope, TokenUrl};
-    const ROUNDS: usize = 3_000;
+    const BLOCKS: usize = 5;
+    const ROUNDS: usize = 6_000;
+    // 34 cycles of the orders, to warm up connections and caches before the first block.
+    const WARM_UP: usize = 204;
     let generated = OAuthClient::new(SERVER.token_url()).expect("a client");
     let (http, url) = (reqwest_client(), SERVER.token_url());
     let oauth2_client = BasicClient::new(ClientId::new("bench-client".into()))
@@ -49,7 +53,7 @@ fn paired_round_trips() {
         .build()
         .expect("a client");
     let mut samples = [Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS)];
-    for round in 0..ROUNDS + 204 {
+    for round in 0..WARM_UP + BLOCKS * ROUNDS {
         for which in ORDERS[round % ORDERS.len()] {
             let started = std::time::Instant::now();
             CLIENT_RUNTIME.block_on(async {
@@ -66,12 +70,18 @@ fn paired_round_trips() {
                     ),
                 }
             });
-            // The first 204 rounds (34 cycles of the orders) warm up connections and caches.
-            if round >= 204 {
+            if round >= WARM_UP {
                 samples[which].push(started.elapsed().as_nanos() as f64);
             }
         }
+        if round >= WARM_UP && (round + 1 - WARM_UP).is_multiple_of(ROUNDS) {
+            report_block(&mut samples);
+        }
     }
+}
+
+/// Prints one block's medians and median per-round ratios, and empties the samples.
+fn report_block(samples: &mut [Vec<f64>; 3]) {
     let median = |values: &mut Vec<f64>| {
         values.sort_by(f64::total_cmp);
         values[values.len() / 2]
@@ -80,14 +90,16 @@ fn paired_round_trips() {
         let mut ratios: Vec<f64> = a.iter().zip(b).map(|(a, b)| a / b).collect();
         median(&mut ratios)
     };
+    let rounds = samples[0].len();
     let generated_vs_hand = ratios(&samples[0], &samples[1]);
     let generated_vs_oauth2 = ratios(&samples[0], &samples[2]);
     let medians: Vec<f64> = samples.iter_mut().map(median).collect();
     println!(
-        "paired round trips ({ROUNDS} rounds): median ns generated {:.0} hand_written {:.0} oauth2 {:.0}; \
+        "paired round trips ({rounds} rounds): median ns generated {:.0} hand_written {:.0} oauth2 {:.0}; \
          ratio generated/hand_written {generated_vs_hand:.4} generated/oauth2 {generated_vs_oauth2:.4}",
         medians[0], medians[1], medians[2]
     );
+    samples.iter_mut().for_each(Vec::clear);
 }
 
 /// Over a whole number of cycles of [`ORDERS`], every ordered pair of two different
