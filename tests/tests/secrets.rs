@@ -5,6 +5,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use oauth_client::manager::{AuthorizationCode, ClientCredentials, PasswordGrant};
 use oauth_client::{
     AccessToken, AuthorizationRequest, BasicAuth, ClientSecret, ClientSecretPost, Error, FormParams,
     OAuthAuthorization, OAuthClient, OAuthToken, Password, PkceVerifier, RefreshToken, RetryPolicy,
@@ -63,6 +64,10 @@ fn debug_of_every_secret_bearing_type_is_redacted() {
         ("FormParams", format!("{:?}", FormParams::new().with("code_verifier", secret("v")))),
         ("OAuthToken", format!("{token:?} {token:#?}")),
         ("PendingAuthorization", format!("{pending:?}")),
+        // The token manager's sources hold the `Authorization` header value.
+        ("ClientCredentials", format!("{:?}", ClientCredentials::new(secret("auth")).scope("read"))),
+        ("PasswordGrant", format!("{:?}", PasswordGrant::new(secret("auth"), "user", secret("pw")))),
+        ("AuthorizationCode", format!("{:?}", AuthorizationCode::new(secret("auth")))),
     ];
     for (what, text) in values {
         assert_clean(what, &text);

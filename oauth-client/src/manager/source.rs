@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::secret::Redacted;
 use crate::{
     Error, FormParams, OAuthAuthorization, OAuthClient, OAuthProviderErrorKind, OAuthToken, Password,
 };
@@ -26,7 +27,7 @@ pub trait TokenSource: Send + Sync + 'static {
 }
 
 /// Tokens from the client credentials grant, fetched again when they expire.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ClientCredentials {
     authorization: String,
     scope: Option<String>,
@@ -51,6 +52,17 @@ impl ClientCredentials {
     pub fn additional(mut self, additional: FormParams) -> Self {
         self.additional = Some(additional);
         self
+    }
+}
+
+// The `Authorization` value carries the client secret (Basic is only base64): never shown.
+impl core::fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("authorization", &Redacted)
+            .field("scope", &self.scope)
+            .field("additional", &self.additional)
+            .finish()
     }
 }
 
@@ -104,10 +116,11 @@ impl PasswordGrant {
 impl core::fmt::Debug for PasswordGrant {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("PasswordGrant")
+            .field("authorization", &Redacted)
             .field("username", &self.username)
             .field("password", &self.password)
             .field("scope", &self.scope)
-            .finish_non_exhaustive()
+            .finish()
     }
 }
 
@@ -141,9 +154,15 @@ impl TokenSource for PasswordGrant {
 /// that token ([`TokenManagerBuilder::initial_token`](super::TokenManagerBuilder::initial_token));
 /// when it has no refresh token left, or the provider refuses it, the manager answers
 /// [`Error::RefreshUnavailable`]: the user must authorize again.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AuthorizationCode {
     authorization: String,
+}
+
+impl core::fmt::Debug for AuthorizationCode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AuthorizationCode").field("authorization", &Redacted).finish()
+    }
 }
 
 impl AuthorizationCode {
