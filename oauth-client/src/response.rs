@@ -59,16 +59,32 @@ pub(crate) fn interpret<T: DeserializeOwned + 'static>(
     }
 }
 
+impl Received {
+    /// A body that did not decode, with its status and a bounded excerpt.
+    fn decode_error(&self, reason: String) -> Error {
+        Error::Decode { status: self.status, reason, excerpt: excerpt(&self.body) }
+    }
+
+    /// Whether `Content-Type` declares a form body. Runs on every success response, so it
+    /// compares in place instead of lowercasing a copy.
+    fn declares_form(&self) -> bool {
+        const FORM: &[u8] = b"application/x-www-form-urlencoded";
+        self.headers.get(CONTENT_TYPE).and_then(|value| value.to_str().ok()).is_some_and(|value| {
+            value.as_bytes().windows(FORM.len()).any(|part| part.eq_ignore_ascii_case(FORM))
+        })
+    }
+}
+
 fn decode<T: DeserializeOwned + 'static>(received: &Received, leniency: Leniency) -> Result<T, Error> {
-    let decode_error =
-        |reason: String| Error::Decode { status: received.status, reason, excerpt: excerpt(&received.body) };
+    let decode_error = |reason: String| received.decode_error(reason);
+    let form = received.declares_form();
     if TypeId::of::<T>() == TypeId::of::<()>() {
         // A response the caller ignores (revocation, RFC 7009 §2.2): any success body will do.
         return serde_json::from_value(Value::Null).map_err(|error| decode_error(error.to_string()));
     }
     if TypeId::of::<T>() == TypeId::of::<OAuthToken>()
         && !leniency.strict
-        && !declared_form(received)
+        && !form
         && let Some(token) = token_fast_path(received)
     {
         // `T` is `OAuthToken` here: move the token into a slot of type `Option<T>`.
@@ -78,7 +94,7 @@ fn decode<T: DeserializeOwned + 'static>(received: &Received, leniency: Leniency
         }
         return slot.ok_or_else(|| decode_error("internal: the token model changed type".to_owned()));
     }
-    if !declared_form(received) && normalize::is_canonical(&received.body) {
+    if !form && normalize::is_canonical(&received.body) {
         let mut model: T =
             serde_json::from_slice(&received.body).map_err(|error| decode_error(error.to_string()))?;
         stamp_if_token(&mut model, received.received_at);
@@ -93,8 +109,7 @@ fn decode_repaired<T: DeserializeOwned + 'static>(
     received: &Received,
     leniency: Leniency,
 ) -> Result<T, Error> {
-    let decode_error =
-        |reason: String| Error::Decode { status: received.status, reason, excerpt: excerpt(&received.body) };
+    let decode_error = |reason: String| received.decode_error(reason);
     let mut object = parse_object(received, leniency).map_err(decode_error)?;
     // An RFC 6749 §5.2 error object sent with a success status (GitHub does this).
     if object.get("error").is_some_and(Value::is_string) {
@@ -146,20 +161,12 @@ fn stamp_if_token<T: 'static>(model: &mut T, received_at: i64) {
     }
 }
 
-fn declared_form(received: &Received) -> bool {
-    received
-        .headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.to_ascii_lowercase().contains("application/x-www-form-urlencoded"))
-}
-
 /// The body as a JSON object: JSON, or (lenient only) `application/x-www-form-urlencoded`.
 fn parse_object(received: &Received, leniency: Leniency) -> Result<Map<String, Value>, String> {
     if received.body.iter().all(u8::is_ascii_whitespace) {
         return Err("the body is empty".to_owned());
     }
-    if !declared_form(received) {
+    if !received.declares_form() {
         return match serde_json::from_slice::<Value>(&received.body) {
             Ok(Value::Object(object)) => Ok(object),
             Ok(other) => Err(format!("expected a JSON object, found {}", json_kind(&other))),

@@ -184,3 +184,22 @@ fn only_bodies_no_rule_would_change_take_the_fast_path() {
         assert!(!is_canonical(body.as_bytes()), "{body}");
     }
 }
+
+#[test]
+fn a_form_body_is_recognised_whatever_the_case_of_its_content_type() {
+    use reqwest::header::{CONTENT_TYPE, HeaderValue};
+    let body = b"access_token=a&token_type=bearer&expires_in=60";
+    let with_type = |content_type: &'static str| {
+        let mut response = received(200, body);
+        response.headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        response
+    };
+    for content_type in
+        ["application/x-www-form-urlencoded", "Application/X-WWW-Form-URLEncoded; charset=UTF-8"]
+    {
+        let token: OAuthToken = interpret(with_type(content_type), Leniency::default()).unwrap();
+        assert_eq!((token.access_token.secret(), token.expiry), ("a", Some(1_060)), "{content_type}");
+    }
+    assert!(!with_type("application/json").declares_form());
+    assert!(!received(200, body).declares_form());
+}
