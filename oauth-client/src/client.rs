@@ -76,13 +76,20 @@ pub(crate) struct ClientConfig {
     pub(crate) retry_authorization_code: bool,
 }
 
-/// The URLs of the provider's endpoints other than the token endpoint.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Endpoints {
-    pub(crate) authorization: Option<Url>,
-    pub(crate) device_authorization: Option<Url>,
-    pub(crate) revocation: Option<Url>,
-    pub(crate) introspection: Option<Url>,
+/// The provider's endpoints other than the token endpoint: as given to the builder
+/// (`String`), then as checked by `build` (`Url`).
+#[derive(Clone, Debug)]
+pub(crate) struct Endpoints<U = Url> {
+    pub(crate) authorization: Option<U>,
+    pub(crate) device_authorization: Option<U>,
+    pub(crate) revocation: Option<U>,
+    pub(crate) introspection: Option<U>,
+}
+
+impl<U> Default for Endpoints<U> {
+    fn default() -> Self {
+        Endpoints { authorization: None, device_authorization: None, revocation: None, introspection: None }
+    }
 }
 
 impl ClientConfig {
@@ -120,7 +127,7 @@ impl OAuthClient {
             allow_insecure_http: false,
             strict: false,
             retry: None,
-            endpoints: EndpointUrls::default(),
+            endpoints: Endpoints::default(),
         }
     }
 
@@ -216,16 +223,7 @@ pub struct OAuthClientBuilder {
     allow_insecure_http: bool,
     strict: bool,
     retry: Option<RetryPolicy>,
-    endpoints: EndpointUrls,
-}
-
-/// The endpoint URLs given to the builder, checked in `build`.
-#[derive(Debug, Default)]
-struct EndpointUrls {
-    authorization: Option<String>,
-    device_authorization: Option<String>,
-    revocation: Option<String>,
-    introspection: Option<String>,
+    pub(crate) endpoints: Endpoints<String>,
 }
 
 impl OAuthClientBuilder {

@@ -7,7 +7,7 @@ use reqwest::header::ACCEPT;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::client::{OAuthClient, OAuthClientBuilder};
+use crate::client::{Endpoints, OAuthClient, OAuthClientBuilder};
 use crate::error::Error;
 use crate::response::{self, Leniency};
 
@@ -48,18 +48,12 @@ impl OAuthClient {
     pub async fn discover(issuer: &str) -> Result<OAuthClientBuilder, Error> {
         let metadata = Self::metadata(issuer).await?;
         let mut builder = OAuthClient::builder(&metadata.token_endpoint);
-        if let Some(url) = metadata.authorization_endpoint {
-            builder = builder.authorization_url(url);
-        }
-        if let Some(url) = metadata.device_authorization_endpoint {
-            builder = builder.device_authorization_url(url);
-        }
-        if let Some(url) = metadata.revocation_endpoint {
-            builder = builder.revocation_url(url);
-        }
-        if let Some(url) = metadata.introspection_endpoint {
-            builder = builder.introspection_url(url);
-        }
+        builder.endpoints = Endpoints {
+            authorization: metadata.authorization_endpoint,
+            device_authorization: metadata.device_authorization_endpoint,
+            revocation: metadata.revocation_endpoint,
+            introspection: metadata.introspection_endpoint,
+        };
         Ok(builder)
     }
 
