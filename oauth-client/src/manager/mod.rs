@@ -25,8 +25,8 @@
 //! - When many tasks ask while the token is missing or expiring, exactly one request goes to
 //!   the provider and every waiter gets its result, success or error; the next call after an
 //!   error tries again. The request runs in its own task, so a waiter that gives up does not
-//!   cancel it for the others. Reading a valid cached token takes no lock and writes no
-//!   shared memory (an `arc-swap` load), so readers on many threads do not slow each other.
+//!   cancel it for the others. Reading a valid cached token takes no lock (an `arc-swap`
+//!   load); its one write to shared memory is the token's reference count.
 //! - A refresh response without a refresh token keeps the previous one (RFC 6749 §6); one with
 //!   a new refresh token replaces it. [`on_update`](TokenManagerBuilder::on_update) sees every
 //!   new token before any caller does.
@@ -82,7 +82,7 @@ struct Inner {
     store: Arc<dyn TokenStore>,
     key: String,
     /// The token handed out, and whether a resource server rejected it. Readers load it
-    /// without writing to shared memory, so they do not slow each other down.
+    /// without a lock.
     current: ArcSwapOption<Cached>,
     /// The refresh in progress, if any: callers that find the token invalid join it.
     flight: Mutex<Option<Flight>>,
@@ -234,9 +234,14 @@ impl TokenManagerBuilder {
 
 impl Cached {
     fn new(token: OAuthToken, leeway: i64) -> Self {
-        let refresh_at = token.expiry.map(|expiry| expiry.saturating_sub(leeway));
+        let refresh_at = refresh_at(&token, leeway);
         Cached { token: Arc::new(token), refresh_at, rejected: std::sync::atomic::AtomicBool::new(false) }
     }
+}
+
+/// When to replace `token`: its expiry minus `leeway`; `None` for a token that never expires.
+fn refresh_at(token: &OAuthToken, leeway: i64) -> Option<i64> {
+    token.expiry.map(|expiry| expiry.saturating_sub(leeway))
 }
 
 /// Clears the flight slot when the refresh task ends, even by a panic, so that the next
@@ -257,7 +262,7 @@ impl Inner {
     }
 
     fn fresh(&self, token: &OAuthToken) -> bool {
-        token.expiry.is_none_or(|expiry| self.clock.now() < expiry.saturating_sub(self.leeway))
+        refresh_at(token, self.leeway).is_none_or(|refresh_at| self.clock.now() < refresh_at)
     }
 
     fn usable(&self, cached: &Cached) -> bool {
@@ -266,8 +271,9 @@ impl Inner {
     }
 
     fn valid_cached(&self) -> Option<Arc<OAuthToken>> {
-        let cached = self.cached()?;
-        self.usable(&cached).then(|| Arc::clone(&cached.token))
+        let cached = self.current.load();
+        let cached = cached.as_deref()?;
+        self.usable(cached).then(|| Arc::clone(&cached.token))
     }
 
     async fn join_flight(this: &Arc<Inner>, force: bool) -> Result<Arc<OAuthToken>, Error> {
@@ -304,10 +310,11 @@ impl Inner {
     /// Gets a new token: from the store if another manager refreshed it, else from the
     /// provider under the store's lock.
     async fn obtain(&self, force: bool) -> Result<Arc<OAuthToken>, Error> {
-        let previous = self.cached().map(|cached| Arc::clone(&cached.token));
+        let cached = self.cached();
+        let previous = cached.as_ref().map(|cached| Arc::clone(&cached.token));
         // After `invalidate`/`refresh_now`, the stored copy of the current token is no good either.
-        let rejected = force
-            || self.cached().is_some_and(|cached| cached.rejected.load(std::sync::atomic::Ordering::Acquire));
+        let rejected =
+            force || cached.is_some_and(|cached| cached.rejected.load(std::sync::atomic::Ordering::Acquire));
         let usable = |shared: &OAuthToken| {
             self.fresh(shared)
                 && !(rejected && previous.as_ref().is_some_and(|p| p.access_token == shared.access_token))
