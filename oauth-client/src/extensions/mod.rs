@@ -5,7 +5,14 @@
 //! |---|---|---|
 //! | [`DeviceAuthorization`] (+ [`poll_device_token`]) | RFC 8628 device authorization grant | device authorization, token |
 //! | [`TokenExchange`] | RFC 8693 token exchange | token |
-//! | [`JwtBearer`] (+ [`JwtAssertion`], [`ClientAssertion`]; feature `jwt`) | RFC 7523 JWT bearer grant and client authentication | token |
+#![cfg_attr(
+    feature = "jwt",
+    doc = "| [`JwtBearer`] (+ [`JwtAssertion`], [`ClientAssertion`]; feature `jwt`) | RFC 7523 JWT bearer grant and client authentication | token |"
+)]
+#![cfg_attr(
+    not(feature = "jwt"),
+    doc = "| `JwtBearer` (+ `JwtAssertion`, `ClientAssertion`; feature `jwt`, off in this build) | RFC 7523 JWT bearer grant and client authentication | token |"
+)]
 //! | [`TokenRevocation`] | RFC 7009 token revocation | revocation |
 //! | [`TokenIntrospection`] | RFC 7662 token introspection | introspection |
 //!
