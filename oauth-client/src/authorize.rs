@@ -87,6 +87,8 @@ impl AuthorizationRequest {
 
     /// Uses this `state` instead of a random one (e.g. one that also encodes where the user
     /// was going). It must be unguessable: it is what protects the redirect from CSRF.
+    /// [`build`](Self::build) refuses one shorter than
+    /// [`MIN_STATE_CHARS`](Self::MIN_STATE_CHARS).
     pub fn state(mut self, state: impl Into<String>) -> Self {
         self.state = Some(state.into());
         self
@@ -112,15 +114,28 @@ impl AuthorizationRequest {
         self
     }
 
+    /// The shortest `state` accepted from [`state`](Self::state): 16 characters. A shorter
+    /// one is guessable, and an empty one matches a redirect that carries `state=`.
+    pub const MIN_STATE_CHARS: usize = 16;
+
     /// Generates `state` and the PKCE verifier and builds the URL.
+    ///
+    /// Fails with [`Error::Config`] when the authorization URL is not valid, uses plain
+    /// `http` on a host other than loopback without
+    /// [`allow_insecure_http`](Self::allow_insecure_http), or another scheme than `https`,
+    /// or when a given `state` is shorter than [`MIN_STATE_CHARS`](Self::MIN_STATE_CHARS).
     pub fn build(self) -> Result<PendingAuthorization, Error> {
-        let mut url = Url::parse(&self.authorize_url).map_err(|error| {
-            Error::Config(format!(
-                "the authorization URL `{}` is not a valid URL: {error}",
-                self.authorize_url
-            ))
-        })?;
+        let mut url =
+            crate::endpoint_url::parse("authorization URL", &self.authorize_url, self.allow_insecure_http)?;
         let state = match self.state {
+            Some(state) if state.chars().count() < Self::MIN_STATE_CHARS => {
+                return Err(Error::Config(format!(
+                    "the authorization request's `state` has {} characters; it protects the redirect \
+                     from CSRF and must have at least {}: leave it out for a random one",
+                    state.chars().count(),
+                    Self::MIN_STATE_CHARS
+                )));
+            }
             Some(state) => state,
             None => URL_SAFE_NO_PAD.encode(random_bytes::<16>()?),
         };

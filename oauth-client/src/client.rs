@@ -71,9 +71,9 @@ pub(crate) struct ClientConfig {
     pub(crate) max_response_bytes: usize,
     pub(crate) leniency: Leniency,
     pub(crate) retry: Option<RetryPolicy>,
-    /// Whether the retry policy also covers `authorization_code` requests (off: a code is
-    /// single-use, so a retry after a lost response fails or, worse, replays it).
-    pub(crate) retry_authorization_code: bool,
+    /// Whether the retry policy also covers requests with a single-use credential (off: a
+    /// retry after a lost response replays a code or a rotated refresh token).
+    pub(crate) retry_single_use: bool,
 }
 
 /// The provider's endpoints other than the token endpoint: as given to the builder
@@ -178,12 +178,24 @@ impl OAuthClient {
         self.with_config(|config| config.timeout = timeout)
     }
 
-    /// A client that applies its retry policy to `authorization_code` requests too. Only for
-    /// a provider known to answer a replayed code idempotently: normally a code works once,
-    /// so a retry after a lost response ends in `invalid_grant`.
+    /// A client that applies its retry policy to every failure of requests that carry a
+    /// single-use credential — an authorization code, a refresh token, a JWT assertion —
+    /// too. Without it such a request is retried only when the provider certainly did not
+    /// process it (no connection, 429, or 503 with `Retry-After`): after a timeout the
+    /// provider may already have consumed the code or rotated the refresh token, and a
+    /// rotating provider revokes the whole grant when the old one comes back (RFC 9700
+    /// §4.14.2). Use it only with a provider known to answer a replay idempotently.
+    #[must_use]
+    pub fn retrying_single_use_credentials(&self) -> OAuthClient {
+        self.with_config(|config| config.retry_single_use = true)
+    }
+
+    /// The former name of [`retrying_single_use_credentials`](Self::retrying_single_use_credentials),
+    /// which now covers refresh tokens and assertions as well as codes.
+    #[deprecated(since = "0.1.0", note = "use `retrying_single_use_credentials`")]
     #[must_use]
     pub fn retrying_authorization_code(&self) -> OAuthClient {
-        self.with_config(|config| config.retry_authorization_code = true)
+        self.retrying_single_use_credentials()
     }
 
     fn with_config(&self, change: impl FnOnce(&mut ClientConfig)) -> OAuthClient {
@@ -278,8 +290,10 @@ impl OAuthClientBuilder {
     }
 
     /// Retries requests that fail transiently (transport error, timeout, 429, 5xx) with
-    /// exponential backoff, honouring `Retry-After`. Off by default, and never applied to
-    /// `authorization_code` unless [`OAuthClient::retrying_authorization_code`] says so.
+    /// exponential backoff, honouring `Retry-After`. Off by default. A request that carries a
+    /// single-use credential (code, refresh token, assertion) is retried only when the
+    /// provider certainly did not process it, unless
+    /// [`OAuthClient::retrying_single_use_credentials`] says otherwise.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
         self
@@ -339,7 +353,7 @@ impl OAuthClientBuilder {
                 max_response_bytes: self.max_response_bytes,
                 leniency: Leniency { strict: self.strict },
                 retry: self.retry,
-                retry_authorization_code: false,
+                retry_single_use: false,
             }),
         })
     }

@@ -31,7 +31,9 @@ pub enum Error {
         status: u16,
         /// The response headers.
         headers: HeaderMap,
-        /// The response body, decoded as UTF-8 (invalid sequences replaced).
+        /// The response body, decoded as UTF-8 (invalid sequences replaced), with every
+        /// credential in it replaced by `[redacted]`: secret members of JSON (at any depth,
+        /// in any case) and forms, and token-like runs of other text.
         body: String,
     },
 
@@ -112,6 +114,18 @@ impl Error {
         match self {
             Error::Transport(_) | Error::Timeout => true,
             Error::Http { status, .. } => *status == 429 || *status >= 500,
+            _ => false,
+        }
+    }
+
+    /// Whether the failure shows that the provider did not act on the request, so that even
+    /// a single-use credential may be sent again: the connection was never made, or the
+    /// provider refused to start (429, or 503 with `Retry-After`).
+    pub(crate) fn certainly_not_processed(&self) -> bool {
+        match self {
+            Error::Transport(error) => error.is_connect(),
+            Error::Http { status: 429, .. } => true,
+            Error::Http { status: 503, headers, .. } => headers.contains_key(reqwest::header::RETRY_AFTER),
             _ => false,
         }
     }

@@ -132,8 +132,9 @@
 //! request over 30 s ([`OAuthClientBuilder::timeout`], or per call
 //! [`OAuthClient::with_timeout`]) in [`Error::Timeout`], and a 3xx in
 //! [`Error::UnexpectedRedirect`]: redirects from the token endpoint are never followed.
-//! Retries are opt-in ([`RetryPolicy`]) and never replay an authorization code unless
-//! asked per call ([`OAuthClient::retrying_authorization_code`]).
+//! Retries are opt-in ([`RetryPolicy`]) and never replay a single-use credential (an
+//! authorization code, a refresh token, an assertion) after a failure the provider may have
+//! acted on, unless asked per call ([`OAuthClient::retrying_single_use_credentials`]).
 //!
 //! For providers that do not form-urlencode Basic credentials there is
 //! [`BasicAuth::unescaped_header_value`]; for those that want the credentials in the form,

@@ -61,6 +61,16 @@ impl<'a> GrantRequest<'a> {
         self.grant_type.unwrap_or(self.endpoint.name())
     }
 
+    /// Whether a second copy of this request could be refused, or worse, taken as a replay:
+    /// an authorization code, a refresh token (rotating providers revoke the grant when a used
+    /// one comes back), a JWT assertion (its `jti` is single-use, RFC 7523 §3).
+    pub(crate) fn carries_single_use_credential(&self) -> bool {
+        const SINGLE_USE_GRANTS: [&str; 3] =
+            ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:jwt-bearer"];
+        self.grant_type.is_some_and(|grant_type| SINGLE_USE_GRANTS.contains(&grant_type))
+            || self.form.iter().any(|(name, _)| *name == "client_assertion")
+    }
+
     fn push_form(&mut self, name: &'a str, value: Cow<'a, str>) {
         self.form.push((name, value));
     }

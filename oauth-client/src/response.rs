@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::provider_error::OAuthProviderError;
 use crate::token::OAuthToken;
 
-pub(crate) use excerpt::excerpt;
+pub(crate) use excerpt::{excerpt, redacted_body};
 
 /// A response as it came off the wire.
 #[derive(Debug)]
@@ -197,11 +197,7 @@ fn json_kind(value: &Value) -> &'static str {
 }
 
 fn unexpected_status(received: Received) -> Error {
-    Error::Http {
-        status: received.status,
-        headers: received.headers,
-        body: String::from_utf8_lossy(&received.body).into_owned(),
-    }
+    Error::Http { status: received.status, headers: received.headers, body: redacted_body(&received.body) }
 }
 
 #[cfg(test)]

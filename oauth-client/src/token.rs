@@ -54,9 +54,15 @@ impl OAuthToken {
     }
 }
 
-/// Members of `extra` whose values are credentials in their own right.
+/// Members whose values are credentials, in any case and spelling (`access_token`,
+/// `accessToken`, `Refresh-Token`, `device_code`, `client_secret`, `code_verifier`,
+/// `assertion`, `password`, ...).
 pub(crate) fn is_secret_member(name: &str) -> bool {
-    name.ends_with("token") || name.contains("secret") || name == "code"
+    let name: String =
+        name.chars().filter(|c| !matches!(c, '_' | '-' | '.')).map(|c| c.to_ascii_lowercase()).collect();
+    name.ends_with("token")
+        || ["secret", "password", "assertion", "verifier", "apikey"].iter().any(|word| name.contains(word))
+        || matches!(name.as_str(), "code" | "devicecode" | "authorizationcode")
 }
 
 impl core::fmt::Debug for OAuthToken {

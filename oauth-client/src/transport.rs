@@ -45,10 +45,16 @@ where
     }
 }
 
+/// Whether to send the request again. A request that carries a single-use credential (a code,
+/// a refresh token the provider may rotate, an assertion's `jti`) is sent again only when the
+/// failure shows the provider did not process it: replaying a consumed refresh token makes a
+/// rotating provider revoke the whole grant (RFC 9700 §4.14.2).
 fn should_retry(config: &ClientConfig, request: &GrantRequest<'_>, error: &Error, attempt: u32) -> bool {
     let Some(policy) = &config.retry else { return false };
-    let single_use = request.grant_type == Some("authorization_code") && !config.retry_authorization_code;
-    !single_use && attempt < policy.max_retries() && error.is_transient()
+    if attempt >= policy.max_retries() || !error.is_transient() {
+        return false;
+    }
+    !request.carries_single_use_credential() || config.retry_single_use || error.certainly_not_processed()
 }
 
 /// One HTTP exchange, in its own tracing span. The non-generic part of [`send`]: compiled

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use oauth_client::{BasicAuth, ClientSecretPost, Error, OAuthAuthorization, OAuthClient, RetryPolicy};
+use oauth_client::{
+    BasicAuth, ClientSecretPost, Error, FormParams, OAuthAuthorization, OAuthClient, RetryPolicy,
+};
 use oauth_client_tests::{TOKEN_PATH, form_of, header_of, json_endpoint, only_request, pairs};
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -121,9 +123,73 @@ async fn an_authorization_code_is_retried_only_when_asked_per_call() {
     assert_eq!(requests(&server).await, 1, "a single-use code is not replayed");
 
     let server = flaky(ResponseTemplate::new(503), 1).await;
-    let client = retrying_client(&server).retrying_authorization_code();
+    let client = retrying_client(&server).retrying_single_use_credentials();
     client.request_token_acg("Basic eDp5", "code", "https://cb", None).await.unwrap();
     assert_eq!(requests(&server).await, 2);
+}
+
+/// Found by reading the code: a refresh that timed out after the provider rotated the token
+/// was sent again with the consumed refresh token (failed before the fix: 2 requests).
+#[tokio::test]
+async fn a_timed_out_refresh_is_not_sent_again() {
+    let server =
+        flaky(ResponseTemplate::new(200).set_body_json(token()).set_delay(Duration::from_secs(2)), 1).await;
+    let client = retrying_client(&server).with_timeout(Duration::from_millis(300));
+    let error = client.refresh_token_acg("Basic eDp5", "rt-1", None, None).await.unwrap_err();
+    assert!(matches!(error, Error::Timeout), "{error:?}");
+    assert_eq!(requests(&server).await, 1, "the possibly consumed refresh token is not replayed");
+}
+
+#[tokio::test]
+async fn a_refresh_is_retried_when_the_provider_certainly_did_not_process_it() {
+    for (refusal, retried) in [
+        (ResponseTemplate::new(429), true),
+        (ResponseTemplate::new(503).insert_header("Retry-After", "0"), true),
+        (ResponseTemplate::new(503), false),
+        (ResponseTemplate::new(500), false),
+    ] {
+        let server = flaky(refusal, 1).await;
+        let result = retrying_client(&server).refresh_token_acg("Basic eDp5", "rt-1", None, None).await;
+        assert_eq!(result.is_ok(), retried, "{result:?}");
+        assert_eq!(requests(&server).await, if retried { 2 } else { 1 });
+    }
+}
+
+#[tokio::test]
+async fn a_client_assertion_is_not_replayed_after_a_server_error() {
+    let server = flaky(ResponseTemplate::new(502), 1).await;
+    let assertion = FormParams::new()
+        .with("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        .with("client_assertion", "eyJ.e30.sig");
+    let error = retrying_client(&server).request_token_ccg("", None, Some(&assertion)).await.unwrap_err();
+    assert_eq!(error.status(), Some(502));
+    assert_eq!(requests(&server).await, 1);
+    // A plain client-credentials request with the same failure is retried.
+    let server = flaky(ResponseTemplate::new(502), 1).await;
+    retrying_client(&server).request_token_ccg("Basic eDp5", None, None).await.unwrap();
+    assert_eq!(requests(&server).await, 2);
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_retried_even_for_a_refresh() {
+    // Nothing listens on the port at first; the server appears before the retry.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    drop(listener);
+    let client = OAuthClient::builder(format!("http://{address}{TOKEN_PATH}"))
+        .retry(RetryPolicy::new(1).initial_backoff(Duration::from_millis(300)))
+        .build()
+        .unwrap();
+    let call = tokio::spawn(async move { client.refresh_token_acg("Basic eDp5", "rt-1", None, None).await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let listener = std::net::TcpListener::bind(address).unwrap();
+    let server = MockServer::builder().listener(listener).start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token()))
+        .mount(&server)
+        .await;
+    call.await.unwrap().unwrap();
+    assert_eq!(requests(&server).await, 1);
 }
 
 #[test]

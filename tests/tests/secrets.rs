@@ -148,7 +148,10 @@ async fn no_error_path_and_no_trace_line_carries_a_secret() {
     assert_error_clean("transport error", &error);
 
     // A redirect that carries the provider's error.
-    let pending = AuthorizationRequest::new("https://a.example/authorize", "c").state("s").build().unwrap();
+    let pending = AuthorizationRequest::new("https://a.example/authorize", "c")
+        .state("state-0123456789ab")
+        .build()
+        .unwrap();
     let error =
         pending.code_from_redirect("https://cb.example/?error=access_denied&state=other").unwrap_err();
     assert_error_clean("redirect error", &error);

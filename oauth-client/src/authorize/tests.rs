@@ -26,7 +26,7 @@ fn url_carries_every_parameter_encoded_in_order() {
     let pending = AuthorizationRequest::new("https://auth.example/authorize?tenant=a%20b", "odd:client id")
         .redirect_uri("https://app.example/cb?a=1&b=2")
         .scope("read write")
-        .state("s&t=ate")
+        .state("s&t=ate-0123456789ab")
         .param("login_hint", "a+b@x.y")
         .build()
         .unwrap();
@@ -39,7 +39,7 @@ fn url_carries_every_parameter_encoded_in_order() {
             ("client_id".to_owned(), "odd:client id".to_owned()),
             ("redirect_uri".to_owned(), "https://app.example/cb?a=1&b=2".to_owned()),
             ("scope".to_owned(), "read write".to_owned()),
-            ("state".to_owned(), "s&t=ate".to_owned()),
+            ("state".to_owned(), "s&t=ate-0123456789ab".to_owned()),
             ("code_challenge".to_owned(), verifier.s256_challenge()),
             ("code_challenge_method".to_owned(), "S256".to_owned()),
             ("login_hint".to_owned(), "a+b@x.y".to_owned()),
@@ -48,7 +48,7 @@ fn url_carries_every_parameter_encoded_in_order() {
     let raw = pending.url().query().unwrap();
     assert!(raw.contains("client_id=odd%3Aclient+id&"), "{raw}");
     assert!(raw.contains("redirect_uri=https%3A%2F%2Fapp.example%2Fcb%3Fa%3D1%26b%3D2&"), "{raw}");
-    assert!(raw.contains("state=s%26t%3Date&"), "{raw}");
+    assert!(raw.contains("state=s%26t%3Date-0123456789ab&"), "{raw}");
     assert!(raw.ends_with("login_hint=a%2Bb%40x.y"), "{raw}");
     assert_eq!(pending.token_params().iter().collect::<Vec<_>>(), vec![("code_verifier", verifier.secret())]);
 }
@@ -72,16 +72,24 @@ fn without_pkce_sends_no_challenge_and_no_verifier() {
 
 #[test]
 fn redirect_with_matching_state_yields_the_code() {
-    let pending = AuthorizationRequest::new("https://a.example/authorize", "c").state("xyz").build().unwrap();
-    let code = pending.code_from_redirect("https://app.example/cb?code=Splx%2BlO&state=xyz").unwrap();
+    let pending = AuthorizationRequest::new("https://a.example/authorize", "c")
+        .state("xyz-state-0123456789")
+        .build()
+        .unwrap();
+    let code = pending
+        .code_from_redirect("https://app.example/cb?code=Splx%2BlO&state=xyz-state-0123456789")
+        .unwrap();
     assert_eq!(code, "Splx+lO");
 }
 
 #[test]
 fn redirect_with_another_state_is_refused() {
-    let pending = AuthorizationRequest::new("https://a.example/authorize", "c").state("xyz").build().unwrap();
+    let pending = AuthorizationRequest::new("https://a.example/authorize", "c")
+        .state("xyz-state-0123456789")
+        .build()
+        .unwrap();
     for url in [
-        "https://app.example/cb?code=c&state=xyz1",
+        "https://app.example/cb?code=c&state=xyz-state-01234567891",
         "https://app.example/cb?code=c&state=xy",
         "https://app.example/cb?code=c&state=",
     ] {
@@ -94,10 +102,13 @@ fn redirect_with_another_state_is_refused() {
 
 #[test]
 fn provider_error_on_the_redirect_is_typed() {
-    let pending = AuthorizationRequest::new("https://a.example/authorize", "c").state("xyz").build().unwrap();
+    let pending = AuthorizationRequest::new("https://a.example/authorize", "c")
+        .state("xyz-state-0123456789")
+        .build()
+        .unwrap();
     let error = pending
         .code_from_redirect(
-            "https://app.example/cb?error=access_denied&error_description=User+said+no&error_uri=https%3A%2F%2Fd&state=xyz",
+            "https://app.example/cb?error=access_denied&error_description=User+said+no&error_uri=https%3A%2F%2Fd&state=xyz-state-0123456789",
         )
         .unwrap_err();
     let expected = OAuthProviderError {
@@ -115,12 +126,18 @@ fn provider_error_on_the_redirect_is_typed() {
 
 #[test]
 fn malformed_redirects_are_typed_errors() {
-    let pending = AuthorizationRequest::new("https://a.example/authorize", "c").state("xyz").build().unwrap();
+    let pending = AuthorizationRequest::new("https://a.example/authorize", "c")
+        .state("xyz-state-0123456789")
+        .build()
+        .unwrap();
     let cases = [
-        ("/cb?code=c&state=xyz", RedirectError::InvalidUrl),
-        ("https://app.example/cb?state=xyz", RedirectError::MissingCode),
-        ("https://app.example/cb?code=&state=xyz", RedirectError::MissingCode),
-        ("https://app.example/cb?code=a&code=b&state=xyz", RedirectError::DuplicateParameter("code".into())),
+        ("/cb?code=c&state=xyz-state-0123456789", RedirectError::InvalidUrl),
+        ("https://app.example/cb?state=xyz-state-0123456789", RedirectError::MissingCode),
+        ("https://app.example/cb?code=&state=xyz-state-0123456789", RedirectError::MissingCode),
+        (
+            "https://app.example/cb?code=a&code=b&state=xyz-state-0123456789",
+            RedirectError::DuplicateParameter("code".into()),
+        ),
     ];
     for (url, expected) in cases {
         match pending.code_from_redirect(url) {
@@ -134,6 +151,38 @@ fn malformed_redirects_are_typed_errors() {
 fn invalid_authorize_url_is_a_config_error() {
     let error = AuthorizationRequest::new("not a url", "c").build().unwrap_err();
     assert!(matches!(error, Error::Config(_)), "{error:?}");
+}
+
+/// Found by reading the code: the URL policy of the token endpoint was not applied here, and
+/// an empty `state` was accepted and then matched `state=` (both failed before the fix).
+#[test]
+fn the_authorization_url_follows_the_token_url_policy() {
+    for url in ["http://auth.example/authorize", "ftp://auth.example/authorize", "javascript:alert(1)"] {
+        let error = AuthorizationRequest::new(url, "c").build().unwrap_err();
+        assert!(
+            matches!(&error, Error::Config(message) if message.contains("authorization URL")),
+            "{url}: {error:?}"
+        );
+    }
+    AuthorizationRequest::new("http://127.0.0.1:8080/authorize", "c").build().unwrap();
+    AuthorizationRequest::new("http://auth.example/authorize", "c").allow_insecure_http().build().unwrap();
+}
+
+#[test]
+fn a_short_or_empty_state_is_refused() {
+    for state in ["", "s", "fifteen-chars-x"] {
+        let error =
+            AuthorizationRequest::new("https://a.example/authorize", "c").state(state).build().unwrap_err();
+        assert!(
+            matches!(&error, Error::Config(message) if message.contains("at least 16")),
+            "{state:?}: {error:?}"
+        );
+    }
+    let pending = AuthorizationRequest::new("https://a.example/authorize", "c")
+        .state("sixteen-chars-xy")
+        .build()
+        .unwrap();
+    assert_eq!(pending.state(), "sixteen-chars-xy");
 }
 
 #[test]

@@ -63,6 +63,43 @@ fn excerpt_keeps_plain_text_and_cuts_on_a_character_boundary() {
     assert!(text.ends_with('…'));
 }
 
+/// Found by reading the code: nested members, other cases, `device_code` and friends, and
+/// bodies that are not a bare JSON object showed tokens in clear (each failed before the fix).
+#[test]
+fn excerpts_redact_credentials_at_any_depth_in_any_case_and_behind_prefixes() {
+    let cases: [(&[u8], &str); 6] = [
+        (br#"{"accessToken":"AT1","Refresh-Token":"RT1"}"#, r#"{"Refresh-Token":"[redacted]","accessToken":"[redacted]"}"#),
+        (br#"{"data":{"access_token":"AT2","list":[{"id_token":"ID2"}]}}"#, r#"{"data":{"access_token":"[redacted]","list":[{"id_token":"[redacted]"}]}}"#),
+        (
+            br#"{"device_code":"DC3","assertion":"AS3","code_verifier":"CV3","client_secret":"CS3","user_code":"WDJB-MJHT"}"#,
+            r#"{"assertion":"[redacted]","client_secret":"[redacted]","code_verifier":"[redacted]","device_code":"[redacted]","user_code":"WDJB-MJHT"}"#,
+        ),
+        ("\u{feff}{\"access_token\":\"AT4\"}".as_bytes(), r#"{"access_token":"[redacted]"}"#),
+        (b")]}'\n{\"access_token\":\"AT5\",\"n\":1}", r#"{"access_token":"[redacted]","n":1}"#),
+        (br#"["eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"]"#, r#"["[redacted]"]"#),
+    ];
+    for (body, expected) in cases {
+        assert_eq!(excerpt(body), expected, "{}", String::from_utf8_lossy(body));
+    }
+}
+
+#[test]
+fn text_that_is_not_json_keeps_its_words_and_loses_its_tokens() {
+    assert_eq!(
+        excerpt(b"upstream said: token 2YotnFZFEjr1zCsicMWpAA is revoked, see https://docs.example.com/errors/oauth"),
+        "upstream said: token [redacted] is revoked, see https://docs.example.com/errors/oauth"
+    );
+    assert_eq!(excerpt(b"<html>login</html>"), "<html>login</html>");
+}
+
+#[test]
+fn an_http_error_never_holds_the_unredacted_body() {
+    let body = br#"{"message":"rate limited","session":{"accessToken":"SENTINEL-AT-0123456789"}}"#;
+    let error = interpret::<OAuthToken>(received(429, body), Leniency { strict: true }).unwrap_err();
+    let Error::Http { body, .. } = &error else { panic!("{error:?}") };
+    assert_eq!(body, r#"{"message":"rate limited","session":{"accessToken":"[redacted]"}}"#);
+}
+
 #[test]
 fn error_statuses_without_an_error_object_are_http_errors() {
     let error = interpret::<OAuthToken>(received(401, b""), Leniency::default()).unwrap_err();
