@@ -101,9 +101,13 @@ impl DeviceAuthorization for Scripted {
     ) -> impl Future<Output = Result<OAuthToken, Error>> + Send {
         self.polled_at.lock().unwrap().push(self.started.elapsed());
         let answer = self.answers.lock().unwrap().pop_front().expect("the script has an answer");
-        std::future::ready(answer.map_err(|code| Error::Provider {
-            status: 400,
-            error: serde_json::from_value(json!({ "error": code })).unwrap(),
+        std::future::ready(answer.map_err(|code| match code {
+            "timeout" => Error::Timeout,
+            "503" => Error::Http { status: 503, headers: Default::default(), body: String::new() },
+            code => Error::Provider {
+                status: 400,
+                error: serde_json::from_value(json!({ "error": code })).unwrap(),
+            },
         }))
     }
 }
@@ -164,6 +168,22 @@ async fn polling_stops_when_the_user_denies_or_the_code_expires_at_the_provider(
         assert_eq!(error.provider_error().map(|e| &e.error), Some(&kind));
         assert_eq!(provider.polled_at.lock().unwrap().len(), 2);
     }
+}
+
+/// Found by reading the code: one 503 or timeout ended the flow (failed before the fix).
+#[tokio::test(start_paused = true)]
+async fn polling_rides_out_transient_failures_with_a_doubled_wait() {
+    let provider = scripted(vec![Err("authorization_pending"), Err("503"), Err("timeout"), Ok(issued())]);
+    poll_device_token(&provider, "", &device(600, Some(5)), None).await.unwrap();
+    // Waits of 5, 5, then 10 after the 503, then 20 after the timeout.
+    assert_eq!(*provider.polled_at.lock().unwrap(), seconds(&[5, 10, 20, 40]));
+}
+
+#[tokio::test(start_paused = true)]
+async fn polling_with_a_zero_interval_waits_five_seconds() {
+    let provider = scripted(vec![Err("authorization_pending"), Ok(issued())]);
+    poll_device_token(&provider, "", &device(600, Some(0)), None).await.unwrap();
+    assert_eq!(*provider.polled_at.lock().unwrap(), seconds(&[5, 10]));
 }
 
 #[tokio::test(start_paused = true)]
