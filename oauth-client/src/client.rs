@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use reqwest::Url;
 
+use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::request::Endpoint;
 use crate::response::Leniency;
@@ -74,6 +75,8 @@ pub(crate) struct ClientConfig {
     /// Whether the retry policy also covers requests with a single-use credential (off: a
     /// retry after a lost response replays a code or a rotated refresh token).
     pub(crate) retry_single_use: bool,
+    /// What "now" is when a response arrives: tokens' expiry is counted from it.
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 /// The provider's endpoints other than the token endpoint: as given to the builder
@@ -196,6 +199,24 @@ impl OAuthClient {
     #[must_use]
     pub fn retrying_authorization_code(&self) -> OAuthClient {
         self.retrying_single_use_credentials()
+    }
+
+    /// A client that shares this one's connections but stamps tokens' expiry with `clock`:
+    /// the token manager's, so that expiry and its checks agree.
+    pub(crate) fn with_clock(&self, clock: Arc<dyn Clock>) -> OAuthClient {
+        self.with_config(|config| config.clock = clock)
+    }
+
+    /// The longest a request through this client can take: every attempt the retry policy
+    /// allows at the full timeout, plus the longest waits between them.
+    pub(crate) fn request_budget(&self) -> Duration {
+        let config = &self.config;
+        let Some(policy) = &config.retry else { return config.timeout };
+        let attempts = policy.max_retries().saturating_add(1);
+        config
+            .timeout
+            .saturating_mul(attempts)
+            .saturating_add(policy.longest_backoff().saturating_mul(policy.max_retries()))
     }
 
     fn with_config(&self, change: impl FnOnce(&mut ClientConfig)) -> OAuthClient {
@@ -354,6 +375,7 @@ impl OAuthClientBuilder {
                 leniency: Leniency { strict: self.strict },
                 retry: self.retry,
                 retry_single_use: false,
+                clock: Arc::new(SystemClock),
             }),
         })
     }

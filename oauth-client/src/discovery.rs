@@ -95,6 +95,8 @@ const MAX_METADATA_BYTES: usize = 1024 * 1024;
 
 async fn fetch(http: &reqwest::Client, url: &str) -> Result<ProviderMetadata, Error> {
     let response = http.get(url).header(ACCEPT, "application/json").send().await.map_err(Error::transport)?;
-    let received = crate::transport::read_capped(response, MAX_METADATA_BYTES).await?;
+    let received =
+        crate::transport::read_capped(response, MAX_METADATA_BYTES, crate::Clock::now(&crate::SystemClock))
+            .await?;
     response::interpret(received, Leniency::default())
 }

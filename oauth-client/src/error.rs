@@ -82,6 +82,20 @@ pub enum Error {
     #[error("the token cannot be refreshed: {0}")]
     RefreshUnavailable(String),
 
+    /// Another token manager sharing the store failed to refresh the token moments ago (a
+    /// transport error, a 5xx, ...); this one does not call the provider again until the
+    /// failure backoff has passed ([`TokenManagerBuilder::failure_backoff`](crate::manager::TokenManagerBuilder::failure_backoff)).
+    #[error("the shared token could not be refreshed moments ago: {message}")]
+    SharedRefreshFailed {
+        /// What went wrong, as the manager that tried reported it.
+        message: String,
+    },
+
+    /// The token manager needed to refresh outside a Tokio runtime: refreshes run in their
+    /// own task. Call it from within a runtime.
+    #[error("the token manager must refresh in a Tokio runtime, and this call is outside one")]
+    NoRuntime,
+
     /// The redirect back from the authorization endpoint does not carry a code for this
     /// request.
     #[error("{0}")]
@@ -143,6 +157,8 @@ impl Error {
             | Error::Config(_)
             | Error::Redirect(_)
             | Error::RefreshUnavailable(_)
+            | Error::SharedRefreshFailed { .. }
+            | Error::NoRuntime
             | Error::DeviceCodeExpired { .. } => None,
         }
     }

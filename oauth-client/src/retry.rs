@@ -57,6 +57,11 @@ impl RetryPolicy {
         self.max_retries
     }
 
+    /// The longest wait between two attempts.
+    pub(crate) fn longest_backoff(&self) -> Duration {
+        self.max_backoff
+    }
+
     /// The wait before retry number `retry` (from 1), given the provider's `Retry-After`.
     pub fn backoff(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
         let exponential = self.initial_backoff.saturating_mul(2u32.saturating_pow(retry.saturating_sub(1)));

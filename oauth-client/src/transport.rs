@@ -129,12 +129,16 @@ async fn exchange(
         let status = response.status().as_u16();
         return Err(Error::UnexpectedRedirect { status, location: Some(response.url().to_string()) });
     }
-    read_capped(response, config.max_response_bytes).await
+    read_capped(response, config.max_response_bytes, config.clock.now()).await
 }
 
-/// Reads a response, refusing more than `limit` body bytes without holding them in memory.
-pub(crate) async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Received, Error> {
-    let received_at = unix_now();
+/// Reads a response that arrived at `received_at` (Unix seconds), refusing more than `limit`
+/// body bytes without holding them in memory.
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+    received_at: i64,
+) -> Result<Received, Error> {
     let status = response.status().as_u16();
     if response.content_length().is_some_and(|length| length > limit as u64) {
         return Err(Error::ResponseTooLarge { status, limit });
@@ -160,11 +164,6 @@ fn encode_form(request: &GrantRequest<'_>) -> String {
         form.append_pair(name, value);
     }
     form.finish()
-}
-
-/// Receipt time in whole seconds, from the same cheap clock the token manager uses.
-fn unix_now() -> i64 {
-    crate::manager::Clock::now(&crate::manager::SystemClock)
 }
 
 /// Scheme, host and port are equal; unlike `Url::origin`, allocates nothing.

@@ -178,3 +178,66 @@ async fn when_redis_dies_callers_still_get_tokens_from_the_provider() {
     assert!(everyone_asks(&fleet).await.iter().all(Result::is_ok));
     assert_eq!(count.load(Ordering::SeqCst), after);
 }
+
+fn token_with(body: serde_json::Value) -> oauth_client::OAuthToken {
+    serde_json::from_value(body).unwrap()
+}
+
+/// Item 3: the stored token expired with the access token (`PX = expires_in`), taking the
+/// rotated refresh token with it (failed before the fix: the load found nothing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_refresh_token_outlives_its_access_token() {
+    use oauth_client::manager::TokenStore as _;
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let Some(redis) = RedisServer::start() else { return };
+    let store = RedisStore::new(&redis.url).unwrap().command_timeout(Duration::from_secs(5));
+    let short = token_with(
+        json!({"access_token": "at", "token_type": "Bearer", "expires_in": 1, "refresh_token": "rt-newest"}),
+    );
+    store.save("retention", &short, 0).await.unwrap().unwrap();
+    let without_refresh = token_with(json!({"access_token": "at", "token_type": "Bearer", "expires_in": 1}));
+    store.save("no-refresh", &without_refresh, 0).await.unwrap().unwrap();
+    let with_lifetime = token_with(
+        json!({"access_token": "at", "token_type": "Bearer", "expires_in": 1, "refresh_token": "rt", "refresh_token_expires_in": 1}),
+    );
+    store.save("refresh-lifetime", &with_lifetime, 0).await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(1_300)).await;
+
+    let kept = store.load("retention").await.unwrap().token.expect("kept past the access token's life");
+    assert_eq!(kept.refresh_token.unwrap().secret(), "rt-newest");
+    assert!(store.load("no-refresh").await.unwrap().token.is_none(), "nothing worth keeping");
+    assert!(
+        store.load("refresh-lifetime").await.unwrap().token.is_none(),
+        "the refresh token's own lifetime"
+    );
+}
+
+/// Item 2: saves are compare-and-set on the version read; a late holder cannot overwrite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_saves_are_fenced_by_version_and_locks_renewed_by_their_holder_only() {
+    use oauth_client::manager::TokenStore as _;
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let Some(redis) = RedisServer::start() else { return };
+    let store = RedisStore::new(&redis.url).unwrap().command_timeout(Duration::from_secs(5));
+    let first = token_with(json!({"access_token": "first", "token_type": "Bearer"}));
+    let late = token_with(json!({"access_token": "late", "token_type": "Bearer"}));
+    let version = store.save("fenced", &first, 0).await.unwrap().expect("nothing stored yet");
+    assert_eq!(store.save("fenced", &late, 0).await.unwrap(), None);
+    let snapshot = store.load("fenced").await.unwrap();
+    assert_eq!(snapshot.token.unwrap().access_token.secret(), "first");
+    assert_eq!(snapshot.version, version);
+    assert!(store.save("fenced", &late, version).await.unwrap().unwrap() > version);
+
+    let lock = store.try_lock("fenced", Duration::from_millis(300)).await.unwrap().unwrap();
+    assert!(store.try_lock("fenced", Duration::from_millis(300)).await.unwrap().is_none());
+    let stranger = oauth_client::manager::StoreLock { key: "fenced".into(), holder: "someone-else".into() };
+    assert!(!store.renew(&stranger, Duration::from_secs(5)).await.unwrap());
+    assert!(store.renew(&lock, Duration::from_secs(5)).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        store.try_lock("fenced", Duration::from_millis(300)).await.unwrap().is_none(),
+        "renewed past 300 ms"
+    );
+    store.unlock(lock).await.unwrap();
+    assert!(store.try_lock("fenced", Duration::from_millis(300)).await.unwrap().is_some());
+}

@@ -1,6 +1,7 @@
 //! The token manager: single flight under concurrency, early refresh by the clock, rotation,
 //! forced refresh, stores shared between managers.
 
+use std::future::Future as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -109,7 +110,7 @@ async fn ten_thousand_callers_at_expiry_cause_one_request() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_refresh_reaches_every_waiter_and_the_next_call_retries_once() {
+async fn a_failed_refresh_reaches_every_waiter_and_is_retried_once_after_the_backoff() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(503).set_delay(Duration::from_millis(150)))
@@ -118,12 +119,19 @@ async fn a_failed_refresh_reaches_every_waiter_and_the_next_call_retries_once() 
         .await;
     Mock::given(method("POST")).respond_with(Provider::new(Some(3600), true)).mount(&server).await;
     let client = OAuthClient::new(format!("{}{TOKEN_PATH}", server.uri())).unwrap();
-    let manager = manager(client, &ManualClock::at(T0));
+    let clock = ManualClock::at(T0);
+    let manager = manager(client, &clock);
 
     let results = stampede(&manager, 10_000).await;
     assert!(results.iter().all(|result| matches!(result, Err(Error::Http { status: 503, .. }))));
     assert_eq!(requests(&server).await.len(), 1);
 
+    // Within the backoff (5 s by default) calls get the failure without a new request.
+    let results = stampede(&manager, 1_000).await;
+    assert!(results.iter().all(|result| matches!(result, Err(Error::Http { status: 503, .. }))));
+    assert_eq!(requests(&server).await.len(), 1, "no request during the backoff");
+
+    clock.advance(5);
     assert_eq!(manager.access_token().await.unwrap().secret(), "at-0");
     assert_eq!(requests(&server).await.len(), 2);
 }
@@ -402,4 +410,358 @@ async fn managers_sharing_a_store_share_one_token() {
         );
         clock.advance(3600);
     }
+}
+
+// Lifecycle under faults (issue "Token lifecycle under rotation and faults"). Each test below
+// pins a defect found by reading the code; each failed (or hung) before its fix.
+
+fn vault_token(body: serde_json::Value) -> OAuthToken {
+    serde_json::from_value(body).unwrap()
+}
+
+/// A source that counts its calls and answers with `body` (plus a serial access token).
+fn counting_source(body: serde_json::Value) -> (Arc<AtomicUsize>, impl oauth_client::manager::TokenSource) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    let source = from_fn(move |_previous: Option<OAuthToken>| {
+        let serial = counter.fetch_add(1, Ordering::SeqCst);
+        let mut body = body.clone();
+        body["access_token"] = json!(format!("vault-{serial}"));
+        async move { Ok(vault_token(body)) }
+    });
+    (calls, source)
+}
+
+fn unused_client() -> OAuthClient {
+    OAuthClient::new("https://unused.example/token").unwrap()
+}
+
+/// Item 4: a token living no longer than the leeway was replaced on every call.
+#[tokio::test]
+async fn a_token_shorter_lived_than_the_leeway_is_kept_for_half_its_life() {
+    let clock = ManualClock::at(T0);
+    let (calls, source) = counting_source(json!({"token_type": "Bearer", "expires_in": 30}));
+    let manager = TokenManager::builder(unused_client(), source).clock(clock.clone()).build();
+    for _ in 0..100 {
+        manager.access_token().await.unwrap();
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    clock.advance(14);
+    assert_eq!(manager.access_token().await.unwrap().secret(), "vault-0");
+    clock.advance(1);
+    assert_eq!(manager.access_token().await.unwrap().secret(), "vault-1", "replaced at half its life");
+}
+
+#[tokio::test]
+async fn a_token_with_expires_in_zero_is_reused_within_its_second() {
+    let clock = ManualClock::at(T0);
+    let (calls, source) = counting_source(json!({"token_type": "Bearer", "expires_in": 0}));
+    let manager = TokenManager::builder(unused_client(), source).clock(clock.clone()).build();
+    for _ in 0..100 {
+        manager.access_token().await.unwrap();
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    clock.advance(1);
+    manager.access_token().await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+/// Item 8: an `expiry` the source gave was replaced by one from `expires_in` (and a token
+/// with only `expiry` never expired).
+#[tokio::test]
+async fn a_sources_own_expiry_is_respected() {
+    let clock = ManualClock::at(T0);
+    let (calls, source) = counting_source(json!({"token_type": "Bearer", "expiry": T0 + 100}));
+    let manager = TokenManager::builder(unused_client(), source).clock(clock.clone()).build();
+    assert_eq!(manager.token().await.unwrap().expiry, Some(T0 + 100));
+    clock.advance(49);
+    assert_eq!(manager.access_token().await.unwrap().secret(), "vault-0");
+    clock.advance(1);
+    assert_eq!(manager.access_token().await.unwrap().secret(), "vault-1", "expires at half its 100 s");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+    // Both given: the expiry wins over a recomputation from expires_in.
+    let (_, source) = counting_source(json!({"token_type": "Bearer", "expires_in": 3600, "expiry": T0 + 7}));
+    let manager = TokenManager::builder(unused_client(), source).clock(ManualClock::at(T0)).build();
+    assert_eq!(manager.token().await.unwrap().expiry, Some(T0 + 7));
+}
+
+/// Item 5: an `on_update` that never completes hung every later caller.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_on_update_delays_the_refresh_by_its_timeout_only() {
+    let (_, source) = counting_source(json!({"token_type": "Bearer", "expires_in": 3600}));
+    let manager = TokenManager::builder(unused_client(), source)
+        .on_update(|_token| std::future::pending::<()>())
+        .on_update_timeout(Duration::from_millis(100))
+        .build();
+    let token = tokio::time::timeout(Duration::from_secs(10), manager.access_token()).await;
+    assert_eq!(token.expect("the flight ends").unwrap().secret(), "vault-0");
+}
+
+/// Item 5: a panicking `on_update` dropped the new token with its rotated refresh token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_on_update_loses_no_token() {
+    let provider = Provider::new(Some(3600), true);
+    *provider.live_refresh.lock().unwrap() = Some("rt-seed".to_owned());
+    let (_server, client) = serve(provider).await;
+    let store = Arc::new(MemoryStore::new());
+    let manager = TokenManager::builder(client, AuthorizationCode::new(AUTH))
+        .clock(ManualClock::at(T0))
+        .initial_token(code_token(Some("rt-seed")))
+        .store(store.clone(), "panicking")
+        .on_update(|_token| async { panic!("the database is down") })
+        .build();
+    assert_eq!(manager.access_token().await.unwrap().secret(), "at-0");
+    let stored = oauth_client::manager::TokenStore::load(&*store, "panicking").await.unwrap();
+    let stored = stored.token.expect("the new token was stored");
+    assert_eq!(
+        stored.refresh_token.as_ref().map(|rt| rt.secret()),
+        Some("rt-0"),
+        "the rotated refresh token survives"
+    );
+}
+
+/// Item 5: a source that never answers hung the flight and every caller.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_source_fails_the_refresh_at_its_deadline() {
+    let manager = TokenManager::builder(
+        unused_client(),
+        from_fn(|_previous: Option<OAuthToken>| std::future::pending::<Result<OAuthToken, Error>>()),
+    )
+    .refresh_timeout(Duration::from_millis(100))
+    .build();
+    let result = tokio::time::timeout(Duration::from_secs(10), manager.access_token()).await;
+    assert!(matches!(result.expect("the flight ends"), Err(Error::Timeout)));
+}
+
+/// Item 6: a call outside a runtime panicked in `tokio::spawn` after filling the flight slot,
+/// and every later call joined the dead flight.
+#[test]
+fn a_call_outside_a_runtime_is_a_clear_error_and_harms_nothing() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let (_server, client) = runtime.block_on(serve(Provider::new(Some(3600), true)));
+    let manager = TokenManager::builder(client, ClientCredentials::new(AUTH)).build();
+
+    let mut outside = std::pin::pin!(manager.access_token());
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match outside.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(Err(Error::NoRuntime)) => {}
+        other => panic!("expected Error::NoRuntime, got {other:?}"),
+    }
+    assert_eq!(runtime.block_on(manager.access_token()).unwrap().secret(), "at-0");
+}
+
+/// A store that answers late (as a `Slow` error) `slow_calls` times before it answers.
+struct SlowStore {
+    inner: MemoryStore,
+    slow_calls: AtomicUsize,
+}
+
+impl SlowStore {
+    fn slow(&self) -> Option<oauth_client::manager::StoreError> {
+        let left = self.slow_calls.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        left.is_ok().then(|| {
+            oauth_client::manager::StoreError::new(
+                oauth_client::manager::StoreErrorKind::Slow,
+                "no answer in time",
+            )
+        })
+    }
+}
+
+impl oauth_client::manager::TokenStore for SlowStore {
+    fn load<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> oauth_client::manager::BoxFuture<
+        'a,
+        Result<oauth_client::manager::StoreSnapshot, oauth_client::manager::StoreError>,
+    > {
+        match self.slow() {
+            Some(error) => Box::pin(std::future::ready(Err(error))),
+            None => self.inner.load(key),
+        }
+    }
+    fn save<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a OAuthToken,
+        expected_version: u64,
+    ) -> oauth_client::manager::BoxFuture<'a, Result<Option<u64>, oauth_client::manager::StoreError>> {
+        self.inner.save(key, token, expected_version)
+    }
+    fn try_lock<'a>(
+        &'a self,
+        key: &'a str,
+        ttl: Duration,
+    ) -> oauth_client::manager::BoxFuture<
+        'a,
+        Result<Option<oauth_client::manager::StoreLock>, oauth_client::manager::StoreError>,
+    > {
+        self.inner.try_lock(key, ttl)
+    }
+    fn renew<'a>(
+        &'a self,
+        lock: &'a oauth_client::manager::StoreLock,
+        ttl: Duration,
+    ) -> oauth_client::manager::BoxFuture<'a, Result<bool, oauth_client::manager::StoreError>> {
+        self.inner.renew(lock, ttl)
+    }
+    fn unlock(
+        &self,
+        lock: oauth_client::manager::StoreLock,
+    ) -> oauth_client::manager::BoxFuture<'_, Result<(), oauth_client::manager::StoreError>> {
+        self.inner.unlock(lock)
+    }
+    fn publish_failure<'a>(
+        &'a self,
+        key: &'a str,
+        failure: &'a oauth_client::manager::RefreshFailure,
+        ttl: Duration,
+    ) -> oauth_client::manager::BoxFuture<'a, Result<(), oauth_client::manager::StoreError>> {
+        self.inner.publish_failure(key, failure, ttl)
+    }
+}
+
+/// Item 7: any store error, a slow answer included, sent the manager to the provider.
+#[tokio::test]
+async fn a_slow_store_is_waited_for_not_bypassed() {
+    let (server, client) = serve(Provider::new(Some(3600), true)).await;
+    let store = Arc::new(SlowStore { inner: MemoryStore::new(), slow_calls: AtomicUsize::new(0) });
+    let clock = ManualClock::at(T0);
+    let first = TokenManager::builder(client.clone(), ClientCredentials::new(AUTH))
+        .clock(clock.clone())
+        .store(store.clone(), "slow")
+        .build();
+    assert_eq!(first.access_token().await.unwrap().secret(), "at-0");
+
+    store.slow_calls.store(3, Ordering::SeqCst);
+    let second = TokenManager::builder(client, ClientCredentials::new(AUTH))
+        .clock(clock)
+        .store(store.clone(), "slow")
+        .build();
+    assert_eq!(
+        second.access_token().await.unwrap().secret(),
+        "at-0",
+        "the stored token, once the store answered"
+    );
+    assert_eq!(requests(&server).await.len(), 1);
+}
+
+/// Item 2: a refresh slower than the store lock's lifetime let waiters in to refresh too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_slower_than_the_lock_lifetime_keeps_the_lock() {
+    let mut provider = Provider::new(Some(3600), true);
+    provider.delay = Duration::from_millis(600);
+    let (server, client) = serve(provider).await;
+    let store = Arc::new(MemoryStore::new());
+    let managers: Vec<TokenManager> = (0..4)
+        .map(|_| {
+            TokenManager::builder(client.clone(), ClientCredentials::new(AUTH))
+                .store(store.clone(), "slow-provider")
+                .store_lock_ttl(Duration::from_millis(90))
+                .build()
+        })
+        .collect();
+    let tasks: Vec<_> = managers
+        .iter()
+        .map(|manager| {
+            let manager = manager.clone();
+            tokio::spawn(async move { manager.access_token().await.map(|token| token.secret().to_owned()) })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap(), "at-0");
+    }
+    assert_eq!(requests(&server).await.len(), 1, "the holder renewed its lock; nobody else refreshed");
+}
+
+/// Item 2: after the holder's refresh failed, every waiter waited out the lock and then
+/// called the provider at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_shared_refresh_is_published_and_not_repeated_by_the_waiters() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503).set_delay(Duration::from_millis(200)))
+        .mount(&server)
+        .await;
+    let client = OAuthClient::new(format!("{}{TOKEN_PATH}", server.uri())).unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let managers: Vec<TokenManager> = (0..4)
+        .map(|_| {
+            TokenManager::builder(client.clone(), ClientCredentials::new(AUTH))
+                .store(store.clone(), "failing")
+                .build()
+        })
+        .collect();
+    let tasks: Vec<_> = managers
+        .iter()
+        .flat_map(|manager| (0..25).map(move |_| manager.clone()))
+        .map(|manager| tokio::spawn(async move { manager.access_token().await }))
+        .collect();
+    for task in tasks {
+        let error = task.await.unwrap().unwrap_err();
+        assert!(
+            matches!(error, Error::Http { status: 503, .. } | Error::SharedRefreshFailed { .. }),
+            "{error:?}"
+        );
+    }
+    assert_eq!(requests(&server).await.len(), 1, "one request for the whole fleet");
+}
+
+/// Item 2: a save was unconditional, so a late holder overwrote a newer token.
+#[tokio::test]
+async fn a_save_lands_only_on_the_version_it_read() {
+    use oauth_client::manager::TokenStore as _;
+    let store = MemoryStore::new();
+    let first = vault_token(json!({"access_token": "first", "token_type": "Bearer"}));
+    let late = vault_token(json!({"access_token": "late", "token_type": "Bearer"}));
+    let version = store.save("k", &first, 0).await.unwrap().expect("nothing stored yet");
+    assert_eq!(store.save("k", &late, 0).await.unwrap(), None, "read before the first save: fenced");
+    let snapshot = store.load("k").await.unwrap();
+    assert_eq!(snapshot.token.unwrap().access_token.secret(), "first");
+    assert_eq!(snapshot.version, version);
+    let next = store.save("k", &late, version).await.unwrap().unwrap();
+    assert!(next > version);
+}
+
+/// Item 3: a manager refreshed with its own older refresh token instead of the newest one
+/// another manager had stored (a replay that revokes the grant at a rotating provider).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_uses_the_newest_stored_refresh_token() {
+    let provider = Provider::new(Some(120), true);
+    *provider.live_refresh.lock().unwrap() = Some("rt-seed".to_owned());
+    let (server, client) = serve(provider).await;
+    let clock = ManualClock::at(T0);
+    let store = Arc::new(MemoryStore::new());
+    let build = |initial: Option<OAuthToken>| {
+        let builder = TokenManager::builder(client.clone(), AuthorizationCode::new(AUTH))
+            .clock(clock.clone())
+            .store(store.clone(), "rotation");
+        match initial {
+            Some(token) => builder.initial_token(token),
+            None => builder,
+        }
+        .build()
+    };
+    let mut seeded = code_token(Some("rt-seed"));
+    seeded.expires_in = Some(120);
+    seeded.expiry = Some(T0 + 120);
+    let a = build(Some(seeded));
+    let b = build(None);
+    assert_eq!(a.access_token().await.unwrap().secret(), "from-the-code", "the seed, published");
+    assert_eq!(b.access_token().await.unwrap().secret(), "from-the-code", "read from the store");
+    for round in 0..4 {
+        clock.advance(60);
+        // Alternate which manager notices expiry first: each must refresh from the store's newest.
+        let (first, second) = if round % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        assert_eq!(first.access_token().await.unwrap().secret(), format!("at-{round}"));
+        assert_eq!(second.access_token().await.unwrap().secret(), format!("at-{round}"));
+    }
+    let refreshes: Vec<_> = requests(&server)
+        .await
+        .iter()
+        .map(|request| form_of(request).into_iter().find(|(name, _)| name == "refresh_token").unwrap().1)
+        .collect();
+    assert_eq!(refreshes, ["rt-seed", "rt-0", "rt-1", "rt-2"], "each refresh token used once");
 }

@@ -21,47 +21,54 @@
 //! How it behaves:
 //!
 //! - A token counts as expired [`leeway`](TokenManagerBuilder::leeway) (60 s by default)
-//!   before its expiry; a token without `expires_in` never expires on its own.
+//!   before its expiry, the leeway being at most half the token's lifetime (a token issued
+//!   for 60 s is replaced after 30 s, not on every call) and a token being used for at least
+//!   the second it was issued in; a token without an expiry never expires on its own.
 //! - When many tasks ask while the token is missing or expiring, exactly one request goes to
-//!   the provider and every waiter gets its result, success or error; the next call after an
-//!   error tries again. The request runs in its own task, so a waiter that gives up does not
-//!   cancel it for the others. Reading a valid cached token takes no lock (an `arc-swap`
-//!   load); its one write to shared memory is the token's reference count.
+//!   the provider and every waiter gets its result, success or error. The request runs in
+//!   its own task, so a waiter that gives up does not cancel it for the others, and within
+//!   a deadline ([`refresh_timeout`](TokenManagerBuilder::refresh_timeout)), so a hung source
+//!   cannot wedge the manager. Reading a valid cached token takes no lock (an `arc-swap`
+//!   load).
+//! - After a failed refresh, calls get the same error without a new request for
+//!   [`failure_backoff`](TokenManagerBuilder::failure_backoff) (5 s by default).
 //! - A refresh response without a refresh token keeps the previous one (RFC 6749 §6); one with
 //!   a new refresh token replaces it. [`on_update`](TokenManagerBuilder::on_update) sees every
-//!   new token before any caller does.
+//!   new token before any caller does; if it panics or overruns its deadline, the token is
+//!   still used and stored (a rotated refresh token is never dropped) and the failure is
+//!   logged at `ERROR`.
 //! - After a resource server rejects a token, [`invalidate`](TokenManager::invalidate) it (or
 //!   call [`refresh_now`](TokenManager::refresh_now)); the next call fetches a new one, once.
 //! - With a shared [`TokenStore`], a manager first looks for a valid token in the store, then
-//!   refreshes under the store's lock while others wait for the new value; when the store
-//!   fails, it calls the provider directly.
+//!   refreshes under the store's lock — renewed for as long as the refresh runs — with the
+//!   newest refresh token any manager stored, and saves the result only if no other manager
+//!   saved since. Others wait for the new token, stop waiting when the refresh failed (the
+//!   store publishes the failure), and take the lock over if its holder disappears. A slow
+//!   store is waited for; an unreachable one is worked around by calling the provider
+//!   directly.
 
-mod clock;
 #[cfg(feature = "redis")]
 mod redis_store;
+mod refresh;
 mod source;
 mod store;
 
-use std::sync::{Arc, Mutex};
-
-use arc_swap::ArcSwapOption;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use arc_swap::ArcSwapOption;
 use tokio::sync::watch;
 
-pub use clock::{Clock, SystemClock};
+pub use crate::clock::{Clock, SystemClock};
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;
 pub use source::{AuthorizationCode, BoxFuture, ClientCredentials, PasswordGrant, TokenSource, from_fn};
-pub use store::{MemoryStore, StoreError, StoreLock, TokenStore};
+pub use store::{
+    MemoryStore, RefreshFailure, StoreError, StoreErrorKind, StoreLock, StoreSnapshot, TokenStore,
+};
 
 use crate::{AccessToken, Error, OAuthClient, OAuthToken};
-
-/// How long a refresh may hold a store's lock, and so how long others wait for its result
-/// before calling the provider themselves.
-const STORE_LOCK_TTL: Duration = Duration::from_secs(10);
-/// How often a waiting manager looks for the lock holder's new token.
-const STORE_POLL: Duration = Duration::from_millis(25);
 
 type UpdateCallback = Box<dyn Fn(OAuthToken) -> BoxFuture<'static, ()> + Send + Sync>;
 type Flight = watch::Receiver<Option<Result<Arc<OAuthToken>, Error>>>;
@@ -76,23 +83,51 @@ pub struct TokenManager {
 struct Inner {
     client: OAuthClient,
     source: Box<dyn TokenSource>,
-    leeway: i64,
+    settings: Settings,
     clock: Arc<dyn Clock>,
     on_update: Option<UpdateCallback>,
     store: Arc<dyn TokenStore>,
+    /// Whether other managers share the store (one was given to the builder), so that a
+    /// failed refresh is worth publishing there.
+    shared: bool,
     key: String,
     /// The token handed out, and whether a resource server rejected it. Readers load it
     /// without a lock.
     current: ArcSwapOption<Cached>,
     /// The refresh in progress, if any: callers that find the token invalid join it.
     flight: Mutex<Option<Flight>>,
+    /// A token given to the builder that a shared store has not seen yet: the first refresh
+    /// publishes it instead of calling the provider.
+    seed: Mutex<Option<OAuthToken>>,
+    /// The last failed refresh and until when (clock seconds) calls get it without a new try.
+    failure: Mutex<Option<(Error, i64)>>,
+}
+
+/// The manager's timing, fixed at build time.
+#[derive(Clone, Debug)]
+struct Settings {
+    leeway: i64,
+    refresh_timeout: Duration,
+    on_update_timeout: Duration,
+    lock_ttl: Duration,
+    failure_backoff: Duration,
+}
+
+impl Settings {
+    /// The longest one flight may take: waiting for another holder's refresh (or for its
+    /// lock to lapse), then a refresh of its own.
+    fn flight_deadline(&self) -> Duration {
+        self.refresh_timeout.saturating_mul(2).saturating_add(self.lock_ttl)
+    }
 }
 
 struct Cached {
     token: Arc<OAuthToken>,
-    /// When to replace it: expiry minus leeway, in the clock's Unix seconds; `None` never.
+    /// When to replace it, in the clock's Unix seconds; `None` never.
     refresh_at: Option<i64>,
-    rejected: std::sync::atomic::AtomicBool,
+    /// The store version it was saved or loaded as; `None` when the store never saw it.
+    version: Option<u64>,
+    rejected: AtomicBool,
 }
 
 /// Configures a [`TokenManager`]; made by [`TokenManager::builder`].
@@ -103,6 +138,10 @@ pub struct TokenManagerBuilder {
     leeway: Duration,
     clock: Arc<dyn Clock>,
     on_update: Option<UpdateCallback>,
+    on_update_timeout: Duration,
+    refresh_timeout: Option<Duration>,
+    lock_ttl: Duration,
+    failure_backoff: Duration,
     store: Option<(Arc<dyn TokenStore>, String)>,
     initial: Option<OAuthToken>,
 }
@@ -116,6 +155,10 @@ impl TokenManager {
             leeway: Duration::from_secs(60),
             clock: Arc::new(SystemClock),
             on_update: None,
+            on_update_timeout: TokenManagerBuilder::DEFAULT_ON_UPDATE_TIMEOUT,
+            refresh_timeout: None,
+            lock_ttl: TokenManagerBuilder::DEFAULT_LOCK_TTL,
+            failure_backoff: TokenManagerBuilder::DEFAULT_FAILURE_BACKOFF,
             store: None,
             initial: None,
         }
@@ -153,7 +196,7 @@ impl TokenManager {
         if let Some(cached) = self.inner.cached()
             && cached.token.access_token == *rejected
         {
-            cached.rejected.store(true, std::sync::atomic::Ordering::Release);
+            cached.rejected.store(true, Ordering::Release);
         }
     }
 
@@ -167,7 +210,7 @@ impl core::fmt::Debug for TokenManager {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("TokenManager")
             .field("client", &self.inner.client)
-            .field("leeway_s", &self.inner.leeway)
+            .field("settings", &self.inner.settings)
             .field("key", &self.inner.key)
             .field("token", &self.inner.cached().map(|cached| Arc::clone(&cached.token)))
             .finish_non_exhaustive()
@@ -175,7 +218,12 @@ impl core::fmt::Debug for TokenManager {
 }
 
 impl TokenManagerBuilder {
-    /// How long before its expiry a token is replaced. Default: 60 s.
+    const DEFAULT_ON_UPDATE_TIMEOUT: Duration = Duration::from_secs(10);
+    const DEFAULT_LOCK_TTL: Duration = Duration::from_secs(10);
+    const DEFAULT_FAILURE_BACKOFF: Duration = Duration::from_secs(5);
+
+    /// How long before its expiry a token is replaced. Default: 60 s. For a token whose
+    /// lifetime is shorter than twice this, half its lifetime is used instead.
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
         self
@@ -188,7 +236,9 @@ impl TokenManagerBuilder {
     }
 
     /// Called with each new token before any caller gets it, e.g. to persist a rotated
-    /// refresh token. The refresh waits for it.
+    /// refresh token. The refresh waits for it, at most
+    /// [`on_update_timeout`](Self::on_update_timeout); if it panics or overruns, the token is
+    /// used and stored all the same and the failure is logged at `ERROR`.
     pub fn on_update<F, Fut>(mut self, callback: F) -> Self
     where
         F: Fn(OAuthToken) -> Fut + Send + Sync + 'static,
@@ -198,13 +248,49 @@ impl TokenManagerBuilder {
         self
     }
 
+    /// How long a refresh waits for [`on_update`](Self::on_update). Default: 10 s.
+    pub fn on_update_timeout(mut self, timeout: Duration) -> Self {
+        self.on_update_timeout = timeout;
+        self
+    }
+
+    /// How long getting one new token from the source may take, callback included, before
+    /// the refresh fails with [`Error::Timeout`]. Default: the client's longest request (its
+    /// timeout times the attempts its retry policy allows, plus the waits in between) plus
+    /// the [`on_update_timeout`](Self::on_update_timeout). Set it for a [`from_fn`] source
+    /// that does not use the client.
+    pub fn refresh_timeout(mut self, timeout: Duration) -> Self {
+        self.refresh_timeout = Some(timeout);
+        self
+    }
+
+    /// How long a store lock lives without renewal. Default: 10 s. The holder renews it
+    /// every third of that for as long as its refresh runs; if the holder dies, others take
+    /// over after at most this long.
+    pub fn store_lock_ttl(mut self, ttl: Duration) -> Self {
+        self.lock_ttl = ttl.max(Duration::from_millis(30));
+        self
+    }
+
+    /// How long after a failed refresh calls get the same error instead of a new request
+    /// (and, with a shared store, how long other managers do). Default: 5 s;
+    /// `Duration::ZERO` retries on the next call.
+    pub fn failure_backoff(mut self, backoff: Duration) -> Self {
+        self.failure_backoff = backoff;
+        self
+    }
+
     /// Shares tokens through `store` under `key` (e.g. one key per client and scope).
     pub fn store(mut self, store: Arc<dyn TokenStore>, key: impl Into<String>) -> Self {
         self.store = Some((store, key.into()));
         self
     }
 
-    /// Starts from a token obtained elsewhere, e.g. by the authorization-code flow.
+    /// Starts from a token obtained elsewhere, e.g. by the authorization-code flow. With a
+    /// shared [`store`](Self::store), the first call publishes it to the store, replacing
+    /// what is there (it is taken as the newest login); managers in other processes then
+    /// start from the store alone. Do not pass a token persisted long ago when the fleet may
+    /// have rotated it since: build without it and the manager reads the store.
     pub fn initial_token(mut self, token: OAuthToken) -> Self {
         self.initial = Some(token);
         self
@@ -212,36 +298,74 @@ impl TokenManagerBuilder {
 
     /// Builds the manager. Nothing is fetched until a token is asked for.
     pub fn build(self) -> TokenManager {
+        let refresh_timeout = self
+            .refresh_timeout
+            .unwrap_or_else(|| self.client.request_budget().saturating_add(self.on_update_timeout));
+        let settings = Settings {
+            leeway: i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX),
+            refresh_timeout,
+            on_update_timeout: self.on_update_timeout,
+            lock_ttl: self.lock_ttl,
+            failure_backoff: self.failure_backoff,
+        };
+        let shared = self.store.is_some();
         let (store, key) =
             self.store.unwrap_or_else(|| (Arc::new(MemoryStore::new()), String::from("default")));
-        let leeway = i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX);
-        let current = self.initial.map(|token| Arc::new(Cached::new(token, leeway)));
+        // A private store needs no publishing: the initial token is simply the current one.
+        let (current, seed) = match self.initial {
+            Some(token) if shared => (None, Some(token)),
+            Some(mut token) => {
+                refresh::complete_lifetime(&mut token, self.clock.now());
+                (Some(Arc::new(Cached::new(token, None, settings.leeway, self.clock.now()))), None)
+            }
+            None => (None, None),
+        };
         TokenManager {
             inner: Arc::new(Inner {
-                client: self.client,
+                client: self.client.with_clock(Arc::clone(&self.clock)),
                 source: self.source,
-                leeway,
+                settings,
                 clock: self.clock,
                 on_update: self.on_update,
                 store,
+                shared,
                 key,
                 current: ArcSwapOption::new(current),
                 flight: Mutex::new(None),
+                seed: Mutex::new(seed),
+                failure: Mutex::new(None),
             }),
         }
     }
 }
 
 impl Cached {
-    fn new(token: OAuthToken, leeway: i64) -> Self {
-        let refresh_at = refresh_at(&token, leeway);
-        Cached { token: Arc::new(token), refresh_at, rejected: std::sync::atomic::AtomicBool::new(false) }
+    fn new(token: OAuthToken, version: Option<u64>, leeway: i64, now: i64) -> Self {
+        let refresh_at = refresh_at(&token, leeway, now);
+        Cached { token: Arc::new(token), refresh_at, version, rejected: AtomicBool::new(false) }
     }
 }
 
-/// When to replace `token`: its expiry minus `leeway`; `None` for a token that never expires.
-fn refresh_at(token: &OAuthToken, leeway: i64) -> Option<i64> {
-    token.expiry.map(|expiry| expiry.saturating_sub(leeway))
+/// When to replace `token`: `leeway` before its expiry, but the leeway is at most half the
+/// token's lifetime, and a token is kept for at least the second it was issued in (a token
+/// that lives no longer than the leeway, or `expires_in: 0`, would otherwise be replaced on
+/// every call). `None` for a token without an expiry. The lifetime is counted from issue
+/// (`expiry - expires_in`), or from `now` for a token that has an expiry alone.
+fn refresh_at(token: &OAuthToken, leeway: i64, now: i64) -> Option<i64> {
+    let expiry = token.expiry?;
+    let issued = token
+        .expires_in
+        .and_then(|lifetime| i64::try_from(lifetime).ok())
+        .map_or(now, |lifetime| expiry.saturating_sub(lifetime))
+        .min(expiry);
+    let leeway = leeway.min(expiry.saturating_sub(issued) / 2);
+    Some(expiry.saturating_sub(leeway).max(issued.saturating_add(1)))
+}
+
+/// A lock that a panic elsewhere cannot make unusable: every value kept under these locks
+/// is whole after each assignment.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Clears the flight slot when the refresh task ends, even by a panic, so that the next
@@ -250,9 +374,7 @@ struct FlightGuard<'a>(&'a Inner);
 
 impl Drop for FlightGuard<'_> {
     fn drop(&mut self) {
-        if let Ok(mut flight) = self.0.flight.lock() {
-            *flight = None;
-        }
+        *lock(&self.0.flight) = None;
     }
 }
 
@@ -262,11 +384,12 @@ impl Inner {
     }
 
     fn fresh(&self, token: &OAuthToken) -> bool {
-        refresh_at(token, self.leeway).is_none_or(|refresh_at| self.clock.now() < refresh_at)
+        let now = self.clock.now();
+        refresh_at(token, self.settings.leeway, now).is_none_or(|refresh_at| now < refresh_at)
     }
 
     fn usable(&self, cached: &Cached) -> bool {
-        !cached.rejected.load(std::sync::atomic::Ordering::Acquire)
+        !cached.rejected.load(Ordering::Acquire)
             && cached.refresh_at.is_none_or(|refresh_at| self.clock.now() < refresh_at)
     }
 
@@ -276,112 +399,64 @@ impl Inner {
         self.usable(cached).then(|| Arc::clone(&cached.token))
     }
 
+    /// The last failure, while its backoff lasts.
+    fn recent_failure(&self) -> Option<Error> {
+        let failure = lock(&self.failure);
+        failure.as_ref().filter(|(_, until)| self.clock.now() < *until).map(|(error, _)| error.clone())
+    }
+
+    fn remember_failure(&self, error: &Error) {
+        let backoff =
+            i64::try_from(self.settings.failure_backoff.as_millis().div_ceil(1000)).unwrap_or(i64::MAX);
+        *lock(&self.failure) = Some((error.clone(), self.clock.now().saturating_add(backoff)));
+    }
+
     async fn join_flight(this: &Arc<Inner>, force: bool) -> Result<Arc<OAuthToken>, Error> {
         let mut flight = {
-            let mut slot = this.flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut slot = lock(&this.flight);
             if !force && let Some(token) = this.valid_cached() {
                 return Ok(token);
             }
             match slot.as_ref() {
                 Some(flight) => flight.clone(),
                 None => {
+                    if let Some(error) = this.recent_failure() {
+                        return Err(error);
+                    }
+                    // Spawn before filling the slot: a call outside a runtime must leave the
+                    // manager as it was.
+                    let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
                     let (sender, receiver) = watch::channel(None);
-                    *slot = Some(receiver.clone());
                     let inner = Arc::clone(this);
-                    // Its own task: the refresh completes even if every waiter is dropped.
-                    tokio::spawn(async move {
+                    // Its own task: the refresh completes even if every waiter is dropped. The
+                    // guard's drop waits for this slot's lock, so it clears the slot only
+                    // after the slot is filled below.
+                    runtime.spawn(async move {
                         let guard = FlightGuard(&inner);
-                        let result = inner.obtain(force).await;
+                        let deadline = inner.settings.flight_deadline();
+                        let result = tokio::time::timeout(deadline, inner.obtain(force))
+                            .await
+                            .unwrap_or(Err(Error::Timeout));
+                        if let Err(error) = &result {
+                            inner.remember_failure(error);
+                        }
                         drop(guard);
                         let _ = sender.send(Some(result));
                     });
+                    *slot = Some(receiver.clone());
                     receiver
                 }
             }
         };
         match flight.wait_for(Option::is_some).await {
-            Ok(result) => result.clone().expect("waited for a result"),
-            Err(_) => Err(Error::RefreshUnavailable(
-                "the refresh task ended without a result (did on_update panic?)".into(),
-            )),
+            Ok(result) => result.clone().unwrap_or(Err(Error::Timeout)),
+            Err(_) => Err(Error::RefreshUnavailable("the refresh task ended without a result".into())),
         }
     }
 
-    /// Gets a new token: from the store if another manager refreshed it, else from the
-    /// provider under the store's lock.
-    async fn obtain(&self, force: bool) -> Result<Arc<OAuthToken>, Error> {
-        let cached = self.cached();
-        let previous = cached.as_ref().map(|cached| Arc::clone(&cached.token));
-        // After `invalidate`/`refresh_now`, the stored copy of the current token is no good either.
-        let rejected =
-            force || cached.is_some_and(|cached| cached.rejected.load(std::sync::atomic::Ordering::Acquire));
-        let usable = |shared: &OAuthToken| {
-            self.fresh(shared)
-                && !(rejected && previous.as_ref().is_some_and(|p| p.access_token == shared.access_token))
-        };
-
-        match self.store.load(&self.key).await {
-            Ok(Some(shared)) if usable(&shared) => return Ok(self.adopt(shared)),
-            Ok(_) => {}
-            Err(error) => {
-                tracing::warn!(%error, "token store unavailable; calling the provider directly");
-                return self.fetch(previous.as_deref()).await;
-            }
-        }
-        match self.store.try_lock(&self.key, STORE_LOCK_TTL).await {
-            Ok(Some(lock)) => {
-                let result = match self.store.load(&self.key).await {
-                    Ok(Some(shared)) if usable(&shared) => Ok(self.adopt(shared)),
-                    _ => self.fetch(previous.as_deref()).await,
-                };
-                if let Err(error) = self.store.unlock(lock).await {
-                    tracing::warn!(%error, "could not release the token store lock; it expires by itself");
-                }
-                result
-            }
-            Ok(None) => {
-                // Another manager is refreshing: wait for its token rather than call the provider.
-                let deadline = tokio::time::Instant::now() + STORE_LOCK_TTL;
-                while tokio::time::Instant::now() < deadline {
-                    tokio::time::sleep(STORE_POLL).await;
-                    match self.store.load(&self.key).await {
-                        Ok(Some(shared)) if usable(&shared) => return Ok(self.adopt(shared)),
-                        Ok(_) => {}
-                        Err(_) => break,
-                    }
-                }
-                tracing::warn!("no new token in the store in time; calling the provider directly");
-                self.fetch(previous.as_deref()).await
-            }
-            Err(error) => {
-                tracing::warn!(%error, "token store lock unavailable; calling the provider directly");
-                self.fetch(previous.as_deref()).await
-            }
-        }
-    }
-
-    /// Asks the source, keeps the refresh token if the response has none, tells `on_update`,
-    /// saves to the store and caches.
-    async fn fetch(&self, previous: Option<&OAuthToken>) -> Result<Arc<OAuthToken>, Error> {
-        let mut token = self.source.fetch(&self.client, previous).await?;
-        // The manager's clock decides expiry, so that it agrees with `fresh`.
-        token.expiry = token
-            .expires_in
-            .map(|seconds| self.clock.now().saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX)));
-        if token.refresh_token.is_none() {
-            token.refresh_token = previous.and_then(|previous| previous.refresh_token.clone());
-        }
-        if let Some(on_update) = &self.on_update {
-            on_update(token.clone()).await;
-        }
-        if let Err(error) = self.store.save(&self.key, &token).await {
-            tracing::warn!(%error, "could not share the new token through the store");
-        }
-        Ok(self.adopt(token))
-    }
-
-    fn adopt(&self, token: OAuthToken) -> Arc<OAuthToken> {
-        let cached = Arc::new(Cached::new(token, self.leeway));
+    /// Caches `token` as the one to hand out.
+    fn adopt(&self, token: OAuthToken, version: Option<u64>) -> Arc<OAuthToken> {
+        let cached = Arc::new(Cached::new(token, version, self.settings.leeway, self.clock.now()));
         let token = Arc::clone(&cached.token);
         self.current.store(Some(cached));
         token

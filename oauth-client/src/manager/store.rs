@@ -1,66 +1,206 @@
 //! Where managers keep tokens so that several of them — in one process or across a fleet —
 //! share one token instead of each calling the provider.
+//!
+//! The contract a store keeps, and why:
+//!
+//! - **Versions, compared and set.** Every saved token gets a version greater than the one it
+//!   replaces; [`save`](TokenStore::save) lands only if the stored version is still the one
+//!   the saver read. A manager whose lock expired while its refresh hung cannot overwrite the
+//!   newer token another manager saved meanwhile.
+//! - **A lock that is renewed while held.** The lock has a short time to live, so a crashed
+//!   holder blocks others only briefly, and the holder renews it for as long as its refresh
+//!   runs, so a slow provider does not let a second manager in to replay the refresh token.
+//! - **Published failures.** A failed refresh is recorded for a short while, so managers
+//!   waiting for it stop waiting, and none calls the provider again right away.
+//! - **Refresh tokens outlive access tokens.** A store keeps a token with a refresh token
+//!   for the refresh token's lifetime, not the access token's.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
 
 use super::source::BoxFuture;
-use crate::OAuthToken;
+use crate::{Error, OAuthProviderError, OAuthToken};
 
-/// A failure of the store itself (not of the provider). The manager then calls the
-/// provider directly: a store outage never stops it from handing out tokens.
+/// A failure of the store itself (not of the provider).
+///
+/// Its [`kind`](StoreError::kind) tells the manager what to do: wait for a
+/// [`Slow`](StoreErrorKind::Slow) store (a store that answers late still coordinates the
+/// fleet), call the provider directly when the store is
+/// [`Unreachable`](StoreErrorKind::Unreachable) (an outage never stops a manager from
+/// handing out tokens).
 #[derive(Debug, thiserror::Error)]
-#[error("token store: {0}")]
-pub struct StoreError(pub Box<dyn std::error::Error + Send + Sync>);
+#[error("token store ({kind:?}): {source}")]
+pub struct StoreError {
+    kind: StoreErrorKind,
+    #[source]
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+/// What kind of store failure a [`StoreError`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreErrorKind {
+    /// The store did not answer in time, but is there: the manager tries it again.
+    Slow,
+    /// The store cannot be reached (connection refused or lost): the manager works without it.
+    Unreachable,
+    /// Anything else (a value that does not encode, a poisoned lock, ...): as `Unreachable`.
+    Other,
+}
 
 impl StoreError {
-    /// An error with this message.
+    /// A store failure of `kind`, caused by `source`.
+    pub fn new(kind: StoreErrorKind, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StoreError { kind, source: source.into() }
+    }
+
+    /// An [`Other`](StoreErrorKind::Other) failure with this message.
     pub fn msg(message: impl Into<String>) -> Self {
-        StoreError(message.into().into())
+        Self::new(StoreErrorKind::Other, message.into())
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> StoreErrorKind {
+        self.kind
     }
 }
 
-/// Proof of holding a store's refresh lock for `key`, to hand back to [`TokenStore::unlock`].
-#[derive(Debug)]
+/// What a store holds under one key: the newest token any manager saved, its version, and
+/// a recent failed refresh, if any.
+#[derive(Clone, Debug, Default)]
+pub struct StoreSnapshot {
+    /// The newest saved token.
+    pub token: Option<OAuthToken>,
+    /// Its version; `0` when nothing is stored. Pass it to [`TokenStore::save`].
+    pub version: u64,
+    /// A refresh that failed within its backoff, published by
+    /// [`TokenStore::publish_failure`].
+    pub failure: Option<RefreshFailure>,
+}
+
+/// Proof of holding a store's refresh lock for `key`, to renew and hand back.
+#[derive(Clone, Debug)]
 pub struct StoreLock {
     /// The key the lock guards.
     pub key: String,
-    /// What identifies this holder, so that only it releases the lock.
+    /// What identifies this holder, so that only it renews and releases the lock.
     pub holder: String,
 }
 
-/// Shared token storage with a short refresh lock.
+/// A failed refresh as other managers sharing the store learn of it: enough to hand their
+/// callers the same kind of error without calling the provider themselves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshFailure {
+    /// Tells one failure from the next, so a waiter sees when a new one is published.
+    pub id: u64,
+    /// The HTTP status of the provider's answer, if there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The provider's error object, if it sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_error: Option<OAuthProviderError>,
+    /// Whether the token cannot be refreshed without the user ([`Error::RefreshUnavailable`]).
+    #[serde(default)]
+    pub needs_user: bool,
+    /// The error's message (it carries no secret: [`Error`]s never do).
+    pub message: String,
+}
+
+impl RefreshFailure {
+    /// The failure as others will see it.
+    pub(crate) fn of(error: &Error) -> Self {
+        let mut id = [0u8; 8];
+        // A failure to get randomness only risks a waiter missing this failure (it then waits
+        // for the lock and tries itself).
+        let _ = getrandom::fill(&mut id);
+        RefreshFailure {
+            id: u64::from_le_bytes(id),
+            status: error.status(),
+            provider_error: error.provider_error().cloned(),
+            needs_user: matches!(error, Error::RefreshUnavailable(_)),
+            message: error.to_string(),
+        }
+    }
+
+    /// The error a caller of another manager gets for it.
+    pub(crate) fn to_error(&self) -> Error {
+        match (&self.provider_error, self.status) {
+            _ if self.needs_user => Error::RefreshUnavailable(self.message.clone()),
+            (Some(error), Some(status)) => Error::Provider { status, error: error.clone() },
+            _ => Error::SharedRefreshFailed { message: self.message.clone() },
+        }
+    }
+}
+
+/// Shared token storage with a refresh lock; see the [module docs](self) for the contract.
 ///
 /// [`MemoryStore`] shares tokens between managers of one process; `RedisStore` (cargo
-/// feature `redis`) across processes. A manager loads the shared token before calling the
-/// provider, takes the lock to refresh (others wait for the new value), and saves what it
-/// obtained.
+/// feature `redis`) across processes. A manager loads the snapshot before calling the
+/// provider, takes the lock to refresh (others wait for the new value or a published
+/// failure, and take the lock over if its holder disappears), and saves what it obtained
+/// against the version it read.
 pub trait TokenStore: Send + Sync + 'static {
-    /// The token stored under `key`, if any.
-    fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<OAuthToken>, StoreError>>;
+    /// What is stored under `key`.
+    fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<StoreSnapshot, StoreError>>;
 
-    /// Stores `token` under `key`, replacing what was there.
-    fn save<'a>(&'a self, key: &'a str, token: &'a OAuthToken) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Stores `token` under `key` if the stored version is still `expected_version` (`0`:
+    /// nothing stored), and returns its new, greater version; `None` when another manager
+    /// saved since (nothing is written then).
+    fn save<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a OAuthToken,
+        expected_version: u64,
+    ) -> BoxFuture<'a, Result<Option<u64>, StoreError>>;
 
-    /// Takes the refresh lock of `key` for at most `ttl`; `None` when another holder has it.
+    /// Takes the refresh lock of `key` for `ttl`; `None` when another holder has it.
     fn try_lock<'a>(
         &'a self,
         key: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Option<StoreLock>, StoreError>>;
 
-    /// Releases a lock taken by [`try_lock`](Self::try_lock), unless it expired and another
-    /// holder took it since.
+    /// Extends a held lock to `ttl` from now; `false` when it is no longer this holder's.
+    fn renew<'a>(&'a self, lock: &'a StoreLock, ttl: Duration) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Releases a lock, unless it expired and another holder took it since.
     fn unlock(&self, lock: StoreLock) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// Records a failed refresh under `key` for `ttl`, for [`load`](Self::load) to report.
+    fn publish_failure<'a>(
+        &'a self,
+        key: &'a str,
+        failure: &'a RefreshFailure,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+}
+
+/// A version for a token saved now that is greater than `current`: milliseconds since the
+/// Unix epoch, so versions keep growing even after a stored entry expired and a new one
+/// starts.
+pub(crate) fn next_version(current: u64, now: SystemTime) -> u64 {
+    let now_ms = now
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX));
+    now_ms.max(current.saturating_add(1))
 }
 
 /// An in-process [`TokenStore`]: managers that share one (behind an `Arc`) share tokens.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    tokens: Mutex<HashMap<String, OAuthToken>>,
-    locks: Mutex<HashMap<String, (String, Instant)>>,
+    entries: Mutex<HashMap<String, Entry>>,
     next_holder: std::sync::atomic::AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Entry {
+    token: Option<OAuthToken>,
+    version: u64,
+    failure: Option<(RefreshFailure, Instant)>,
+    lock: Option<(String, Instant)>,
 }
 
 impl MemoryStore {
@@ -68,21 +208,43 @@ impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
     }
-}
 
-fn poisoned<T>(_: T) -> StoreError {
-    StoreError::msg("a thread panicked while holding the memory store")
+    fn with_entry<T>(&self, key: &str, change: impl FnOnce(&mut Entry) -> T) -> Result<T, StoreError> {
+        // A panic while holding the map cannot leave an entry half-written: every change
+        // below is a set of plain assignments.
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(change(entries.entry(key.to_owned()).or_default()))
+    }
 }
 
 impl TokenStore for MemoryStore {
-    fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<OAuthToken>, StoreError>> {
-        let result = self.tokens.lock().map_err(poisoned).map(|tokens| tokens.get(key).cloned());
+    fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<StoreSnapshot, StoreError>> {
+        let result = self.with_entry(key, |entry| StoreSnapshot {
+            token: entry.token.clone(),
+            version: entry.version,
+            failure: entry
+                .failure
+                .as_ref()
+                .filter(|(_, until)| Instant::now() < *until)
+                .map(|(f, _)| f.clone()),
+        });
         Box::pin(std::future::ready(result))
     }
 
-    fn save<'a>(&'a self, key: &'a str, token: &'a OAuthToken) -> BoxFuture<'a, Result<(), StoreError>> {
-        let result = self.tokens.lock().map_err(poisoned).map(|mut tokens| {
-            tokens.insert(key.to_owned(), token.clone());
+    fn save<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a OAuthToken,
+        expected_version: u64,
+    ) -> BoxFuture<'a, Result<Option<u64>, StoreError>> {
+        let result = self.with_entry(key, |entry| {
+            if entry.version != expected_version {
+                return None;
+            }
+            entry.version = next_version(entry.version, SystemTime::now());
+            entry.token = Some(token.clone());
+            entry.failure = None;
+            Some(entry.version)
         });
         Box::pin(std::future::ready(result))
     }
@@ -92,23 +254,46 @@ impl TokenStore for MemoryStore {
         key: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Option<StoreLock>, StoreError>> {
-        let result = self.locks.lock().map_err(poisoned).map(|mut locks| {
+        let result = self.with_entry(key, |entry| {
             let now = Instant::now();
-            if locks.get(key).is_some_and(|(_, expires)| *expires > now) {
+            if entry.lock.as_ref().is_some_and(|(_, expires)| *expires > now) {
                 return None;
             }
             let holder = self.next_holder.fetch_add(1, std::sync::atomic::Ordering::Relaxed).to_string();
-            locks.insert(key.to_owned(), (holder.clone(), now + ttl));
+            entry.lock = Some((holder.clone(), now + ttl));
             Some(StoreLock { key: key.to_owned(), holder })
         });
         Box::pin(std::future::ready(result))
     }
 
-    fn unlock(&self, lock: StoreLock) -> BoxFuture<'_, Result<(), StoreError>> {
-        let result = self.locks.lock().map_err(poisoned).map(|mut locks| {
-            if locks.get(&lock.key).is_some_and(|(holder, _)| *holder == lock.holder) {
-                locks.remove(&lock.key);
+    fn renew<'a>(&'a self, lock: &'a StoreLock, ttl: Duration) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let result = self.with_entry(&lock.key, |entry| match &mut entry.lock {
+            Some((holder, expires)) if *holder == lock.holder && *expires > Instant::now() => {
+                *expires = Instant::now() + ttl;
+                true
             }
+            _ => false,
+        });
+        Box::pin(std::future::ready(result))
+    }
+
+    fn unlock(&self, lock: StoreLock) -> BoxFuture<'_, Result<(), StoreError>> {
+        let result = self.with_entry(&lock.key, |entry| {
+            if entry.lock.as_ref().is_some_and(|(holder, _)| *holder == lock.holder) {
+                entry.lock = None;
+            }
+        });
+        Box::pin(std::future::ready(result))
+    }
+
+    fn publish_failure<'a>(
+        &'a self,
+        key: &'a str,
+        failure: &'a RefreshFailure,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let result = self.with_entry(key, |entry| {
+            entry.failure = Some((failure.clone(), Instant::now() + ttl));
         });
         Box::pin(std::future::ready(result))
     }

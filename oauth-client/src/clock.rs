@@ -1,4 +1,5 @@
-//! The manager's notion of "now", injectable so tests (and simulations) control time.
+//! The crate's notion of "now": the receipt time of responses (and so tokens' expiry) and
+//! the token manager's expiry checks. Injectable, so tests and simulations control time.
 
 #[cfg(not(target_os = "linux"))]
 use std::time::{SystemTime, UNIX_EPOCH};
