@@ -3,6 +3,7 @@
 
 pub mod browser;
 pub mod clock;
+pub mod fleet;
 
 use oauth_client::OAuthClient;
 use serde_json::Value;

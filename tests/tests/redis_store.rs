@@ -241,3 +241,138 @@ async fn redis_saves_are_fenced_by_version_and_locks_renewed_by_their_holder_onl
     store.unlock(lock).await.unwrap();
     assert!(store.try_lock("fenced", Duration::from_millis(300)).await.unwrap().is_some());
 }
+
+// A fleet of real processes under refresh-token rotation. The provider revokes the whole
+// grant when a used refresh token comes back, so one replay anywhere shows as a `Reuse`
+// event and as errors in every process.
+
+use oauth_client_tests::fleet::{Event, Fleet, FleetPlan, RotatingProvider};
+
+const WORKER: &str = env!("CARGO_BIN_EXE_fleet_worker");
+
+/// A provider on 127.0.0.1 whose access tokens live `expires_in` seconds.
+async fn rotating(provider: RotatingProvider) -> (MockServer, Arc<RotatingProvider>, String) {
+    let provider = Arc::new(provider);
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(SharedResponder(Arc::clone(&provider))).mount(&server).await;
+    let url = format!("{}{TOKEN_PATH}", server.uri());
+    (server, provider, url)
+}
+
+struct SharedResponder(Arc<RotatingProvider>);
+
+impl Respond for SharedResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        self.0.respond(request)
+    }
+}
+
+/// Refresh windows while any process was active: each token is used `expires_in - leeway`
+/// seconds, counted over the union of the processes' active phases. Expiry is stamped in
+/// whole seconds, so a token received mid-second is replaced up to 1 s early: each span
+/// counts one second more.
+fn refresh_windows(plan: &FleetPlan, expires_in: u64) -> usize {
+    let active = |phases: &[(u64, &str)]| {
+        let mut start = 0;
+        let mut spans = Vec::new();
+        for (ms, kind) in phases {
+            if *kind == "active" {
+                spans.push((start, start + ms));
+            }
+            start += ms;
+        }
+        spans
+    };
+    let mut spans = active(&plan.phases);
+    spans.extend(active(&plan.other_phases));
+    spans.sort();
+    let mut merged: Vec<(u64, u64)> = Vec::new();
+    for (start, end) in spans {
+        match merged.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    let window_ms = (expires_in - plan.leeway_s) * 1000;
+    merged.iter().map(|(start, end)| (end - start + 1000).div_ceil(window_ms) as usize).sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotating_fleet_shares_one_grant_without_a_single_replay() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let Some(redis) = RedisServer::start() else { return };
+    // Tokens live 2 s past the leeway; the idle phase outlasts an access token. The other
+    // processes go idle early, so their own refresh tokens are several rotations old when
+    // they come back, first, after the stored access token expired: they must refresh with
+    // the newest refresh token the store kept, not their own.
+    let (_server, provider, url) = rotating(RotatingProvider::new(3)).await;
+    let plan = FleetPlan {
+        processes: 4,
+        tasks: 20,
+        source: "code",
+        phases: vec![(10_000, "active"), (4_300, "idle"), (2_500, "active")],
+        other_phases: vec![(3_000, "active"), (11_000, "idle"), (2_800, "active")],
+        leeway_s: 1,
+        lock_ttl_ms: 2_000,
+        failure_backoff_ms: 1_000,
+    };
+    let reports = Fleet::start(WORKER, &plan, &url, &redis.url, "rotating-fleet").reports();
+
+    let errors: u64 = reports.iter().map(|report| report.errors).sum();
+    let samples: Vec<_> = reports.iter().flat_map(|report| report.error_samples.clone()).collect();
+    assert_eq!(errors, 0, "{samples:?}");
+    assert!(reports.iter().all(|report| report.calls > 100), "every process was busy");
+    assert_eq!(provider.count(&Event::Reuse), 0, "no refresh token was presented twice");
+    assert_eq!(provider.count(&Event::Refused), 0);
+    assert_eq!(provider.count(&Event::Issued), 1, "one login; every other token came from a refresh");
+    // Windows over the time any process was active: 0-10 s and 14-16.8 s.
+    let windows = refresh_windows(&plan, 3);
+    let requests = provider.events().len();
+    assert!(
+        (4..=windows + 1).contains(&requests),
+        "{requests} provider requests for {windows} refresh windows"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotating_fleet_rides_out_a_slow_provider_and_a_failed_refresh() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let Some(redis) = RedisServer::start() else { return };
+    // Each answer takes three times the lock's nominal lifetime; the second refresh fails.
+    let mut provider = RotatingProvider::new(3);
+    provider.delay = Duration::from_millis(1_500);
+    provider.fail_refresh = Some(2);
+    let (_server, provider, url) = rotating(provider).await;
+    let plan = FleetPlan {
+        processes: 4,
+        tasks: 20,
+        source: "code",
+        phases: vec![(9_000, "active")],
+        other_phases: Vec::new(),
+        leeway_s: 1,
+        lock_ttl_ms: 500,
+        failure_backoff_ms: 1_000,
+    };
+    let reports = Fleet::start(WORKER, &plan, &url, &redis.url, "slow-failing-fleet").reports();
+
+    assert_eq!(provider.count(&Event::Reuse), 0, "no refresh token was presented twice");
+    assert_eq!(provider.count(&Event::Refused), 0);
+    assert_eq!(provider.count(&Event::Failed), 1, "the planned failure happened");
+    let events = provider.events();
+    let failed_at = events.iter().position(|(_, event)| *event == Event::Failed).unwrap();
+    let until_recovery = events[failed_at + 1..]
+        .iter()
+        .position(|(_, event)| *event == Event::Rotated)
+        .expect("the fleet recovered after the failure");
+    assert!(
+        until_recovery < plan.processes,
+        "{until_recovery} other requests between the failure and the recovery"
+    );
+    // Callers see the failure only while it is fresh; they see no replay fallout.
+    let samples: Vec<_> = reports.iter().flat_map(|report| report.error_samples.clone()).collect();
+    assert!(
+        samples.iter().all(|message| message.contains("503") || message.contains("moments ago")),
+        "{samples:?}"
+    );
+    assert!(reports.iter().all(|report| report.tokens.len() >= 2), "every process moved on to new tokens");
+}

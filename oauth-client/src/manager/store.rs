@@ -121,7 +121,13 @@ impl RefreshFailure {
             status: error.status(),
             provider_error: error.provider_error().cloned(),
             needs_user: matches!(error, Error::RefreshUnavailable(_)),
-            message: error.to_string(),
+            // Kept without the variant's own prefix, which `to_error` adds back.
+            message: match error {
+                Error::RefreshUnavailable(message) | Error::SharedRefreshFailed { message } => {
+                    message.clone()
+                }
+                other => other.to_string(),
+            },
         }
     }
 
