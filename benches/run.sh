@@ -3,7 +3,7 @@
 #   bash benches/run.sh
 # 1-4: `cargo bench -p oauth-bench` (divan: round trips, token manager read path, stampede);
 # 5: peak RSS over 10,000 sequential requests; 6: clean release build times and the macro's
-# expansion cost. Takes about 10-15 minutes on 2 cores, most of it the clean builds.
+# expansion cost; 7: a fleet of processes sharing a token through Redis, Redis killed mid-run. Takes about 10-15 minutes on 2 cores, most of it the clean builds.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -90,6 +90,14 @@ PY
   done
 done
 
+echo "== 7: a fleet of 8 processes sharing a token through Redis, Redis killed mid-run" >&2
+if ! command -v redis-server >/dev/null; then
+  echo "redis-server is not installed (apt-get install redis-server): the fleet figures need it" >&2
+  exit 1
+fi
+OAUTH_REDIS_REQUIRED=1 cargo test -q -p oauth-client-tests --test redis_store fleet_figures -- --ignored --nocapture \
+  2>"$work/fleet.log" | sed -n 's/^FLEET_FIGURES //p' >"$work/fleet.json" || { cat "$work/fleet.log" >&2; exit 1; }
+
 python3 -c "print('whole_run', round($(seconds) - $run_started))" >>"$work/times"
-python3 benches/report.py "$work/divan.txt" "$work/memory.json" "$work/times" >BENCHMARKS.md
+python3 benches/report.py "$work/divan.txt" "$work/memory.json" "$work/times" "$work/fleet.json" >BENCHMARKS.md
 echo "wrote BENCHMARKS.md" >&2

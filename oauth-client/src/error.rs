@@ -91,6 +91,18 @@ pub enum Error {
         message: String,
     },
 
+    /// The token manager's shared store cannot be reached, its token has expired, and
+    /// refreshing without the store could replay the refresh token (another process may be
+    /// refreshing with the same one; a rotating provider then revokes the grant, RFC 9700
+    /// §4.14.2). The manager tries again on the next call; the grant stays intact.
+    #[error(
+        "the shared token store is unreachable and refreshing without it could replay the refresh token: {message}"
+    )]
+    StoreUnavailable {
+        /// Why the store could not be used.
+        message: String,
+    },
+
     /// The token manager needed to refresh outside a Tokio runtime: refreshes run in their
     /// own task. Call it from within a runtime.
     #[error("the token manager must refresh in a Tokio runtime, and this call is outside one")]
@@ -158,6 +170,7 @@ impl Error {
             | Error::Redirect(_)
             | Error::RefreshUnavailable(_)
             | Error::SharedRefreshFailed { .. }
+            | Error::StoreUnavailable { .. }
             | Error::NoRuntime
             | Error::DeviceCodeExpired { .. } => None,
         }

@@ -151,7 +151,10 @@
 //! [`TokenManager`] caches a token, refreshes it `leeway` before expiry with exactly one
 //! request however many tasks ask, keeps or replaces rotated refresh tokens, reports each
 //! new token to `on_update` (to persist it), and can share tokens across processes through
-//! a [`manager::TokenStore`] (Redis with the `redis` feature). See the [`manager`] module.
+//! a [`manager::TokenStore`] (Redis with the `redis` feature) without ever presenting a
+//! rotated refresh token twice: refreshes are fenced by a renewed lock and a versioned
+//! compare-and-set, and start from the newest refresh token any process stored. See the
+//! [`manager`] module.
 //!
 //! # The authorization-code flow
 //!

@@ -43,6 +43,17 @@ impl RedisServer {
     /// `Err(port)` when the server exited (its port was taken meanwhile).
     fn try_start() -> Result<Option<RedisServer>, u16> {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Self::try_start_on(port)
+    }
+
+    /// A new, empty server on the port of this stopped one (a Redis restarted after a crash).
+    fn restart(&mut self) {
+        let port = self.url.trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
+        let server = Self::try_start_on(port).ok().flatten().expect("redis-server restarts on its port");
+        *self = server;
+    }
+
+    fn try_start_on(port: u16) -> Result<Option<RedisServer>, u16> {
         let spawned = Command::new("redis-server")
             .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
@@ -375,4 +386,66 @@ async fn a_rotating_fleet_rides_out_a_slow_provider_and_a_failed_refresh() {
         "{samples:?}"
     );
     assert!(reports.iter().all(|report| report.tokens.len() >= 2), "every process moved on to new tokens");
+}
+
+/// The fleet figures of BENCHMARKS.md (run by `benches/run.sh`): 8 processes sharing a
+/// token for 15 s, Redis killed at 6 s and restarted (empty) at 9 s: provider requests per
+/// refresh window in each period, and the errors callers saw; for client credentials and
+/// for a rotating grant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: run by benches/run.sh"]
+async fn fleet_figures() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let mut figures = serde_json::Map::new();
+    for source in ["ccg", "code"] {
+        let Some(mut redis) = RedisServer::start() else { panic!("the fleet figures need redis-server") };
+        let (_server, provider, url) = rotating(RotatingProvider::new(3)).await;
+        let plan = FleetPlan {
+            processes: 8,
+            tasks: 20,
+            source,
+            phases: vec![(15_000, "active")],
+            other_phases: Vec::new(),
+            leeway_s: 1,
+            lock_ttl_ms: 2_000,
+            failure_backoff_ms: 1_000,
+        };
+        let fleet = Fleet::start(WORKER, &plan, &url, &redis.url, &format!("figures-{source}"));
+        let start = fleet.start;
+        let kill_at = start + Duration::from_secs(6);
+        tokio::time::sleep(kill_at.duration_since(std::time::SystemTime::now()).unwrap_or_default()).await;
+        let killed = std::time::Instant::now();
+        redis.stop();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let restarted = std::time::Instant::now();
+        redis.restart();
+        let reports = fleet.reports();
+        let events = provider.events();
+        // Logins happen before the schedule; every other request is in one of the periods.
+        let requests = |from: Option<std::time::Instant>, to: Option<std::time::Instant>| {
+            events
+                .iter()
+                .filter(|(at, event)| {
+                    *event != Event::Issued || source == "ccg"
+                } && from.is_none_or(|from| *at >= from) && to.is_none_or(|to| *at < to))
+                .count()
+        };
+        let errors: u64 = reports.iter().map(|report| report.errors).sum();
+        let calls: u64 = reports.iter().map(|report| report.calls).sum();
+        // Refresh windows of 2 s: 3 before the kill, 1.5 while Redis is down, 3 after.
+        figures.insert(
+            source.to_owned(),
+            json!({
+                "processes": plan.processes,
+                "calls": calls,
+                "errors": errors,
+                "requests_per_window_redis_up": requests(None, Some(killed)) as f64 / 3.0,
+                "requests_per_window_redis_killed": requests(Some(killed), Some(restarted)) as f64 / 1.5,
+                "requests_per_window_redis_restarted": requests(Some(restarted), None) as f64 / 3.0,
+                "reuse": provider.count(&Event::Reuse),
+                "refused": provider.count(&Event::Refused),
+            }),
+        );
+    }
+    println!("FLEET_FIGURES {}", serde_json::Value::Object(figures));
 }

@@ -551,25 +551,25 @@ fn a_call_outside_a_runtime_is_a_clear_error_and_harms_nothing() {
     assert_eq!(runtime.block_on(manager.access_token()).unwrap().secret(), "at-0");
 }
 
-/// A store that answers late (as a `Slow` error) `slow_calls` times before it answers.
-struct SlowStore {
+/// A store whose loads fail with `kind` `failing_calls` times before it answers.
+struct FaultyStore {
     inner: MemoryStore,
-    slow_calls: AtomicUsize,
+    kind: oauth_client::manager::StoreErrorKind,
+    failing_calls: AtomicUsize,
 }
 
-impl SlowStore {
+impl FaultyStore {
+    fn new(kind: oauth_client::manager::StoreErrorKind) -> Self {
+        FaultyStore { inner: MemoryStore::new(), kind, failing_calls: AtomicUsize::new(0) }
+    }
+
     fn slow(&self) -> Option<oauth_client::manager::StoreError> {
-        let left = self.slow_calls.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
-        left.is_ok().then(|| {
-            oauth_client::manager::StoreError::new(
-                oauth_client::manager::StoreErrorKind::Slow,
-                "no answer in time",
-            )
-        })
+        let left = self.failing_calls.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        left.is_ok().then(|| oauth_client::manager::StoreError::new(self.kind, "the store failed"))
     }
 }
 
-impl oauth_client::manager::TokenStore for SlowStore {
+impl oauth_client::manager::TokenStore for FaultyStore {
     fn load<'a>(
         &'a self,
         key: &'a str,
@@ -627,7 +627,7 @@ impl oauth_client::manager::TokenStore for SlowStore {
 #[tokio::test]
 async fn a_slow_store_is_waited_for_not_bypassed() {
     let (server, client) = serve(Provider::new(Some(3600), true)).await;
-    let store = Arc::new(SlowStore { inner: MemoryStore::new(), slow_calls: AtomicUsize::new(0) });
+    let store = Arc::new(FaultyStore::new(oauth_client::manager::StoreErrorKind::Slow));
     let clock = ManualClock::at(T0);
     let first = TokenManager::builder(client.clone(), ClientCredentials::new(AUTH))
         .clock(clock.clone())
@@ -635,7 +635,7 @@ async fn a_slow_store_is_waited_for_not_bypassed() {
         .build();
     assert_eq!(first.access_token().await.unwrap().secret(), "at-0");
 
-    store.slow_calls.store(3, Ordering::SeqCst);
+    store.failing_calls.store(3, Ordering::SeqCst);
     let second = TokenManager::builder(client, ClientCredentials::new(AUTH))
         .clock(clock)
         .store(store.clone(), "slow")
@@ -764,4 +764,44 @@ async fn a_refresh_uses_the_newest_stored_refresh_token() {
         .map(|request| form_of(request).into_iter().find(|(name, _)| name == "refresh_token").unwrap().1)
         .collect();
     assert_eq!(refreshes, ["rt-seed", "rt-0", "rt-1", "rt-2"], "each refresh token used once");
+}
+
+/// Found by the fleet benchmark: with the store unreachable, processes refreshed the same
+/// refresh token on their own and the rotating provider revoked the grant. A refresh-token
+/// grant now keeps its token until it expires, then answers StoreUnavailable; client
+/// credentials are still fetched directly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_store_never_leads_to_an_uncoordinated_refresh() {
+    let provider = Provider::new(Some(120), true);
+    *provider.live_refresh.lock().unwrap() = Some("rt-seed".to_owned());
+    let (server, client) = serve(provider).await;
+    let clock = ManualClock::at(T0);
+    let store = Arc::new(FaultyStore::new(oauth_client::manager::StoreErrorKind::Unreachable));
+    let mut seed = code_token(Some("rt-seed"));
+    seed.expiry = Some(T0 + 100);
+    let manager = TokenManager::builder(client.clone(), AuthorizationCode::new(AUTH))
+        .clock(clock.clone())
+        .initial_token(seed)
+        .store(store.clone(), "outage")
+        .build();
+    assert_eq!(manager.access_token().await.unwrap().secret(), "from-the-code");
+
+    store.failing_calls.store(usize::MAX, Ordering::SeqCst);
+    clock.advance(60); // past expiry minus leeway, before expiry
+    assert_eq!(manager.access_token().await.unwrap().secret(), "from-the-code", "kept until it expires");
+    clock.advance(40);
+    assert!(matches!(manager.access_token().await, Err(Error::StoreUnavailable { .. })));
+    assert_eq!(requests(&server).await.len(), 0, "no refresh without the store");
+
+    store.failing_calls.store(0, Ordering::SeqCst);
+    clock.advance(5); // past the failure backoff
+    assert_eq!(manager.access_token().await.unwrap().secret(), "at-0", "refreshed once the store is back");
+
+    // Client credentials carry no single-use credential: fetched directly during an outage.
+    let ccg = TokenManager::builder(client, ClientCredentials::new(AUTH))
+        .clock(clock.clone())
+        .store(store.clone(), "outage-ccg")
+        .build();
+    store.failing_calls.store(usize::MAX, Ordering::SeqCst);
+    assert!(ccg.access_token().await.is_ok());
 }

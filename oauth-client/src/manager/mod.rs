@@ -44,8 +44,10 @@
 //!   newest refresh token any manager stored, and saves the result only if no other manager
 //!   saved since. Others wait for the new token, stop waiting when the refresh failed (the
 //!   store publishes the failure), and take the lock over if its holder disappears. A slow
-//!   store is waited for; an unreachable one is worked around by calling the provider
-//!   directly.
+//!   store is waited for. While it is unreachable, client credentials are fetched directly;
+//!   a refresh-token grant keeps its token until the token's actual expiry and then answers
+//!   [`Error::StoreUnavailable`] rather than risk a replay that gets the grant revoked
+//!   ([`refresh_when_store_unreachable`](TokenManagerBuilder::refresh_when_store_unreachable)).
 
 #[cfg(feature = "redis")]
 mod redis_store;
@@ -111,6 +113,7 @@ struct Settings {
     on_update_timeout: Duration,
     lock_ttl: Duration,
     failure_backoff: Duration,
+    refresh_when_store_unreachable: bool,
 }
 
 impl Settings {
@@ -142,6 +145,7 @@ pub struct TokenManagerBuilder {
     refresh_timeout: Option<Duration>,
     lock_ttl: Duration,
     failure_backoff: Duration,
+    refresh_when_store_unreachable: bool,
     store: Option<(Arc<dyn TokenStore>, String)>,
     initial: Option<OAuthToken>,
 }
@@ -159,6 +163,7 @@ impl TokenManager {
             refresh_timeout: None,
             lock_ttl: TokenManagerBuilder::DEFAULT_LOCK_TTL,
             failure_backoff: TokenManagerBuilder::DEFAULT_FAILURE_BACKOFF,
+            refresh_when_store_unreachable: false,
             store: None,
             initial: None,
         }
@@ -280,6 +285,19 @@ impl TokenManagerBuilder {
         self
     }
 
+    /// Whether a manager with a shared store refreshes on its own while the store is
+    /// unreachable, when its source refreshes with a refresh token
+    /// ([`TokenSource::needs_coordination`]). Default: `false` — it keeps using its token
+    /// until the token's actual expiry, then answers [`Error::StoreUnavailable`] until the
+    /// store is back, because processes refreshing with the same refresh token at a rotating
+    /// provider get the whole grant revoked. Turn it on for a provider that tolerates a
+    /// replayed refresh token, or a deployment of one process. Client credentials are always
+    /// fetched directly while the store is down.
+    pub fn refresh_when_store_unreachable(mut self, allow: bool) -> Self {
+        self.refresh_when_store_unreachable = allow;
+        self
+    }
+
     /// Shares tokens through `store` under `key` (e.g. one key per client and scope).
     pub fn store(mut self, store: Arc<dyn TokenStore>, key: impl Into<String>) -> Self {
         self.store = Some((store, key.into()));
@@ -307,6 +325,7 @@ impl TokenManagerBuilder {
             on_update_timeout: self.on_update_timeout,
             lock_ttl: self.lock_ttl,
             failure_backoff: self.failure_backoff,
+            refresh_when_store_unreachable: self.refresh_when_store_unreachable,
         };
         let shared = self.store.is_some();
         let (store, key) =
@@ -343,6 +362,16 @@ impl Cached {
     fn new(token: OAuthToken, version: Option<u64>, leeway: i64, now: i64) -> Self {
         let refresh_at = refresh_at(&token, leeway, now);
         Cached { token: Arc::new(token), refresh_at, version, rejected: AtomicBool::new(false) }
+    }
+
+    /// The same token, to be handed out until `until` (Unix seconds).
+    fn until(&self, until: i64) -> Self {
+        Cached {
+            token: Arc::clone(&self.token),
+            refresh_at: Some(until),
+            version: self.version,
+            rejected: AtomicBool::new(false),
+        }
     }
 }
 

@@ -160,11 +160,31 @@ impl Inner {
         }
     }
 
-    /// The store cannot coordinate this refresh: call the source directly.
+    /// The store cannot coordinate this refresh: call the source directly, unless that could
+    /// replay a refresh token another process is using; then keep the current token until it
+    /// actually expires.
     async fn without_store(&self, base: &Base, error: &StoreError) -> Result<Arc<OAuthToken>, Error> {
-        tracing::warn!(%error, "token store unavailable; calling the provider directly");
-        let token = self.fetch(base.token.as_ref()).await?;
-        Ok(self.adopt(token, None))
+        let risky =
+            self.shared && self.source.needs_coordination() && !self.settings.refresh_when_store_unreachable;
+        if !risky {
+            tracing::warn!(%error, "token store unavailable; calling the provider directly");
+            let token = self.fetch(base.token.as_ref()).await?;
+            return Ok(self.adopt(token, None));
+        }
+        let now = self.clock.now();
+        if let Some(cached) = self.cached()
+            && base.rejected.is_none()
+            && let Some(expiry) = cached.token.expiry.filter(|expiry| now < *expiry)
+        {
+            tracing::warn!(%error, "token store unavailable; keeping the current token until it expires");
+            // Looked at again in a second, so the store is used as soon as it is back.
+            let kept = Arc::new(cached.until(expiry.min(now.saturating_add(1))));
+            let token = Arc::clone(&kept.token);
+            self.current.store(Some(kept));
+            return Ok(token);
+        }
+        tracing::warn!(%error, "token store unavailable; not refreshing without it");
+        Err(Error::StoreUnavailable { message: error.to_string() })
     }
 
     /// Publishes the builder's initial token, replacing what the store holds; returns it with

@@ -24,6 +24,15 @@ pub trait TokenSource: Send + Sync + 'static {
         client: &'a OAuthClient,
         previous: Option<&'a OAuthToken>,
     ) -> BoxFuture<'a, Result<OAuthToken, Error>>;
+
+    /// Whether two managers fetching at once without coordination could replay a
+    /// credential: `true` (the default) for a source that refreshes with the previous
+    /// token's refresh token, which a rotating provider accepts once. A manager with a
+    /// shared store does not fetch from such a source while the store is unreachable (see
+    /// [`TokenManagerBuilder::refresh_when_store_unreachable`](super::TokenManagerBuilder::refresh_when_store_unreachable)).
+    fn needs_coordination(&self) -> bool {
+        true
+    }
 }
 
 /// Tokens from the client credentials grant, fetched again when they expire.
@@ -77,6 +86,11 @@ impl TokenSource for ClientCredentials {
             self.scope.as_deref(),
             self.additional.as_ref(),
         ))
+    }
+
+    /// Client credentials carry no single-use credential: each manager may fetch on its own.
+    fn needs_coordination(&self) -> bool {
+        false
     }
 }
 

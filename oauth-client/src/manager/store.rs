@@ -1,19 +1,5 @@
 //! Where managers keep tokens so that several of them — in one process or across a fleet —
 //! share one token instead of each calling the provider.
-//!
-//! The contract a store keeps, and why:
-//!
-//! - **Versions, compared and set.** Every saved token gets a version greater than the one it
-//!   replaces; [`save`](TokenStore::save) lands only if the stored version is still the one
-//!   the saver read. A manager whose lock expired while its refresh hung cannot overwrite the
-//!   newer token another manager saved meanwhile.
-//! - **A lock that is renewed while held.** The lock has a short time to live, so a crashed
-//!   holder blocks others only briefly, and the holder renews it for as long as its refresh
-//!   runs, so a slow provider does not let a second manager in to replay the refresh token.
-//! - **Published failures.** A failed refresh is recorded for a short while, so managers
-//!   waiting for it stop waiting, and none calls the provider again right away.
-//! - **Refresh tokens outlive access tokens.** A store keeps a token with a refresh token
-//!   for the refresh token's lifetime, not the access token's.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -141,7 +127,21 @@ impl RefreshFailure {
     }
 }
 
-/// Shared token storage with a refresh lock; see the [module docs](self) for the contract.
+/// Shared token storage with a refresh lock.
+///
+/// The contract a store keeps, and why:
+///
+/// - **Versions, compared and set.** Every saved token gets a version greater than the one it
+///   replaces; [`save`](TokenStore::save) lands only if the stored version is still the one
+///   the saver read. A manager whose lock expired while its refresh hung cannot overwrite the
+///   newer token another manager saved meanwhile.
+/// - **A lock that is renewed while held.** The lock has a short time to live, so a crashed
+///   holder blocks others only briefly, and the holder renews it for as long as its refresh
+///   runs, so a slow provider does not let a second manager in to replay the refresh token.
+/// - **Published failures.** A failed refresh is recorded for a short while, so managers
+///   waiting for it stop waiting, and none calls the provider again right away.
+/// - **Refresh tokens outlive access tokens.** A store keeps a token with a refresh token
+///   for the refresh token's lifetime, not the access token's.
 ///
 /// [`MemoryStore`] shares tokens between managers of one process; `RedisStore` (cargo
 /// feature `redis`) across processes. A manager loads the snapshot before calling the
