@@ -1,10 +1,12 @@
 //! The client: where requests go and how they are sent.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
 
+use crate::client_auth::ClientAuth;
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::request::Endpoint;
@@ -67,7 +69,15 @@ pub struct OAuthClient {
 pub(crate) struct ClientConfig {
     pub(crate) http: reqwest::Client,
     pub(crate) token_url: Url,
-    pub(crate) endpoints: Endpoints,
+    /// Every other endpoint's URL, by name.
+    pub(crate) endpoints: BTreeMap<String, Url>,
+    /// The provider's `mtls_endpoint_aliases` (RFC 8705 §5), used with mTLS authentication.
+    pub(crate) mtls_aliases: BTreeMap<String, Url>,
+    /// The provider's issuer identifier, when known (discovery or the builder).
+    pub(crate) issuer: Option<String>,
+    /// How the client authenticates, applied to every attempt of every request that takes
+    /// client authentication and carries no `Authorization` header of the caller's.
+    pub(crate) client_auth: Option<ClientAuth>,
     pub(crate) timeout: Duration,
     pub(crate) max_response_bytes: usize,
     pub(crate) leniency: Leniency,
@@ -79,35 +89,24 @@ pub(crate) struct ClientConfig {
     pub(crate) clock: Arc<dyn Clock>,
 }
 
-/// The provider's endpoints other than the token endpoint: as given to the builder
-/// (`String`), then as checked by `build` (`Url`).
-#[derive(Clone, Debug)]
-pub(crate) struct Endpoints<U = Url> {
-    pub(crate) authorization: Option<U>,
-    pub(crate) device_authorization: Option<U>,
-    pub(crate) revocation: Option<U>,
-    pub(crate) introspection: Option<U>,
-}
-
-impl<U> Default for Endpoints<U> {
-    fn default() -> Self {
-        Endpoints { authorization: None, device_authorization: None, revocation: None, introspection: None }
-    }
-}
-
 impl ClientConfig {
-    /// Where requests for `endpoint` go; an error naming the builder method when unset.
+    /// Where requests for `endpoint` go: with mTLS authentication the provider's alias
+    /// first; an error naming the endpoint and how to set it when unset.
     pub(crate) fn endpoint_url(&self, endpoint: Endpoint) -> Result<&Url, Error> {
-        let url = match endpoint {
-            Endpoint::Token => Some(&self.token_url),
-            Endpoint::DeviceAuthorization => self.endpoints.device_authorization.as_ref(),
-            Endpoint::Revocation => self.endpoints.revocation.as_ref(),
-            Endpoint::Introspection => self.endpoints.introspection.as_ref(),
-        };
-        url.ok_or_else(|| {
+        let name = endpoint.name();
+        if self.client_auth.as_ref().is_some_and(ClientAuth::uses_mtls)
+            && let Some(alias) = self.mtls_aliases.get(name)
+        {
+            return Ok(alias);
+        }
+        if endpoint == Endpoint::TOKEN {
+            return Ok(&self.token_url);
+        }
+        self.endpoints.get(name).ok_or_else(|| {
             Error::Config(format!(
-                "no {name} endpoint is configured; set it with `OAuthClient::builder(..).{name}_url(..)`",
-                name = endpoint.name()
+                "no {name} endpoint is configured; set it with `OAuthClient::builder(..).endpoint_url(\"{name}\", ..)`, \
+                 or discover it from the provider's metadata (`{}`)",
+                endpoint.metadata_member()
             ))
         })
     }
@@ -130,7 +129,12 @@ impl OAuthClient {
             allow_insecure_http: false,
             strict: false,
             retry: None,
-            endpoints: Endpoints::default(),
+            endpoints: BTreeMap::new(),
+            mtls_aliases: BTreeMap::new(),
+            issuer: None,
+            client_auth: None,
+            identity: None,
+            root_certificates: Vec::new(),
         }
     }
 
@@ -142,22 +146,41 @@ impl OAuthClient {
     /// The authorization endpoint's URL, if configured (for
     /// [`AuthorizationRequest`](crate::AuthorizationRequest)).
     pub fn authorization_url(&self) -> Option<&Url> {
-        self.config.endpoints.authorization.as_ref()
+        self.endpoint(Endpoint::AUTHORIZATION)
     }
 
     /// The device authorization endpoint's URL, if configured.
     pub fn device_authorization_url(&self) -> Option<&Url> {
-        self.config.endpoints.device_authorization.as_ref()
+        self.endpoint(Endpoint::DEVICE_AUTHORIZATION)
     }
 
     /// The revocation endpoint's URL, if configured.
     pub fn revocation_url(&self) -> Option<&Url> {
-        self.config.endpoints.revocation.as_ref()
+        self.endpoint(Endpoint::REVOCATION)
     }
 
     /// The introspection endpoint's URL, if configured.
     pub fn introspection_url(&self) -> Option<&Url> {
-        self.config.endpoints.introspection.as_ref()
+        self.endpoint(Endpoint::INTROSPECTION)
+    }
+
+    /// The URL requests to `endpoint` go to, if configured (an mTLS alias when the client
+    /// authenticates with mTLS and the provider has one).
+    pub fn endpoint(&self, endpoint: Endpoint) -> Option<&Url> {
+        self.config.endpoint_url(endpoint).ok()
+    }
+
+    /// The provider's issuer identifier, if known (from discovery or the builder).
+    pub fn issuer(&self) -> Option<&str> {
+        self.config.issuer.as_deref()
+    }
+
+    /// A client that shares this one's connections but authenticates with `auth` (for
+    /// one call, or a set of calls). An mTLS certificate belongs to the HTTP client and
+    /// cannot be changed this way.
+    #[must_use]
+    pub fn with_client_auth(&self, auth: ClientAuth) -> OAuthClient {
+        self.with_config(|config| config.client_auth = Some(auth))
     }
 
     pub(crate) fn config(&self) -> &ClientConfig {
@@ -240,6 +263,7 @@ impl core::fmt::Debug for OAuthClient {
             .field("max_response_bytes", &self.config.max_response_bytes)
             .field("strict", &self.config.leniency.strict)
             .field("retry", &self.config.retry)
+            .field("client_auth", &self.config.client_auth)
             .finish_non_exhaustive()
     }
 }
@@ -256,7 +280,12 @@ pub struct OAuthClientBuilder {
     allow_insecure_http: bool,
     strict: bool,
     retry: Option<RetryPolicy>,
-    pub(crate) endpoints: Endpoints<String>,
+    endpoints: BTreeMap<String, String>,
+    mtls_aliases: BTreeMap<String, String>,
+    issuer: Option<String>,
+    client_auth: Option<ClientAuth>,
+    identity: Option<reqwest::Identity>,
+    root_certificates: Vec<reqwest::Certificate>,
 }
 
 impl OAuthClientBuilder {
@@ -321,26 +350,90 @@ impl OAuthClientBuilder {
     }
 
     /// The authorization endpoint (RFC 6749 §3.1), for building authorization URLs.
-    pub fn authorization_url(mut self, url: impl Into<String>) -> Self {
-        self.endpoints.authorization = Some(url.into());
-        self
+    pub fn authorization_url(self, url: impl Into<String>) -> Self {
+        self.endpoint_url(Endpoint::AUTHORIZATION, url)
     }
 
     /// The device authorization endpoint (RFC 8628 §3.1).
-    pub fn device_authorization_url(mut self, url: impl Into<String>) -> Self {
-        self.endpoints.device_authorization = Some(url.into());
-        self
+    pub fn device_authorization_url(self, url: impl Into<String>) -> Self {
+        self.endpoint_url(Endpoint::DEVICE_AUTHORIZATION, url)
     }
 
     /// The revocation endpoint (RFC 7009).
-    pub fn revocation_url(mut self, url: impl Into<String>) -> Self {
-        self.endpoints.revocation = Some(url.into());
-        self
+    pub fn revocation_url(self, url: impl Into<String>) -> Self {
+        self.endpoint_url(Endpoint::REVOCATION, url)
     }
 
     /// The introspection endpoint (RFC 7662).
-    pub fn introspection_url(mut self, url: impl Into<String>) -> Self {
-        self.endpoints.introspection = Some(url.into());
+    pub fn introspection_url(self, url: impl Into<String>) -> Self {
+        self.endpoint_url(Endpoint::INTROSPECTION, url)
+    }
+
+    /// The URL of `endpoint`: one of this crate's ([`Endpoint::PUSHED_AUTHORIZATION_REQUEST`],
+    /// ...) or one a declared method names (`Endpoint::named("vendor_consent")`).
+    ///
+    /// ```
+    /// use oauth_client::{Endpoint, OAuthClient};
+    ///
+    /// let client = OAuthClient::builder("https://auth.example.com/token")
+    ///     .endpoint_url(Endpoint::named("vendor_consent"), "https://auth.example.com/consent")
+    ///     .build()?;
+    /// assert_eq!(client.endpoint(Endpoint::named("vendor_consent")).unwrap().path(), "/consent");
+    /// # Ok::<(), oauth_client::Error>(())
+    /// ```
+    pub fn endpoint_url(mut self, endpoint: Endpoint, url: impl Into<String>) -> Self {
+        self.endpoints.insert(endpoint.name().to_owned(), url.into());
+        self
+    }
+
+    /// The provider's mTLS alias for `endpoint` (RFC 8705 §5), used instead of its URL when
+    /// the client authenticates with mTLS. Discovery fills these from
+    /// `mtls_endpoint_aliases`.
+    pub fn mtls_endpoint_alias(mut self, endpoint: Endpoint, url: impl Into<String>) -> Self {
+        self.mtls_aliases.insert(endpoint.name().to_owned(), url.into());
+        self
+    }
+
+    /// The provider's issuer identifier (discovery sets it): the audience of JWT client
+    /// assertions by default.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// How the client authenticates to the provider: applied to every attempt of every
+    /// request that takes client authentication, unless the call itself gives an
+    /// `Authorization` header (the standard grants' `authorization` argument). See
+    /// [`ClientAuth`].
+    pub fn client_auth(mut self, auth: ClientAuth) -> Self {
+        self.client_auth = Some(auth);
+        self
+    }
+
+    /// The client certificate and key for mutual TLS (RFC 8705), installed in the HTTP client
+    /// the builder makes (with [`http_client`](Self::http_client), configure yours instead).
+    pub fn identity(mut self, identity: reqwest::Identity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// Trusts `certificate` as a root for the provider's TLS certificate (a private CA),
+    /// in the HTTP client the builder makes.
+    pub fn add_root_certificate(mut self, certificate: reqwest::Certificate) -> Self {
+        self.root_certificates.push(certificate);
+        self
+    }
+
+    /// Fills every endpoint the metadata names (`<name>_endpoint`), the mTLS aliases and the
+    /// issuer.
+    pub(crate) fn with_metadata(mut self, metadata: &crate::ProviderMetadata) -> Self {
+        for (endpoint, url) in metadata.endpoints() {
+            self.endpoints.insert(endpoint.to_owned(), url.to_owned());
+        }
+        for (endpoint, url) in metadata.mtls_endpoint_aliases() {
+            self.mtls_aliases.insert(endpoint.to_owned(), url.to_owned());
+        }
+        self.issuer = Some(metadata.issuer.clone());
         self
     }
 
@@ -348,28 +441,41 @@ impl OAuthClientBuilder {
     pub fn build(self) -> Result<OAuthClient, Error> {
         let insecure = self.allow_insecure_http;
         let token_url = crate::endpoint_url::parse("token URL", &self.token_url, insecure)?;
-        let optional = |what: &str, url: Option<String>| {
-            url.map(|url| crate::endpoint_url::parse(what, &url, insecure)).transpose()
+        let parse_all = |urls: BTreeMap<String, String>, what: &str| {
+            urls.into_iter()
+                .map(|(name, url)| {
+                    let described = format!("{} {what}", name.replace('_', " "));
+                    Ok((name, crate::endpoint_url::parse(&described, &url, insecure)?))
+                })
+                .collect::<Result<BTreeMap<_, _>, Error>>()
         };
-        let endpoints = Endpoints {
-            authorization: optional("authorization URL", self.endpoints.authorization)?,
-            device_authorization: optional("device authorization URL", self.endpoints.device_authorization)?,
-            revocation: optional("revocation URL", self.endpoints.revocation)?,
-            introspection: optional("introspection URL", self.endpoints.introspection)?,
-        };
+        let endpoints = parse_all(self.endpoints, "URL")?;
+        let mtls_aliases = parse_all(self.mtls_aliases, "mTLS alias")?;
         let http = match self.http_client {
             Some(client) => client,
-            None => reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(self.connect_timeout)
-                .build()
-                .map_err(|error| Error::Config(format!("could not build the HTTP client: {error}")))?,
+            None => {
+                let mut builder = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .connect_timeout(self.connect_timeout);
+                if let Some(identity) = self.identity {
+                    builder = builder.identity(identity);
+                }
+                for certificate in self.root_certificates {
+                    builder = builder.add_root_certificate(certificate);
+                }
+                builder
+                    .build()
+                    .map_err(|error| Error::Config(format!("could not build the HTTP client: {error}")))?
+            }
         };
         Ok(OAuthClient {
             config: Arc::new(ClientConfig {
                 http,
                 token_url,
                 endpoints,
+                mtls_aliases,
+                issuer: self.issuer,
+                client_auth: self.client_auth,
                 timeout: self.timeout,
                 max_response_bytes: self.max_response_bytes,
                 leniency: Leniency { strict: self.strict },

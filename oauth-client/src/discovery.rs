@@ -7,7 +7,7 @@ use reqwest::header::ACCEPT;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::client::{Endpoints, OAuthClient, OAuthClientBuilder};
+use crate::client::{OAuthClient, OAuthClientBuilder};
 use crate::error::Error;
 use crate::response::{self, Leniency};
 
@@ -35,6 +35,35 @@ pub struct ProviderMetadata {
     pub extra: Map<String, Value>,
 }
 
+impl ProviderMetadata {
+    /// Every endpoint the metadata names, as `(name, URL)`: each `<name>_endpoint` member
+    /// with a string value other than the token endpoint (`authorization`, `revocation`,
+    /// `pushed_authorization_request`, `userinfo`, a vendor's own, ...).
+    pub fn endpoints(&self) -> impl Iterator<Item = (&str, &str)> {
+        let typed = [
+            ("authorization", &self.authorization_endpoint),
+            ("device_authorization", &self.device_authorization_endpoint),
+            ("revocation", &self.revocation_endpoint),
+            ("introspection", &self.introspection_endpoint),
+        ];
+        let typed = typed.into_iter().filter_map(|(name, url)| Some((name, url.as_deref()?)));
+        let others = self
+            .extra
+            .iter()
+            .filter_map(|(member, value)| Some((member.strip_suffix("_endpoint")?, value.as_str()?)));
+        typed.chain(others)
+    }
+
+    /// The provider's `mtls_endpoint_aliases` (RFC 8705 §5), as `(name, URL)`.
+    pub fn mtls_endpoint_aliases(&self) -> impl Iterator<Item = (&str, &str)> {
+        let aliases = self.extra.get("mtls_endpoint_aliases").and_then(Value::as_object);
+        aliases
+            .into_iter()
+            .flatten()
+            .filter_map(|(member, value)| Some((member.strip_suffix("_endpoint")?, value.as_str()?)))
+    }
+}
+
 impl OAuthClient {
     /// Reads `issuer`'s metadata — `/.well-known/oauth-authorization-server` (RFC 8414),
     /// else `/.well-known/openid-configuration` — and returns a builder with every endpoint
@@ -47,14 +76,7 @@ impl OAuthClient {
     /// ```
     pub async fn discover(issuer: &str) -> Result<OAuthClientBuilder, Error> {
         let metadata = Self::metadata(issuer).await?;
-        let mut builder = OAuthClient::builder(&metadata.token_endpoint);
-        builder.endpoints = Endpoints {
-            authorization: metadata.authorization_endpoint,
-            device_authorization: metadata.device_authorization_endpoint,
-            revocation: metadata.revocation_endpoint,
-            introspection: metadata.introspection_endpoint,
-        };
-        Ok(builder)
+        Ok(OAuthClient::builder(&metadata.token_endpoint).with_metadata(&metadata))
     }
 
     /// `issuer`'s metadata, checked to be about `issuer`.

@@ -5,28 +5,58 @@ use std::borrow::Cow;
 use crate::form::FormParams;
 use crate::secret::{AccessToken, ClientSecret, Password, PkceVerifier, RefreshToken};
 
-/// The provider endpoint a declared request posts to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Endpoint {
-    /// The token endpoint (RFC 6749 §3.2).
-    Token,
-    /// The device authorization endpoint (RFC 8628 §3.1).
-    DeviceAuthorization,
-    /// The revocation endpoint (RFC 7009).
-    Revocation,
-    /// The introspection endpoint (RFC 7662).
-    Introspection,
+/// A provider endpoint that a declared request posts to, by name: this crate's own
+/// (constants below) or any a team names in `#[oauth_grant(endpoint = "...")]`.
+///
+/// Its URL comes from [`OAuthClientBuilder::endpoint_url`](crate::OAuthClientBuilder::endpoint_url)
+/// or from discovery metadata (`<name>_endpoint`), preferring the provider's
+/// `mtls_endpoint_aliases` (RFC 8705 §5) when the client authenticates with mTLS.
+///
+/// ```
+/// use oauth_client::Endpoint;
+///
+/// assert_eq!(Endpoint::PUSHED_AUTHORIZATION_REQUEST.name(), "pushed_authorization_request");
+/// assert_eq!(Endpoint::named("vendor_consent").metadata_member(), "vendor_consent_endpoint");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Endpoint {
+    name: &'static str,
 }
 
 impl Endpoint {
-    /// The name used in messages and in `#[oauth_grant(endpoint = "...")]`.
+    /// The token endpoint (RFC 6749 §3.2).
+    pub const TOKEN: Endpoint = Endpoint::named("token");
+    /// The authorization endpoint (RFC 6749 §3.1), for authorization URLs.
+    pub const AUTHORIZATION: Endpoint = Endpoint::named("authorization");
+    /// The device authorization endpoint (RFC 8628 §3.1).
+    pub const DEVICE_AUTHORIZATION: Endpoint = Endpoint::named("device_authorization");
+    /// The revocation endpoint (RFC 7009).
+    pub const REVOCATION: Endpoint = Endpoint::named("revocation");
+    /// The introspection endpoint (RFC 7662).
+    pub const INTROSPECTION: Endpoint = Endpoint::named("introspection");
+    /// The pushed authorization request endpoint (RFC 9126).
+    pub const PUSHED_AUTHORIZATION_REQUEST: Endpoint = Endpoint::named("pushed_authorization_request");
+    /// The backchannel authentication endpoint (OpenID CIBA).
+    pub const BACKCHANNEL_AUTHENTICATION: Endpoint = Endpoint::named("backchannel_authentication");
+    /// The dynamic client registration endpoint (RFC 7591).
+    pub const REGISTRATION: Endpoint = Endpoint::named("registration");
+    /// The UserInfo endpoint (OpenID Connect Core §5.3).
+    pub const USERINFO: Endpoint = Endpoint::named("userinfo");
+
+    /// The endpoint called `name`: lowercase snake case, as in `<name>_endpoint` of the
+    /// provider's metadata.
+    pub const fn named(name: &'static str) -> Endpoint {
+        Endpoint { name }
+    }
+
+    /// The name used in `#[oauth_grant(endpoint = "...")]`, in messages and in traces.
     pub fn name(self) -> &'static str {
-        match self {
-            Endpoint::Token => "token",
-            Endpoint::DeviceAuthorization => "device_authorization",
-            Endpoint::Revocation => "revocation",
-            Endpoint::Introspection => "introspection",
-        }
+        self.name
+    }
+
+    /// The member of the provider's metadata that holds this endpoint's URL (RFC 8414 §2).
+    pub fn metadata_member(self) -> String {
+        format!("{}_endpoint", self.name)
     }
 }
 
@@ -35,6 +65,8 @@ impl Endpoint {
 /// body is encoded.
 pub struct GrantRequest<'a> {
     pub(crate) endpoint: Endpoint,
+    /// Whether the client's configured authentication applies (the macro's `client_auth`).
+    pub(crate) client_auth: bool,
     pub(crate) grant_type: Option<&'static str>,
     pub(crate) form: Vec<(&'a str, Cow<'a, str>)>,
     pub(crate) headers: Vec<(&'static str, Cow<'a, str>)>,
@@ -44,7 +76,8 @@ impl<'a> GrantRequest<'a> {
     /// A token-endpoint request for `grant_type`, without fields yet.
     pub fn new(grant_type: &'static str) -> Self {
         GrantRequest {
-            endpoint: Endpoint::Token,
+            endpoint: Endpoint::TOKEN,
+            client_auth: true,
             grant_type: Some(grant_type),
             form: Vec::new(),
             headers: Vec::new(),
@@ -53,7 +86,20 @@ impl<'a> GrantRequest<'a> {
 
     /// A request to another endpoint, which takes no `grant_type`.
     pub fn to_endpoint(endpoint: Endpoint) -> Self {
-        GrantRequest { endpoint, grant_type: None, form: Vec::new(), headers: Vec::new() }
+        GrantRequest { endpoint, client_auth: true, grant_type: None, form: Vec::new(), headers: Vec::new() }
+    }
+
+    /// A request that the client's configured authentication does not apply to (e.g. one
+    /// authorized by a bearer token instead).
+    #[must_use]
+    pub fn without_client_auth(mut self) -> Self {
+        self.client_auth = false;
+        self
+    }
+
+    /// Whether the caller gave a header called `name` (any case).
+    pub(crate) fn has_header(&self, name: &str) -> bool {
+        self.headers.iter().any(|(header, _)| header.eq_ignore_ascii_case(name))
     }
 
     /// What the request is, for traces and the retry rule: the grant type, or the endpoint.
@@ -80,7 +126,8 @@ impl core::fmt::Debug for GrantRequest<'_> {
     // Values are arguments such as passwords and codes: only names are shown.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("GrantRequest")
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &self.endpoint.name())
+            .field("client_auth", &self.client_auth)
             .field("grant_type", &self.grant_type)
             .field("form", &self.form.iter().map(|(name, _)| *name).collect::<Vec<_>>())
             .field("headers", &self.headers.iter().map(|(name, _)| *name).collect::<Vec<_>>())

@@ -4,11 +4,12 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use reqwest::Url;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
 use crate::client::{ClientConfig, OAuthClient};
+use crate::client_auth::{Attempt, ClientAuth};
 use crate::error::Error;
 use crate::request::GrantRequest;
 use crate::response::{self, Received};
@@ -25,13 +26,25 @@ where
     E: From<Error>,
 {
     let config = client.config();
-    // Shared, not copied, by every attempt.
-    let body = Bytes::from(encode_form(&request));
+    let form = encode_form(&request);
+    // The configured client authentication, unless the request takes none or the caller
+    // authenticated it with a header of their own.
+    let client_auth =
+        config.client_auth.as_ref().filter(|_| request.client_auth && !request.has_header("authorization"));
+    // Without client authentication to compute, every attempt shares the one encoded body.
+    let shared_body = client_auth.is_none().then(|| Bytes::from(form.clone()));
     let mut attempt = 0;
     loop {
-        let result = attempt_once(config, &request, &body)
-            .await
-            .and_then(|received| response::interpret(received, config.leniency));
+        let result = async {
+            let (body, headers) = match (&shared_body, client_auth) {
+                (Some(body), _) => (body.clone(), None),
+                (None, Some(auth)) => authenticated(config, &request, auth, &form)?,
+                (None, None) => (Bytes::from(form.clone()), None),
+            };
+            let received = attempt_once(config, &request, &body, headers).await?;
+            response::interpret(received, config.leniency)
+        }
+        .await;
         match result {
             Err(error) if should_retry(config, &request, &error, attempt) => {
                 attempt += 1;
@@ -57,18 +70,41 @@ fn should_retry(config: &ClientConfig, request: &GrantRequest<'_>, error: &Error
     !request.carries_single_use_credential() || config.retry_single_use || error.certainly_not_processed()
 }
 
+/// The body and headers of one attempt with the client's authentication computed now.
+fn authenticated(
+    config: &ClientConfig,
+    request: &GrantRequest<'_>,
+    auth: &ClientAuth,
+    form: &str,
+) -> Result<(Bytes, Option<HeaderMap>), Error> {
+    let url = config.endpoint_url(request.endpoint)?;
+    let mut attempt = Attempt::new(
+        request.endpoint,
+        url,
+        &config.token_url,
+        config.issuer.as_deref(),
+        config.clock.now(),
+        form,
+    );
+    auth.authenticate(&mut attempt)?;
+    let (body, headers) = attempt.finish();
+    Ok((Bytes::from(body), Some(headers)))
+}
+
 /// One HTTP exchange, in its own tracing span. The non-generic part of [`send`]: compiled
 /// once, whatever the response model.
 async fn attempt_once(
     config: &ClientConfig,
     request: &GrantRequest<'_>,
     body: &Bytes,
+    headers: Option<HeaderMap>,
 ) -> Result<Received, Error> {
     let url = config.endpoint_url(request.endpoint)?;
     let span = tracing::debug_span!(
         "oauth_token_request",
         grant_type = request.label(),
         endpoint = request.endpoint.name(),
+        client_auth = tracing::field::Empty,
         host = url.host_str().unwrap_or_default(),
         path = url.path(),
         status = tracing::field::Empty,
@@ -77,7 +113,7 @@ async fn attempt_once(
     // Reading the clock costs as much as the rest of the bookkeeping: only when traced.
     let started = (!span.is_disabled()).then(Instant::now);
     async {
-        let result = exchange(config, url, request, body).await;
+        let result = exchange(config, url, request, body, headers).await;
         let span = tracing::Span::current();
         if let Some(started) = started {
             span.record("elapsed_ms", started.elapsed().as_millis() as u64);
@@ -104,6 +140,7 @@ async fn exchange(
     url: &Url,
     request: &GrantRequest<'_>,
     body: &Bytes,
+    auth_headers: Option<HeaderMap>,
 ) -> Result<Received, Error> {
     let mut builder = config
         .http
@@ -122,6 +159,9 @@ async fn exchange(
         // Declared headers carry credentials; keep them out of HTTP/2 tables and debug output.
         value.set_sensitive(true);
         builder = builder.header(name, value);
+    }
+    if let Some(auth_headers) = auth_headers {
+        builder = builder.headers(auth_headers);
     }
     let response = builder.body(body.clone()).send().await.map_err(Error::transport)?;
     // A user-supplied HTTP client may follow redirects: never accept an answer from elsewhere.

@@ -7,7 +7,7 @@ pub trait OAuthAuthorization: TokenEndpoint {
         let __client = <Self as ::oauth_client::TokenEndpoint>::oauth_client(self);
         async move {
             let mut __request = ::oauth_client::__private::GrantRequest::to_endpoint(
-                ::oauth_client::__private::Endpoint::Revocation,
+                ::oauth_client::__private::Endpoint::named("revocation"),
             );
             ::oauth_client::__private::HeaderField::add_to(
                 &authorization,

@@ -7,23 +7,25 @@ use syn::meta::ParseNestedMeta;
 
 use crate::ctxt::Ctxt;
 
-/// The provider endpoints a declared method can post to (RFC 6749, 8628, 7009, 7662).
-pub(crate) const ENDPOINTS: &[(&str, &str)] = &[
-    ("token", "Token"),
-    ("device_authorization", "DeviceAuthorization"),
-    ("revocation", "Revocation"),
-    ("introspection", "Introspection"),
-];
-
 /// What the macro arguments declare about the request.
 pub(crate) struct GrantArgs {
     /// The `grant_type` form field: required for the token endpoint, refused elsewhere.
     pub(crate) grant_type: Option<LitStr>,
-    /// The endpoint's variant name in `__private::Endpoint`; `None` means the token endpoint.
-    pub(crate) endpoint: Option<&'static str>,
+    /// The endpoint's name (`revocation`, `vendor_consent`, ...); `None` means the token
+    /// endpoint.
+    pub(crate) endpoint: Option<LitStr>,
+    /// Whether the client's configured authentication applies (`client_auth = false`: no).
+    pub(crate) client_auth: bool,
 }
 
-const EXPECTED: &str = "expected `grant_type = \"...\"` or `endpoint = \"...\"`";
+const EXPECTED: &str = "expected `grant_type = \"...\"`, `endpoint = \"...\"` or `client_auth = false`";
+
+/// An endpoint name as providers' metadata spell it before `_endpoint`: lowercase letters,
+/// digits and underscores, starting with a letter.
+fn is_endpoint_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
 
 fn string_value(meta: &ParseNestedMeta, name: &str, example: &str) -> syn::Result<LitStr> {
     let value = meta
@@ -39,7 +41,8 @@ fn string_value(meta: &ParseNestedMeta, name: &str, example: &str) -> syn::Resul
 
 pub(crate) fn parse(tokens: TokenStream, ctxt: &mut Ctxt) -> GrantArgs {
     let mut grant_type: Option<LitStr> = None;
-    let mut endpoint: Option<(LitStr, &'static str)> = None;
+    let mut endpoint: Option<LitStr> = None;
+    let mut client_auth: Option<syn::LitBool> = None;
     let parser = syn::meta::parser(|meta: ParseNestedMeta| {
         if meta.path.is_ident("grant_type") {
             let literal = string_value(&meta, "grant_type", "client_credentials")?;
@@ -60,14 +63,31 @@ pub(crate) fn parse(tokens: TokenStream, ctxt: &mut Ctxt) -> GrantArgs {
                 return Err(meta.error("duplicate `endpoint`; give it once"));
             }
             let name = literal.value();
-            let Some((_, variant)) = ENDPOINTS.iter().find(|(known, _)| *known == name) else {
-                let known: Vec<String> = ENDPOINTS.iter().map(|(known, _)| format!("`{known}`")).collect();
+            if !is_endpoint_name(&name) {
                 return Err(syn::Error::new(
                     literal.span(),
-                    format!("unknown endpoint `{name}`; expected one of {}", known.join(", ")),
+                    format!(
+                        "invalid endpoint name `{name}`; write it as the provider's metadata does before \
+                         `_endpoint`, in lowercase snake case, e.g. `endpoint = \"pushed_authorization_request\"`"
+                    ),
                 ));
-            };
-            endpoint = Some((literal, variant));
+            }
+            endpoint = Some(literal);
+            Ok(())
+        } else if meta.path.is_ident("client_auth") {
+            let value = meta
+                .value()
+                .map_err(|_| meta.error("`client_auth` takes a bool, e.g. `client_auth = false`"))?;
+            let literal = value.parse::<syn::LitBool>().map_err(|error| {
+                syn::Error::new(
+                    error.span(),
+                    "`client_auth` takes `true` or `false`, e.g. `client_auth = false`",
+                )
+            })?;
+            if client_auth.is_some() {
+                return Err(meta.error("duplicate `client_auth`; give it once"));
+            }
+            client_auth = Some(literal);
             Ok(())
         } else {
             let name = quote::ToTokens::to_token_stream(&meta.path).to_string().replace(' ', "");
@@ -80,17 +100,19 @@ pub(crate) fn parse(tokens: TokenStream, ctxt: &mut Ctxt) -> GrantArgs {
         return GrantArgs {
             grant_type: grant_type.or_else(|| Some(LitStr::new("", Span::call_site()))),
             endpoint: None,
+            client_auth: true,
         };
     }
+    let token_endpoint = endpoint.as_ref().is_none_or(|literal| literal.value() == "token");
     match (&endpoint, &grant_type) {
-        (Some((literal, variant)), Some(grant)) if *variant != "Token" => ctxt.error_spanned(
+        (Some(literal), Some(grant)) if !token_endpoint => ctxt.error_spanned(
             grant,
             format!(
                 "the `{}` endpoint takes no `grant_type`; remove `grant_type = ...` (it is only for the token endpoint)",
                 literal.value()
             ),
         ),
-        (Some((_, "Token")) | None, None) => ctxt.error_at(
+        (_, None) if token_endpoint => ctxt.error_at(
             Span::call_site(),
             "missing `grant_type`; write e.g. `#[oauth_grant(grant_type = \"client_credentials\")]`, \
              or name another endpoint with `endpoint = \"...\"`",
@@ -99,6 +121,7 @@ pub(crate) fn parse(tokens: TokenStream, ctxt: &mut Ctxt) -> GrantArgs {
     }
     GrantArgs {
         grant_type,
-        endpoint: endpoint.map(|(_, variant)| variant).filter(|variant| *variant != "Token"),
+        endpoint: endpoint.filter(|_| !token_endpoint),
+        client_auth: client_auth.is_none_or(|literal| literal.value),
     }
 }

@@ -89,14 +89,15 @@ fn expand(grant: &Grant<'_>) -> TokenStream {
         syn::ReturnType::Default => unreachable!("validated: a grant method declares its return type"),
     };
     let response = grant.response.expect("validated: the return type is `Result<T, E>`");
-    let new_request = match (grant.args.endpoint, &grant.args.grant_type) {
-        (Some(endpoint), _) => {
-            let endpoint = Ident::new(endpoint, Span::call_site());
-            quote!(::oauth_client::__private::GrantRequest::to_endpoint(::oauth_client::__private::Endpoint::#endpoint))
-        }
+    let new_request = match (&grant.args.endpoint, &grant.args.grant_type) {
+        (Some(endpoint), _) => quote! {
+            ::oauth_client::__private::GrantRequest::to_endpoint(::oauth_client::__private::Endpoint::named(#endpoint))
+        },
         (None, Some(grant_type)) => quote!(::oauth_client::__private::GrantRequest::new(#grant_type)),
         (None, None) => unreachable!("validated: the token endpoint has a `grant_type`"),
     };
+    let new_request =
+        if grant.args.client_auth { new_request } else { quote!(#new_request.without_client_auth()) };
 
     // Mixed-site hygiene: these locals can never clash with a user's parameter names.
     let client = Ident::new("__client", Span::mixed_site());

@@ -291,7 +291,7 @@ async fn an_endpoint_that_is_not_configured_is_a_config_error() {
     let client = OAuthClient::new("https://auth.example/token").unwrap();
     let error = client.revoke_token(AUTH, "t", None, None).await.unwrap_err();
     assert!(
-        matches!(&error, Error::Config(message) if message.contains("no revocation endpoint") && message.contains("revocation_url(")),
+        matches!(&error, Error::Config(message) if message.contains("no revocation endpoint") && message.contains(r#".endpoint_url("revocation", ..)"#) && message.contains("`revocation_endpoint`")),
         "{error:?}"
     );
 }

@@ -17,24 +17,50 @@ use crate::{Error, FormParams, OAuthToken, TokenEndpoint, oauth_grant};
 pub struct SigningKey {
     algorithm: Algorithm,
     key: EncodingKey,
+    key_id: Option<String>,
 }
 
 impl SigningKey {
     /// An RSA private key in PEM (PKCS#1 or PKCS#8), signing with RS256.
     pub fn rs256_pem(pem: &[u8]) -> Result<Self, Error> {
         let key = EncodingKey::from_rsa_pem(pem).map_err(|error| bad_key("RSA", &error))?;
-        Ok(SigningKey { algorithm: Algorithm::RS256, key })
+        Ok(SigningKey { algorithm: Algorithm::RS256, key, key_id: None })
     }
 
     /// A P-256 private key in PEM (PKCS#8), signing with ES256.
     pub fn es256_pem(pem: &[u8]) -> Result<Self, Error> {
         let key = EncodingKey::from_ec_pem(pem).map_err(|error| bad_key("EC", &error))?;
-        Ok(SigningKey { algorithm: Algorithm::ES256, key })
+        Ok(SigningKey { algorithm: Algorithm::ES256, key, key_id: None })
     }
 
     /// A shared secret (the client secret, for `client_secret_jwt`), signing with HS256.
     pub fn hs256(secret: &[u8]) -> Self {
-        SigningKey { algorithm: Algorithm::HS256, key: EncodingKey::from_secret(secret) }
+        SigningKey { algorithm: Algorithm::HS256, key: EncodingKey::from_secret(secret), key_id: None }
+    }
+
+    /// An RSA private key in PEM (PKCS#1 or PKCS#8), signing with PS256 (RSASSA-PSS).
+    pub fn ps256_pem(pem: &[u8]) -> Result<Self, Error> {
+        let key = EncodingKey::from_rsa_pem(pem).map_err(|error| bad_key("RSA", &error))?;
+        Ok(SigningKey { algorithm: Algorithm::PS256, key, key_id: None })
+    }
+
+    /// An Ed25519 private key in PEM (PKCS#8), signing with EdDSA.
+    pub fn eddsa_pem(pem: &[u8]) -> Result<Self, Error> {
+        let key = EncodingKey::from_ed_pem(pem).map_err(|error| bad_key("Ed25519", &error))?;
+        Ok(SigningKey { algorithm: Algorithm::EdDSA, key, key_id: None })
+    }
+
+    /// Names the key in each JWT's `kid` header, so the provider picks it from the client's
+    /// registered key set.
+    #[must_use]
+    pub fn key_id(mut self, key_id: impl Into<String>) -> Self {
+        self.key_id = Some(key_id.into());
+        self
+    }
+
+    /// Whether this is a shared secret (HS256) rather than a private key.
+    fn is_shared_secret(&self) -> bool {
+        self.algorithm == Algorithm::HS256
     }
 }
 
@@ -46,6 +72,7 @@ impl core::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SigningKey")
             .field("algorithm", &self.algorithm)
+            .field("key_id", &self.key_id)
             .field("key", &crate::secret::Redacted)
             .finish()
     }
@@ -121,18 +148,23 @@ impl JwtAssertion {
     pub fn sign(&self) -> Result<String, Error> {
         let now =
             SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or_default();
+        self.sign_at(&self.audience, now)
+    }
+
+    /// Signs the assertion for `audience`, issued at `now` (Unix seconds).
+    fn sign_at(&self, audience: &str, now: u64) -> Result<String, Error> {
         let mut jti = [0u8; 16];
         getrandom::fill(&mut jti)
             .map_err(|error| Error::Config(format!("the random number generator failed: {error}")))?;
         let mut claims = self.claims.clone();
         claims.insert("iss".into(), self.issuer.clone().into());
         claims.insert("sub".into(), self.subject.clone().into());
-        claims.insert("aud".into(), self.audience.clone().into());
+        claims.insert("aud".into(), audience.into());
         claims.insert("iat".into(), now.into());
         claims.insert("exp".into(), now.saturating_add(self.lifetime.as_secs()).into());
         claims.insert("jti".into(), URL_SAFE_NO_PAD.encode(jti).into());
         let mut header = Header::new(self.key.algorithm);
-        header.kid = self.key_id.clone();
+        header.kid = self.key_id.clone().or_else(|| self.key.key_id.clone());
         jsonwebtoken::encode(&header, &claims, &self.key.key)
             .map_err(|error| Error::Config(format!("could not sign the assertion: {error}")))
     }
@@ -193,5 +225,118 @@ impl ClientAssertion {
         Ok(FormParams::new()
             .with("client_assertion_type", Self::TYPE)
             .with("client_assertion", self.assertion.sign()?))
+    }
+}
+
+/// Which audience (`aud`) a client assertion names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AssertionAudience {
+    /// The provider's issuer identifier, as current guidance asks (the update of RFC 7523 in
+    /// progress at the IETF, and FAPI 2.0); the token endpoint's URL when the client does not
+    /// know the issuer. The default.
+    #[default]
+    Issuer,
+    /// The token endpoint's URL, whatever endpoint the request goes to (RFC 7523 §3's
+    /// original reading; some providers require it).
+    TokenEndpoint,
+    /// The URL of the endpoint the request goes to (PAR, introspection, ...).
+    RequestedEndpoint,
+    /// This value.
+    Exactly(String),
+}
+
+/// `private_key_jwt` and `client_secret_jwt` (RFC 7523 §2.2, OpenID Connect Core §9): a
+/// fresh assertion — new `jti`, `iat` and `exp` by the client's clock — for every attempt of
+/// every request, so retries never resend a `jti` and a long-lived client never sends an
+/// expired assertion. Made by [`ClientAuth::private_key_jwt`](crate::ClientAuth::private_key_jwt) and
+/// [`ClientAuth::client_secret_jwt`](crate::ClientAuth::client_secret_jwt); adjust it and turn it into a [`ClientAuth`](crate::ClientAuth) with `into()`.
+///
+/// ```
+/// use std::time::Duration;
+/// use oauth_client::ClientAuth;
+/// use oauth_client::extensions::{AssertionAudience, JwtClientAuth, SigningKey};
+///
+/// let auth: ClientAuth = JwtClientAuth::new("my-client", SigningKey::hs256(b"a shared secret of 32+ bytes!!!!"))
+///     .audience(AssertionAudience::TokenEndpoint)
+///     .lifetime(Duration::from_secs(30))
+///     .into();
+/// assert_eq!(auth.method(), "client_secret_jwt");
+/// ```
+#[derive(Clone, Debug)]
+pub struct JwtClientAuth {
+    assertion: JwtAssertion,
+    audience: AssertionAudience,
+}
+
+impl JwtClientAuth {
+    /// Assertions for `client_id` (its `iss` and `sub`) signed with `key`; 60 s lifetime.
+    pub fn new(client_id: impl Into<String>, key: SigningKey) -> Self {
+        let client_id = client_id.into();
+        let assertion =
+            JwtAssertion::new(client_id.clone(), client_id, "", key).lifetime(Duration::from_secs(60));
+        JwtClientAuth { assertion, audience: AssertionAudience::default() }
+    }
+
+    /// Which audience the assertions name.
+    #[must_use]
+    pub fn audience(mut self, audience: AssertionAudience) -> Self {
+        self.audience = audience;
+        self
+    }
+
+    /// How long each assertion is valid (`exp - iat`). Default: 60 s.
+    #[must_use]
+    pub fn lifetime(mut self, lifetime: Duration) -> Self {
+        self.assertion = self.assertion.lifetime(lifetime);
+        self
+    }
+
+    /// Adds a claim to every assertion.
+    #[must_use]
+    pub fn claim(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.assertion = self.assertion.claim(name, value);
+        self
+    }
+}
+
+impl crate::AuthenticateClient for JwtClientAuth {
+    fn authenticate(&self, attempt: &mut crate::Attempt<'_>) -> Result<(), Error> {
+        let audience = match &self.audience {
+            AssertionAudience::Issuer => attempt.issuer().unwrap_or(attempt.token_url().as_str()),
+            AssertionAudience::TokenEndpoint => attempt.token_url().as_str(),
+            AssertionAudience::RequestedEndpoint => attempt.url().as_str(),
+            AssertionAudience::Exactly(audience) => audience,
+        };
+        let now = u64::try_from(attempt.now()).unwrap_or_default();
+        let assertion = self.assertion.sign_at(audience, now)?;
+        attempt.add_form("client_id", &self.assertion.subject);
+        attempt.add_form("client_assertion_type", ClientAssertion::TYPE);
+        attempt.add_form("client_assertion", &assertion);
+        Ok(())
+    }
+}
+
+impl From<JwtClientAuth> for crate::ClientAuth {
+    fn from(auth: JwtClientAuth) -> Self {
+        let method =
+            if auth.assertion.key.is_shared_secret() { "client_secret_jwt" } else { "private_key_jwt" };
+        let client_id = auth.assertion.subject.clone();
+        crate::ClientAuth::builtin(method, Some(client_id), false, auth)
+    }
+}
+
+impl crate::ClientAuth {
+    /// `private_key_jwt` (RFC 7523 §2.2): a fresh assertion signed with `key` (RS256, PS256,
+    /// ES256 or EdDSA) per attempt, its audience the issuer. Feature `jwt`. See
+    /// [`JwtClientAuth`] to adjust audience and lifetime.
+    pub fn private_key_jwt(client_id: impl Into<String>, key: SigningKey) -> Self {
+        JwtClientAuth::new(client_id, key).into()
+    }
+
+    /// `client_secret_jwt` (OpenID Connect Core §9): a fresh HS256 assertion keyed with the
+    /// client secret per attempt. Feature `jwt`.
+    pub fn client_secret_jwt(client_id: impl Into<String>, client_secret: impl AsRef<[u8]>) -> Self {
+        JwtClientAuth::new(client_id, SigningKey::hs256(client_secret.as_ref())).into()
     }
 }

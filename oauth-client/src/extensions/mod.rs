@@ -45,6 +45,6 @@ mod token_exchange;
 pub use device::{DeviceAuthorization, DeviceAuthorizationResponse, poll_device_token};
 pub use introspection::{Introspection, TokenIntrospection};
 #[cfg(feature = "jwt")]
-pub use jwt::{ClientAssertion, JwtAssertion, JwtBearer, SigningKey};
+pub use jwt::{AssertionAudience, ClientAssertion, JwtAssertion, JwtBearer, JwtClientAuth, SigningKey};
 pub use revocation::TokenRevocation;
 pub use token_exchange::{TokenExchange, token_types};

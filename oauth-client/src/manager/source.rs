@@ -49,6 +49,13 @@ impl ClientCredentials {
         ClientCredentials { authorization: authorization.into(), scope: None, additional: None }
     }
 
+    /// Fetches with the client's own [`ClientAuth`](crate::ClientAuth), computed for every
+    /// request (a `private_key_jwt` client signs a fresh assertion each time).
+    pub fn using_client_auth() -> Self {
+        // No header of its own: the client's authentication applies.
+        Self::new(String::new())
+    }
+
     /// Requests this scope.
     #[must_use]
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
@@ -119,6 +126,12 @@ impl PasswordGrant {
         }
     }
 
+    /// Fetches for `username`, authenticating with the client's own
+    /// [`ClientAuth`](crate::ClientAuth).
+    pub fn using_client_auth(username: impl Into<String>, password: impl Into<Password>) -> Self {
+        Self::new(String::new(), username, password)
+    }
+
     /// Requests this scope.
     #[must_use]
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
@@ -183,6 +196,11 @@ impl AuthorizationCode {
     /// Refreshes with this `Authorization` header value.
     pub fn new(authorization: impl Into<String>) -> Self {
         AuthorizationCode { authorization: authorization.into() }
+    }
+
+    /// Refreshes authenticating with the client's own [`ClientAuth`](crate::ClientAuth).
+    pub fn using_client_auth() -> Self {
+        Self::new(String::new())
     }
 }
 

@@ -89,3 +89,18 @@ fn another_endpoint_sends_no_grant_type() {
     );
     assert_snapshot("revoke_token.expanded.rs", &expanded);
 }
+
+#[test]
+fn a_teams_own_endpoint_without_client_authentication() {
+    let expanded = expand_in_trait(
+        quote!(endpoint = "vendor_consent", client_auth = false),
+        quote! {
+            async fn record_consent(
+                &self,
+                #[header("Authorization")] bearer: &str,
+                #[form] consent_id: &str,
+            ) -> Result<(), Error>;
+        },
+    );
+    assert_snapshot("record_consent.expanded.rs", &expanded);
+}

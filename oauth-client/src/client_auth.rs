@@ -1,0 +1,288 @@
+//! Client authentication as a step of the one runtime path: configured once on the client,
+//! applied to every attempt of every request that takes it, so that what must be fresh per
+//! attempt (a JWT assertion's `jti` and `exp`) is.
+
+use std::sync::Arc;
+
+use reqwest::Url;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+
+use crate::basic_auth::BasicAuth;
+use crate::error::Error;
+use crate::request::Endpoint;
+use crate::secret::ClientSecret;
+
+/// How the client proves who it is to the provider (RFC 6749 §2.3, RFC 7523 §2.2, OpenID
+/// Connect Core §9, RFC 8705), set with
+/// [`OAuthClientBuilder::client_auth`](crate::OAuthClientBuilder::client_auth) or per call
+/// with [`OAuthClient::with_client_auth`](crate::OAuthClient::with_client_auth).
+///
+/// | method | constructor | on the wire |
+/// |---|---|---|
+/// | `none` (public client) | [`none`](Self::none) | `client_id` in the form |
+/// | `client_secret_basic` | [`client_secret_basic`](Self::client_secret_basic) | `Authorization: Basic` of the form-urlencoded id and secret |
+/// | `client_secret_basic`, raw | [`client_secret_basic_unescaped`](Self::client_secret_basic_unescaped) | the same without form-urlencoding (for providers that skip it) |
+/// | `client_secret_post` | [`client_secret_post`](Self::client_secret_post) | `client_id` and `client_secret` in the form |
+/// | `client_secret_jwt` | `client_secret_jwt` (feature `jwt`) | a fresh HS256 assertion per attempt |
+/// | `private_key_jwt` | `private_key_jwt` (feature `jwt`) | a fresh RS256/PS256/ES256/EdDSA assertion per attempt |
+/// | `tls_client_auth`, `self_signed_tls_client_auth` | [`tls_client_auth`](Self::tls_client_auth), [`self_signed_tls_client_auth`](Self::self_signed_tls_client_auth) | the TLS client certificate, `client_id` in the form |
+/// | your own | [`custom`](Self::custom) | whatever your [`AuthenticateClient`] adds |
+///
+/// A call that gives its own `Authorization` header (the standard grants' `authorization`
+/// argument, when not empty) is sent as given: the configured method does not apply to it.
+///
+/// ```
+/// use oauth_client::{ClientAuth, OAuthClient};
+///
+/// let client = OAuthClient::builder("https://auth.example.com/token")
+///     .client_auth(ClientAuth::client_secret_post("my-client", "my-secret"))
+///     .build()?;
+/// assert_eq!(format!("{:?}", ClientAuth::client_secret_post("my-client", "my-secret")),
+///            r#"ClientAuth { method: "client_secret_post", client_id: Some("my-client") }"#);
+/// # Ok::<(), oauth_client::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct ClientAuth {
+    method: &'static str,
+    client_id: Option<String>,
+    mtls: bool,
+    authenticator: Arc<dyn AuthenticateClient>,
+}
+
+/// A way of authenticating the client, applied to each attempt of a request: add headers
+/// or form fields computed now (a signature over the request, a fresh assertion, ...).
+///
+/// ```
+/// use oauth_client::{Attempt, AuthenticateClient, ClientAuth, Error};
+/// use reqwest::header::{HeaderName, HeaderValue};
+///
+/// /// A vendor's header: the client id and a timestamp (a real one would sign them).
+/// struct VendorHeader { client_id: String }
+///
+/// impl AuthenticateClient for VendorHeader {
+///     fn authenticate(&self, attempt: &mut Attempt<'_>) -> Result<(), Error> {
+///         let value = format!("{}:{}", self.client_id, attempt.now());
+///         let value = HeaderValue::from_str(&value).map_err(|_| Error::Config("bad header".into()))?;
+///         attempt.insert_header(HeaderName::from_static("x-vendor-auth"), value);
+///         Ok(())
+///     }
+/// }
+///
+/// let auth = ClientAuth::custom("vendor_header", VendorHeader { client_id: "me".into() });
+/// ```
+pub trait AuthenticateClient: Send + Sync + 'static {
+    /// Adds this client's credentials to `attempt`.
+    fn authenticate(&self, attempt: &mut Attempt<'_>) -> Result<(), Error>;
+}
+
+/// One attempt of a request, as client authentication sees it: where it goes, and what it
+/// may add. Made by the runtime for every attempt (retries included).
+pub struct Attempt<'a> {
+    endpoint: Endpoint,
+    url: &'a Url,
+    token_url: &'a Url,
+    issuer: Option<&'a str>,
+    now: i64,
+    body: form_urlencoded::Serializer<'static, String>,
+    headers: HeaderMap,
+}
+
+impl<'a> Attempt<'a> {
+    pub(crate) fn new(
+        endpoint: Endpoint,
+        url: &'a Url,
+        token_url: &'a Url,
+        issuer: Option<&'a str>,
+        now: i64,
+        body: &str,
+    ) -> Self {
+        let body = form_urlencoded::Serializer::for_suffix(body.to_owned(), 0);
+        Attempt { endpoint, url, token_url, issuer, now, body, headers: HeaderMap::new() }
+    }
+
+    /// The endpoint the request goes to.
+    pub fn endpoint(&self) -> Endpoint {
+        self.endpoint
+    }
+
+    /// The URL the request goes to (an mTLS alias when mTLS is on).
+    pub fn url(&self) -> &Url {
+        self.url
+    }
+
+    /// The token endpoint's URL.
+    pub fn token_url(&self) -> &Url {
+        self.token_url
+    }
+
+    /// The provider's issuer identifier, if the client knows it.
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer
+    }
+
+    /// Now, in Unix seconds, by the client's clock (for `iat` and `exp`).
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// Adds a form field after the request's own.
+    pub fn add_form(&mut self, name: &str, value: &str) {
+        self.body.append_pair(name, value);
+    }
+
+    /// Sets a header; its value is marked sensitive (kept out of HTTP/2 tables and debug
+    /// output).
+    pub fn insert_header(&mut self, name: HeaderName, mut value: HeaderValue) {
+        value.set_sensitive(true);
+        self.headers.insert(name, value);
+    }
+
+    /// The body and headers to send.
+    pub(crate) fn finish(mut self) -> (String, HeaderMap) {
+        (self.body.finish(), self.headers)
+    }
+}
+
+impl ClientAuth {
+    /// A public client (RFC 6749 §2.1): no secret, `client_id` in the form.
+    pub fn none(client_id: impl Into<String>) -> Self {
+        let client_id = client_id.into();
+        Self::builtin(
+            "none",
+            Some(client_id.clone()),
+            false,
+            FormFields(vec![("client_id", client_id.into())]),
+        )
+    }
+
+    /// `client_secret_basic` (RFC 6749 §2.3.1): `Authorization: Basic` of the
+    /// form-urlencoded id and secret.
+    pub fn client_secret_basic(client_id: impl Into<String>, client_secret: impl Into<ClientSecret>) -> Self {
+        let basic = BasicAuth::new(client_id, client_secret);
+        Self::basic("client_secret_basic", &basic, basic.header_value())
+    }
+
+    /// `client_secret_basic` without form-urlencoding id and secret first, for providers that
+    /// skip that step of RFC 6749 §2.3.1.
+    pub fn client_secret_basic_unescaped(
+        client_id: impl Into<String>,
+        client_secret: impl Into<ClientSecret>,
+    ) -> Self {
+        let basic = BasicAuth::new(client_id, client_secret);
+        Self::basic("client_secret_basic", &basic, basic.unescaped_header_value())
+    }
+
+    fn basic(method: &'static str, basic: &BasicAuth, header: String) -> Self {
+        let mut value = HeaderValue::try_from(header).unwrap_or_else(|_| HeaderValue::from_static(""));
+        value.set_sensitive(true);
+        Self::builtin(method, Some(basic.client_id().to_owned()), false, BasicHeader(value))
+    }
+
+    /// `client_secret_post` (RFC 6749 §2.3.1): `client_id` and `client_secret` in the form.
+    pub fn client_secret_post(client_id: impl Into<String>, client_secret: impl Into<ClientSecret>) -> Self {
+        let client_id = client_id.into();
+        let secret: ClientSecret = client_secret.into();
+        let fields = vec![("client_id", client_id.clone().into()), ("client_secret", secret)];
+        Self::builtin("client_secret_post", Some(client_id), false, FormFields(fields))
+    }
+
+    /// `tls_client_auth` (RFC 8705 §2.1): the client proves itself with a certificate from a
+    /// CA the provider trusts, given to the HTTP client
+    /// ([`OAuthClientBuilder::identity`](crate::OAuthClientBuilder::identity)); `client_id`
+    /// goes in the form, and the provider's mTLS endpoint aliases are used.
+    pub fn tls_client_auth(client_id: impl Into<String>) -> Self {
+        let client_id = client_id.into();
+        Self::builtin(
+            "tls_client_auth",
+            Some(client_id.clone()),
+            true,
+            FormFields(vec![("client_id", client_id.into())]),
+        )
+    }
+
+    /// `self_signed_tls_client_auth` (RFC 8705 §2.2): as [`tls_client_auth`](Self::tls_client_auth),
+    /// with a self-signed certificate registered with the provider.
+    pub fn self_signed_tls_client_auth(client_id: impl Into<String>) -> Self {
+        let client_id = client_id.into();
+        let fields = FormFields(vec![("client_id", client_id.clone().into())]);
+        Self::builtin("self_signed_tls_client_auth", Some(client_id), true, fields)
+    }
+
+    /// A method of your own, called `method` in `Debug` output.
+    pub fn custom(method: &'static str, authenticator: impl AuthenticateClient) -> Self {
+        ClientAuth { method, client_id: None, mtls: false, authenticator: Arc::new(authenticator) }
+    }
+
+    /// Marks this method as one that authenticates with the TLS client certificate, so that
+    /// the provider's mTLS endpoint aliases are used.
+    #[must_use]
+    pub fn over_mtls(mut self) -> Self {
+        self.mtls = true;
+        self
+    }
+
+    pub(crate) fn builtin(
+        method: &'static str,
+        client_id: Option<String>,
+        mtls: bool,
+        authenticator: impl AuthenticateClient,
+    ) -> Self {
+        ClientAuth { method, client_id, mtls, authenticator: Arc::new(authenticator) }
+    }
+
+    /// The method's name, as providers' metadata spell it (`client_secret_basic`, ...).
+    pub fn method(&self) -> &'static str {
+        self.method
+    }
+
+    /// The client identifier, for the built-in methods.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+
+    /// Whether the method uses the TLS client certificate (and so the mTLS aliases).
+    pub fn uses_mtls(&self) -> bool {
+        self.mtls
+    }
+
+    pub(crate) fn authenticate(&self, attempt: &mut Attempt<'_>) -> Result<(), Error> {
+        self.authenticator.authenticate(attempt)
+    }
+}
+
+// Secrets live in the authenticator, which is never printed.
+impl core::fmt::Debug for ClientAuth {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ClientAuth")
+            .field("method", &self.method)
+            .field("client_id", &self.client_id)
+            .finish()
+    }
+}
+
+/// Form fields sent as they are (`client_id`, `client_secret`).
+struct FormFields(Vec<(&'static str, ClientSecret)>);
+
+impl AuthenticateClient for FormFields {
+    fn authenticate(&self, attempt: &mut Attempt<'_>) -> Result<(), Error> {
+        for (name, value) in &self.0 {
+            attempt.add_form(name, value.secret());
+        }
+        Ok(())
+    }
+}
+
+/// A ready `Authorization` header value.
+struct BasicHeader(HeaderValue);
+
+impl AuthenticateClient for BasicHeader {
+    fn authenticate(&self, attempt: &mut Attempt<'_>) -> Result<(), Error> {
+        if self.0.is_empty() {
+            return Err(Error::Config(
+                "the client id or secret holds characters that cannot go in an Authorization header".into(),
+            ));
+        }
+        attempt.insert_header(AUTHORIZATION, self.0.clone());
+        Ok(())
+    }
+}

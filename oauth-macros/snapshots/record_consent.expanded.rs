@@ -1,0 +1,26 @@
+pub trait OAuthAuthorization: TokenEndpoint {
+    fn record_consent(
+        &self,
+        bearer: &str,
+        consent_id: &str,
+    ) -> impl ::core::future::Future<Output = Result<(), Error>> + ::core::marker::Send {
+        let __client = <Self as ::oauth_client::TokenEndpoint>::oauth_client(self);
+        async move {
+            let mut __request = ::oauth_client::__private::GrantRequest::to_endpoint(
+                    ::oauth_client::__private::Endpoint::named("vendor_consent"),
+                )
+                .without_client_auth();
+            ::oauth_client::__private::HeaderField::add_to(
+                &bearer,
+                "Authorization",
+                &mut __request,
+            );
+            ::oauth_client::__private::FormField::append_to(
+                &consent_id,
+                "consent_id",
+                &mut __request,
+            );
+            ::oauth_client::__private::send::<(), _>(__client, __request).await
+        }
+    }
+}
