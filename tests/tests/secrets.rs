@@ -5,10 +5,12 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use oauth_client::extensions::SigningKey;
 use oauth_client::manager::{AuthorizationCode, ClientCredentials, PasswordGrant};
 use oauth_client::{
-    AccessToken, AuthorizationRequest, BasicAuth, ClientSecret, ClientSecretPost, Error, FormParams,
-    OAuthAuthorization, OAuthClient, OAuthToken, Password, PkceVerifier, RefreshToken, RetryPolicy,
+    AccessToken, AuthorizationRequest, BasicAuth, ClientAuth, ClientSecret, ClientSecretPost, Error,
+    FormParams, OAuthAuthorization, OAuthClient, OAuthToken, Password, PkceVerifier, RefreshToken,
+    RetryPolicy,
 };
 use oauth_client_tests::{TOKEN_PATH, token_endpoint};
 use serde_json::json;
@@ -73,6 +75,20 @@ fn debug_of_every_secret_bearing_type_is_redacted() {
         assert_clean(what, &text);
         assert!(text.contains("[redacted]"), "{what} says what it hid: {text}");
     }
+    // Client authentication methods and clients configured with them name the method only.
+    let rsa = std::fs::read(format!("{}/fixtures/rsa-private.pem", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let methods = [
+        ClientAuth::client_secret_basic("id", secret("cs")),
+        ClientAuth::client_secret_post("id", secret("cs")),
+        ClientAuth::client_secret_jwt("id", secret("cs-jwt")),
+        ClientAuth::private_key_jwt("id", SigningKey::rs256_pem(&rsa).unwrap()),
+    ];
+    for auth in methods {
+        let client =
+            OAuthClient::builder("https://a.example/token").client_auth(auth.clone()).build().unwrap();
+        assert_clean(auth.method(), &format!("{auth:?} {client:?}"));
+        assert!(!format!("{auth:?}").contains("PRIVATE KEY"));
+    }
     // The verifier of a real pending authorization stays hidden too.
     let verifier = pending.pkce_verifier().unwrap().secret().to_owned();
     assert!(!format!("{pending:?}").contains(&verifier));
@@ -134,6 +150,29 @@ async fn no_error_path_and_no_trace_line_carries_a_secret() {
         }
     }
 
+    // The same failures with the secret in the client's own authentication: the secret, and
+    // the assertions signed with it (JWTs start with `eyJ`), stay out of errors and traces.
+    for response in [
+        ResponseTemplate::new(401).set_body_json(json!({"error": "invalid_client"})),
+        ResponseTemplate::new(500).set_body_string("upstream failed"),
+        ResponseTemplate::new(200).set_delay(Duration::from_secs(5)),
+    ] {
+        let server = token_endpoint(response).await;
+        for auth in [
+            ClientAuth::client_secret_post("client", secret("post")),
+            ClientAuth::client_secret_jwt("client", secret("jwt-key-of-32-bytes-or-more")),
+        ] {
+            let client = OAuthClient::builder(format!("{}{TOKEN_PATH}", server.uri()))
+                .timeout(Duration::from_millis(300))
+                .client_auth(auth)
+                .build()
+                .unwrap();
+            let error = client.request_token_ccg("", Some("read"), None).await.unwrap_err();
+            assert_error_clean("error with client authentication", &error);
+            assert!(!format!("{error} {error:?}").contains("eyJ"), "{error:?}");
+        }
+    }
+
     // Errors raised before anything is sent.
     let client = OAuthClient::new("http://127.0.0.1:9/token").unwrap();
     let bad_header = format!("Basic {}\r\n", secret("header"));
@@ -161,4 +200,5 @@ async fn no_error_path_and_no_trace_line_carries_a_secret() {
     assert!(trace.contains("grant_type=\"client_credentials\""), "{trace}");
     assert!(trace.contains("status=400"), "{trace}");
     assert_clean("the trace", &trace);
+    assert!(!trace.contains("eyJ"), "no assertion in the trace: {trace}");
 }

@@ -805,3 +805,63 @@ async fn an_unreachable_store_never_leads_to_an_uncoordinated_refresh() {
     store.failing_calls.store(usize::MAX, Ordering::SeqCst);
     assert!(ccg.access_token().await.is_ok());
 }
+
+/// A token endpoint that accepts only a valid, unexpired assertion with a new `jti`, by the
+/// test's clock; anything else is `invalid_client`.
+struct AssertionChecker {
+    clock: ManualClock,
+    seen_jtis: Mutex<std::collections::HashSet<String>>,
+    issued: AtomicUsize,
+}
+
+impl Respond for AssertionChecker {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let form = form_of(request);
+        let assertion =
+            form.iter().find(|(name, _)| name == "client_assertion").map(|(_, value)| value.clone());
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+        validation.validate_exp = false; // checked against the test's clock below
+        validation.validate_aud = false;
+        let public =
+            std::fs::read(format!("{}/fixtures/rsa-public.pem", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let key = jsonwebtoken::DecodingKey::from_rsa_pem(&public).unwrap();
+        let claims = assertion
+            .and_then(|jwt| jsonwebtoken::decode::<serde_json::Value>(&jwt, &key, &validation).ok())
+            .map(|data| data.claims);
+        let valid = claims.is_some_and(|claims| {
+            claims["exp"].as_i64().is_some_and(|exp| exp > oauth_client::Clock::now(&self.clock))
+                && self
+                    .seen_jtis
+                    .lock()
+                    .unwrap()
+                    .insert(claims["jti"].as_str().unwrap_or_default().to_owned())
+        });
+        if !valid {
+            return ResponseTemplate::new(401).set_body_json(json!({"error": "invalid_client"}));
+        }
+        let serial = self.issued.fetch_add(1, Ordering::SeqCst);
+        ResponseTemplate::new(200).set_body_json(
+            json!({"access_token": format!("at-{serial}"), "token_type": "Bearer", "expires_in": 3600}),
+        )
+    }
+}
+
+/// Found by reading the code: a client assertion passed as `additional` was signed once,
+/// so the manager's refreshes failed with invalid_client after its lifetime. With the
+/// client's `private_key_jwt` every refresh signs a fresh one, for days.
+#[tokio::test]
+async fn a_private_key_jwt_client_refreshes_for_days_without_invalid_client() {
+    let clock = ManualClock::at(T0);
+    let checker =
+        AssertionChecker { clock: clock.clone(), seen_jtis: Mutex::default(), issued: AtomicUsize::new(0) };
+    let (_server, client) = serve(checker).await;
+    let key = std::fs::read(format!("{}/fixtures/rsa-private.pem", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let key = oauth_client::extensions::SigningKey::rs256_pem(&key).unwrap();
+    let client = client.with_client_auth(oauth_client::ClientAuth::private_key_jwt("svc", key));
+    let manager =
+        TokenManager::builder(client, ClientCredentials::using_client_auth()).clock(clock.clone()).build();
+    for hour in 0..72 {
+        assert_eq!(manager.access_token().await.unwrap().secret(), format!("at-{hour}"), "hour {hour}");
+        clock.advance(3600);
+    }
+}

@@ -185,3 +185,295 @@ async fn header_value_with_line_break_is_a_config_error_and_nothing_is_sent() {
     );
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+// Client authentication configured on the client (`ClientAuth`), applied per attempt.
+
+mod client_auth {
+    use std::collections::HashSet;
+    use std::time::Duration;
+
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    use oauth_client::extensions::{AssertionAudience, JwtClientAuth, SigningKey, TokenRevocation};
+    use oauth_client::{
+        Attempt, AuthenticateClient, ClientAuth, Endpoint, Error, OAuthAuthorization, OAuthClient,
+        RetryPolicy,
+    };
+    use oauth_client_tests::{TOKEN_PATH, form_of, header_of, pairs};
+    use reqwest::header::{HeaderName, HeaderValue};
+    use serde_json::{Value, json};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+    const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+    /// A provider that answers `first` once (if given), then a token, on every path.
+    async fn provider(first: Option<ResponseTemplate>) -> MockServer {
+        let server = MockServer::start().await;
+        if let Some(first) = first {
+            Mock::given(method("POST")).respond_with(first).up_to_n_times(1).mount(&server).await;
+        }
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"access_token": "at", "token_type": "Bearer"})),
+            )
+            .mount(&server)
+            .await;
+        server
+    }
+
+    fn client(server: &MockServer, auth: ClientAuth) -> OAuthClient {
+        OAuthClient::builder(format!("{}{TOKEN_PATH}", server.uri())).client_auth(auth).build().unwrap()
+    }
+
+    async fn requests(server: &MockServer) -> Vec<Request> {
+        server.received_requests().await.unwrap()
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    #[tokio::test]
+    async fn each_secret_method_puts_its_credentials_where_the_rfc_says() {
+        // (auth, Authorization header, extra form fields)
+        let cases = [
+            (ClientAuth::none("public app"), None, vec![("client_id", "public app")]),
+            (
+                ClientAuth::client_secret_basic("my client", "p+w/d"),
+                Some("Basic bXklMjBjbGllbnQ6cCUyQnclMkZk"),
+                vec![],
+            ),
+            (
+                ClientAuth::client_secret_basic_unescaped("my client", "p+w/d"),
+                Some("Basic bXkgY2xpZW50OnArdy9k"),
+                vec![],
+            ),
+            (
+                ClientAuth::client_secret_post("my client", "p+w/d"),
+                None,
+                vec![("client_id", "my client"), ("client_secret", "p+w/d")],
+            ),
+        ];
+        for (auth, header, extra) in cases {
+            let server = provider(None).await;
+            let method = auth.method();
+            client(&server, auth).request_token_ccg("", Some("read"), None).await.unwrap();
+            let request = &requests(&server).await[0];
+            assert_eq!(header_of(request, "authorization"), header, "{method}");
+            let mut expected = vec![("grant_type", "client_credentials"), ("scope", "read")];
+            expected.extend(extra);
+            assert_eq!(form_of(request), pairs(&expected), "{method}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_callers_own_authorization_header_is_sent_instead_of_the_configured_method() {
+        let server = provider(None).await;
+        let client = client(&server, ClientAuth::client_secret_post("configured", "secret"));
+        client.request_token_ccg("Basic Y2FsbGVyOnM=", None, None).await.unwrap();
+        let request = &requests(&server).await[0];
+        assert_eq!(header_of(request, "authorization"), Some("Basic Y2FsbGVyOnM="));
+        assert_eq!(form_of(request), pairs(&[("grant_type", "client_credentials")]));
+    }
+
+    fn field(request: &Request, name: &str) -> String {
+        form_of(request).into_iter().find(|(key, _)| key == name).map(|(_, value)| value).unwrap()
+    }
+
+    /// Decodes and verifies `jwt` with jsonwebtoken (not the code under test's signing path).
+    fn verified(jwt: &str, algorithm: Algorithm, key: &DecodingKey, audience: &str) -> Value {
+        let mut validation = Validation::new(algorithm);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "sub", "aud", "jti"]);
+        jsonwebtoken::decode::<Value>(jwt, key, &validation).expect("the assertion verifies").claims
+    }
+
+    #[tokio::test]
+    async fn jwt_methods_sign_a_fresh_assertion_for_every_attempt() {
+        let secret = b"a client secret of at least 32 bytes";
+        let keys = [
+            (
+                ClientAuth::private_key_jwt(
+                    "svc",
+                    SigningKey::rs256_pem(&fixture("rsa-private.pem")).unwrap().key_id("k1"),
+                ),
+                Algorithm::RS256,
+                DecodingKey::from_rsa_pem(&fixture("rsa-public.pem")).unwrap(),
+                "private_key_jwt",
+            ),
+            (
+                ClientAuth::private_key_jwt(
+                    "svc",
+                    SigningKey::ps256_pem(&fixture("rsa-private.pem")).unwrap(),
+                ),
+                Algorithm::PS256,
+                DecodingKey::from_rsa_pem(&fixture("rsa-public.pem")).unwrap(),
+                "private_key_jwt",
+            ),
+            (
+                ClientAuth::private_key_jwt(
+                    "svc",
+                    SigningKey::es256_pem(&fixture("ec-private.pem")).unwrap(),
+                ),
+                Algorithm::ES256,
+                DecodingKey::from_ec_pem(&fixture("ec-public.pem")).unwrap(),
+                "private_key_jwt",
+            ),
+            (
+                ClientAuth::private_key_jwt(
+                    "svc",
+                    SigningKey::eddsa_pem(&fixture("ed25519-private.pem")).unwrap(),
+                ),
+                Algorithm::EdDSA,
+                DecodingKey::from_ed_pem(&fixture("ed25519-public.pem")).unwrap(),
+                "private_key_jwt",
+            ),
+            (
+                ClientAuth::client_secret_jwt("svc", secret),
+                Algorithm::HS256,
+                DecodingKey::from_secret(secret),
+                "client_secret_jwt",
+            ),
+        ];
+        for (auth, algorithm, key, method_name) in keys {
+            assert_eq!(auth.method(), method_name);
+            // A 429 first: the retry must carry a new assertion, not the first one again.
+            let server = provider(Some(ResponseTemplate::new(429))).await;
+            let client = OAuthClient::builder(format!("{}{TOKEN_PATH}", server.uri()))
+                .issuer("https://issuer.example")
+                .client_auth(auth)
+                .retry(RetryPolicy::new(1).initial_backoff(Duration::from_millis(1)))
+                .build()
+                .unwrap();
+            client.request_token_ccg("", None, None).await.unwrap();
+            let sent = requests(&server).await;
+            assert_eq!(sent.len(), 2, "{algorithm:?}");
+            let mut jtis = HashSet::new();
+            for request in &sent {
+                assert_eq!(header_of(request, "authorization"), None);
+                assert_eq!(field(request, "client_id"), "svc");
+                assert_eq!(field(request, "client_assertion_type"), CLIENT_ASSERTION_TYPE);
+                let claims =
+                    verified(&field(request, "client_assertion"), algorithm, &key, "https://issuer.example");
+                assert_eq!((claims["iss"].as_str(), claims["sub"].as_str()), (Some("svc"), Some("svc")));
+                assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 60);
+                jtis.insert(claims["jti"].as_str().unwrap().to_owned());
+            }
+            assert_eq!(jtis.len(), 2, "{algorithm:?}: a new jti for the retry");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_assertion_audience_is_configurable() {
+        let secret = b"a client secret of at least 32 bytes";
+        let key = DecodingKey::from_secret(secret);
+        let server = provider(None).await;
+        let token_url = format!("{}{TOKEN_PATH}", server.uri());
+        let revocation_url = format!("{}/revoke", server.uri());
+        for (audience, expected) in [
+            (None, token_url.clone()), // no issuer known: the token endpoint
+            (Some(AssertionAudience::TokenEndpoint), token_url.clone()),
+            (Some(AssertionAudience::RequestedEndpoint), revocation_url.clone()),
+            (Some(AssertionAudience::Exactly("https://aud.example".into())), "https://aud.example".into()),
+        ] {
+            let mut auth = JwtClientAuth::new("svc", SigningKey::hs256(secret));
+            if let Some(audience) = audience {
+                auth = auth.audience(audience);
+            }
+            let client = OAuthClient::builder(&token_url)
+                .revocation_url(&revocation_url)
+                .client_auth(auth.into())
+                .build()
+                .unwrap();
+            client.revoke_token("", "a-token", None, None).await.unwrap();
+            let sent = requests(&server).await;
+            let claims =
+                verified(&field(sent.last().unwrap(), "client_assertion"), Algorithm::HS256, &key, &expected);
+            assert_eq!(claims["aud"], expected.as_str());
+        }
+    }
+
+    /// A vendor's method: an HMAC-like header over the URL and the time of each attempt.
+    struct VendorSignature;
+
+    impl AuthenticateClient for VendorSignature {
+        fn authenticate(&self, attempt: &mut Attempt<'_>) -> Result<(), Error> {
+            let value = format!(
+                "v1 url={} t={} endpoint={}",
+                attempt.url().path(),
+                attempt.now(),
+                attempt.endpoint().name()
+            );
+            let value = HeaderValue::from_str(&value).map_err(|_| Error::Config("header".into()))?;
+            attempt.insert_header(HeaderName::from_static("x-vendor-signature"), value);
+            attempt.add_form("vendor_client", "acme");
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_teams_own_method_sees_each_attempt_and_adds_to_it() {
+        let server = provider(None).await;
+        let auth = ClientAuth::custom("vendor_signature", VendorSignature);
+        assert_eq!(format!("{auth:?}"), r#"ClientAuth { method: "vendor_signature", client_id: None }"#);
+        client(&server, auth).request_token_ccg("", None, None).await.unwrap();
+        let request = &requests(&server).await[0];
+        let signature = header_of(request, "x-vendor-signature").unwrap();
+        assert!(signature.starts_with(&format!("v1 url={TOKEN_PATH} t=")), "{signature}");
+        assert!(signature.ends_with(" endpoint=token"), "{signature}");
+        assert_eq!(
+            form_of(request),
+            pairs(&[("grant_type", "client_credentials"), ("vendor_client", "acme")])
+        );
+    }
+
+    #[tokio::test]
+    async fn mtls_methods_send_the_client_id_to_the_providers_mtls_aliases() {
+        let server = provider(None).await;
+        let client = OAuthClient::builder(format!("{}{TOKEN_PATH}", server.uri()))
+            .mtls_endpoint_alias(Endpoint::TOKEN, format!("{}/mtls/token", server.uri()))
+            .client_auth(ClientAuth::tls_client_auth("device-17"))
+            .build()
+            .unwrap();
+        client.request_token_ccg("", None, None).await.unwrap();
+        let request = &requests(&server).await[0];
+        assert_eq!(request.url.path(), "/mtls/token");
+        assert_eq!(
+            form_of(request),
+            pairs(&[("grant_type", "client_credentials"), ("client_id", "device-17")])
+        );
+        // Without mTLS the alias is not used.
+        let plain = OAuthClient::builder(format!("{}{TOKEN_PATH}", server.uri()))
+            .mtls_endpoint_alias(Endpoint::TOKEN, format!("{}/mtls/token", server.uri()))
+            .client_auth(ClientAuth::client_secret_post("c", "s"))
+            .build()
+            .unwrap();
+        plain.request_token_ccg("", None, None).await.unwrap();
+        assert_eq!(requests(&server).await[1].url.path(), TOKEN_PATH);
+    }
+
+    #[tokio::test]
+    async fn discovery_finds_every_named_endpoint_and_the_mtls_aliases() {
+        let server = MockServer::start().await;
+        let base = server.uri();
+        Mock::given(method("GET"))
+            .and(path("/.well-known/oauth-authorization-server"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "issuer": base,
+                "token_endpoint": format!("{base}/token"),
+                "pushed_authorization_request_endpoint": format!("{base}/par"),
+                "vendor_consent_endpoint": format!("{base}/consent"),
+                "mtls_endpoint_aliases": {"token_endpoint": format!("{base}/mtls/token")},
+            })))
+            .mount(&server)
+            .await;
+        let client = OAuthClient::discover(&base).await.unwrap().build().unwrap();
+        assert_eq!(client.issuer(), Some(base.as_str()));
+        assert_eq!(client.endpoint(Endpoint::PUSHED_AUTHORIZATION_REQUEST).unwrap().path(), "/par");
+        assert_eq!(client.endpoint(Endpoint::named("vendor_consent")).unwrap().path(), "/consent");
+        assert_eq!(client.endpoint(Endpoint::TOKEN).unwrap().path(), "/token");
+        let mtls = client.with_client_auth(ClientAuth::tls_client_auth("c"));
+        assert_eq!(mtls.endpoint(Endpoint::TOKEN).unwrap().path(), "/mtls/token");
+    }
+}

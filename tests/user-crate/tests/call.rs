@@ -1,14 +1,16 @@
 //! Calls the crate's own grant against a one-shot HTTP server written with tokio alone.
 
+use oauth_client::{ClientAuth, Endpoint};
 use oauth_client::{OAuthClient, OAuthProviderErrorKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use user_grant_crate::SamlBearer;
+use user_grant_crate::{SamlBearer, VendorConsent};
 
 /// Answers one request with `status` and the JSON `body`; yields the raw request.
 async fn one_shot(status: &'static str, body: &'static str) -> (String, tokio::task::JoinHandle<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/token", listener.local_addr().unwrap());
+    let status_line = status;
     let server = tokio::spawn(async move {
         let (mut socket, _) = listener.accept().await.unwrap();
         let mut request = Vec::new();
@@ -30,7 +32,7 @@ async fn one_shot(status: &'static str, body: &'static str) -> (String, tokio::t
             }
         }
         let response = format!(
-            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            "HTTP/1.1 {status_line}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
             body.len()
         );
         socket.write_all(response.as_bytes()).await.unwrap();
@@ -66,4 +68,34 @@ async fn the_declared_grant_reports_provider_errors() {
         OAuthClient::new(url).unwrap().request_token_saml("Basic eDp5", "old", None).await.unwrap_err();
     assert_eq!(error.provider_error().map(|e| &e.error), Some(&OAuthProviderErrorKind::InvalidGrant));
     assert!(!server.await.unwrap().contains("scope="), "a None scope is not sent");
+}
+
+#[tokio::test]
+async fn the_declared_request_to_the_providers_own_endpoint_is_authenticated_like_the_rest() {
+    let (url, server) = one_shot("204 No Content", "").await;
+    let consent_url = url.replace("/token", "/consent");
+    let client = OAuthClient::builder(&url)
+        .endpoint_url(Endpoint::named("vendor_consent"), consent_url)
+        .client_auth(ClientAuth::client_secret_post("app", "s3cret"))
+        .build()
+        .unwrap();
+    client.record_consent("alice", "marketing").await.unwrap();
+    let request = server.await.unwrap();
+    assert!(request.starts_with("POST /consent HTTP/1.1\r\n"), "{request}");
+    assert!(
+        request.ends_with("\r\n\r\nuser=alice&purpose=marketing&client_id=app&client_secret=s3cret"),
+        "{request}"
+    );
+}
+
+#[tokio::test]
+async fn a_request_to_an_endpoint_without_a_url_names_it_and_how_to_set_it() {
+    let client = OAuthClient::new("http://127.0.0.1:9/token").unwrap();
+    let error = client.record_consent("alice", "marketing").await.unwrap_err().to_string();
+    assert!(error.contains("no vendor_consent endpoint is configured"), "{error}");
+    assert!(
+        error.contains(r#".endpoint_url("vendor_consent", ..)"#)
+            && error.contains("`vendor_consent_endpoint`"),
+        "{error}"
+    );
 }
