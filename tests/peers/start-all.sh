@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts both interop servers and writes their URLs to run/peers.env, to be sourced:
+# Starts the interop servers and writes their URLs to run/peers.env, to be sourced:
 #   bash tests/peers/start-all.sh && source tests/peers/run/peers.env
 #   cargo test -p oauth-client-tests --test interop
 #   bash tests/peers/stop-all.sh
@@ -8,9 +8,14 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mkdir -p "$here/run"
 dot_url="$(bash "$here/dot/start.sh")"
 mock_url="$(bash "$here/mock/start.sh")"
+read -r oidc_url oidc_mtls_url oidc_certs <<<"$(bash "$here/oidc/start.sh")"
 cat >"$here/run/peers.env" <<ENV
 export OAUTH_PEER_DOT_URL=$dot_url
 export OAUTH_PEER_MOCK_URL=$mock_url
+export OAUTH_PEER_OIDC_URL=$oidc_url
+export OAUTH_PEER_OIDC_MTLS_URL=$oidc_mtls_url
+export OAUTH_PEER_OIDC_CERTS=$oidc_certs
 ENV
 echo "django-oauth-toolkit: $dot_url" >&2
 echo "oauth2-mock-server:   $mock_url" >&2
+echo "oidc-provider:        $oidc_url (mTLS: $oidc_mtls_url)" >&2

@@ -1,6 +1,8 @@
-//! Every grant end to end against two real authorization servers, started by
+//! Every grant end to end against three real authorization servers, started by
 //! `tests/peers/start-all.sh`: django-oauth-toolkit (validates everything, rotates refresh
-//! tokens) and oauth2-mock-server (validates PKCE only).
+//! tokens), oauth2-mock-server (validates PKCE only) and node oidc-provider (each client
+//! registered for one authentication method, mTLS behind an HTTPS listener that asks for
+//! client certificates).
 //!
 //! Without the servers these tests print why and pass; `.ci/run` sets
 //! `OAUTH_PEERS_REQUIRED=1`, under which a missing server fails the run.
@@ -11,8 +13,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oauth_client::extensions::{TokenIntrospection, TokenRevocation};
 use oauth_client::{
-    AuthorizationRequest, BasicAuth, Error, OAuthAuthorization, OAuthClient, OAuthProviderErrorKind,
-    OAuthToken, PendingAuthorization, TokenEndpoint, oauth_grant,
+    AuthorizationRequest, BasicAuth, ClientAuth, Error, OAuthAuthorization, OAuthClient,
+    OAuthProviderErrorKind, OAuthToken, PendingAuthorization, TokenEndpoint, oauth_grant,
 };
 use oauth_client_tests::browser::{Browser, hidden_fields};
 use serde_json::Value;
@@ -127,6 +129,22 @@ mod django_oauth_toolkit {
         let consented = browser.post_form(&format!("{base}/o/authorize/"), &fields, authorize_url).await;
         assert_eq!(consented.status, 302, "consent accepted: {}", consented.body);
         consented.location.expect("the redirect to the client")
+    }
+
+    #[tokio::test]
+    async fn client_secret_post_configured_on_the_client() {
+        let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
+        let _serial = exclusive().await;
+        let with = |secret: &str| {
+            OAuthClient::builder(format!("{base}/o/token/"))
+                .client_auth(ClientAuth::client_secret_post("cc-client", secret))
+                .build()
+                .unwrap()
+        };
+        let token = with("cc-secret").request_token_ccg("", Some("read"), None).await.unwrap();
+        assert_eq!(token.scope.as_deref(), Some("read"));
+        let error = with("wrong").request_token_ccg("", None, None).await.unwrap_err();
+        assert_eq!(provider_kind(&error), &OAuthProviderErrorKind::InvalidClient);
     }
 
     #[tokio::test]
@@ -398,5 +416,138 @@ mod oauth2_mock_server {
             client(&base).request_token_unsupported(&auth("mock-client", "s"), None).await.unwrap_err();
         assert_eq!(error.status(), Some(400));
         assert_eq!(provider_kind(&error), &OAuthProviderErrorKind::InvalidGrant);
+    }
+}
+
+/// Client authentication against node oidc-provider, each client registered for one method
+/// only: a wrong secret or key, a replayed assertion, a missing client certificate or another
+/// method is `invalid_client` there.
+mod oidc_provider {
+    use oauth_client::extensions::{ClientAssertion, SigningKey};
+    use oauth_client::manager::ClientCredentials;
+    use oauth_client::{ClientAuth, OAuthAuthorization, OAuthClient, OAuthProviderErrorKind, TokenManager};
+
+    use super::{peer, provider_kind};
+
+    const JWT_SECRET: &str = "jwt-secret-client-secret-of-at-least-32-bytes";
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    async fn discovered(issuer: &str, auth: ClientAuth) -> OAuthClient {
+        OAuthClient::discover(issuer).await.unwrap().client_auth(auth).build().unwrap()
+    }
+
+    fn invalid_client(error: &oauth_client::Error) -> bool {
+        provider_kind(error) == &OAuthProviderErrorKind::InvalidClient && error.status() == Some(401)
+    }
+
+    #[tokio::test]
+    async fn client_secret_post_is_accepted_and_another_method_refused() {
+        let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let client =
+            discovered(&issuer, ClientAuth::client_secret_post("post-client", "post-client-secret")).await;
+        let token = client.request_token_ccg("", None, None).await.unwrap();
+        assert_eq!(token.token_type, "Bearer");
+        let wrong = client.with_client_auth(ClientAuth::client_secret_post("post-client", "wrong"));
+        assert!(invalid_client(&wrong.request_token_ccg("", None, None).await.unwrap_err()));
+        // oidc-provider takes Basic and post as one method (both carry the secret itself), but
+        // an assertion keyed with the secret is another method, which this client is not
+        // registered for.
+        let basic =
+            client.with_client_auth(ClientAuth::client_secret_basic("post-client", "post-client-secret"));
+        basic.request_token_ccg("", None, None).await.unwrap();
+        let jwt = client.with_client_auth(ClientAuth::client_secret_jwt("post-client", "post-client-secret"));
+        assert!(invalid_client(&jwt.request_token_ccg("", None, None).await.unwrap_err()));
+    }
+
+    #[tokio::test]
+    async fn client_secret_jwt_signs_a_fresh_assertion_every_time() {
+        let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let client =
+            discovered(&issuer, ClientAuth::client_secret_jwt("jwt-secret-client", JWT_SECRET)).await;
+        for _ in 0..3 {
+            client.request_token_ccg("", None, None).await.unwrap();
+        }
+        let wrong = client.with_client_auth(ClientAuth::client_secret_jwt(
+            "jwt-secret-client",
+            "another secret of 32 bytes or more!",
+        ));
+        assert!(invalid_client(&wrong.request_token_ccg("", None, None).await.unwrap_err()));
+
+        // What a once-signed assertion passed as form fields gets: refused the second time.
+        let assertion = ClientAssertion::new(
+            "jwt-secret-client",
+            issuer.clone(),
+            SigningKey::hs256(JWT_SECRET.as_bytes()),
+        )
+        .form_params()
+        .unwrap();
+        let plain = OAuthClient::discover(&issuer).await.unwrap().build().unwrap();
+        plain.request_token_ccg("", None, Some(&assertion)).await.unwrap();
+        let replayed = plain.request_token_ccg("", None, Some(&assertion)).await.unwrap_err();
+        assert!(invalid_client(&replayed), "the provider refuses a replayed jti: {replayed:?}");
+    }
+
+    #[tokio::test]
+    async fn private_key_jwt_is_accepted_with_the_registered_key_only() {
+        let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let key = SigningKey::rs256_pem(&fixture("rsa-private.pem")).unwrap();
+        let client = discovered(&issuer, ClientAuth::private_key_jwt("private-key-client", key)).await;
+        for _ in 0..3 {
+            client.request_token_ccg("", None, None).await.unwrap();
+        }
+        let other_key = SigningKey::es256_pem(&fixture("ec-private.pem")).unwrap();
+        let wrong = client.with_client_auth(ClientAuth::private_key_jwt("private-key-client", other_key));
+        assert!(invalid_client(&wrong.request_token_ccg("", None, None).await.unwrap_err()));
+    }
+
+    #[tokio::test]
+    async fn a_private_key_jwt_token_manager_refreshes_again_and_again() {
+        let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let key = SigningKey::rs256_pem(&fixture("rsa-private.pem")).unwrap();
+        let client = discovered(&issuer, ClientAuth::private_key_jwt("private-key-client", key)).await;
+        let manager = TokenManager::builder(client, ClientCredentials::using_client_auth()).build();
+        let mut tokens = std::collections::HashSet::new();
+        for _ in 0..5 {
+            tokens.insert(manager.refresh_now().await.unwrap().secret().to_owned());
+        }
+        assert_eq!(tokens.len(), 5, "five refreshes, five tokens, no invalid_client");
+    }
+
+    #[tokio::test]
+    async fn tls_client_auth_presents_the_certificate_at_the_mtls_alias() {
+        let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let mtls_url = peer_or_skip!("OAUTH_PEER_OIDC_MTLS_URL");
+        let certs = peer_or_skip!("OAUTH_PEER_OIDC_CERTS");
+        let read = |name: &str| std::fs::read(format!("{certs}/{name}")).unwrap();
+        let ca = reqwest::Certificate::from_pem(&read("ca.pem")).unwrap();
+        let identity =
+            reqwest::Identity::from_pem(&[read("client.pem"), read("client.key")].concat()).unwrap();
+        let with_certificate = OAuthClient::discover(&issuer)
+            .await
+            .unwrap()
+            .identity(identity)
+            .add_root_certificate(ca.clone())
+            .client_auth(ClientAuth::tls_client_auth("mtls-client"))
+            .build()
+            .unwrap();
+        assert_eq!(
+            with_certificate.endpoint(oauth_client::Endpoint::TOKEN).unwrap().as_str(),
+            format!("{mtls_url}/token"),
+            "the metadata's mtls_endpoint_aliases"
+        );
+        let token = with_certificate.request_token_ccg("", None, None).await.unwrap();
+        assert_eq!(token.token_type, "Bearer");
+
+        let without_certificate = OAuthClient::discover(&issuer)
+            .await
+            .unwrap()
+            .add_root_certificate(ca)
+            .client_auth(ClientAuth::tls_client_auth("mtls-client"))
+            .build()
+            .unwrap();
+        assert!(invalid_client(&without_certificate.request_token_ccg("", None, None).await.unwrap_err()));
     }
 }

@@ -1,0 +1,106 @@
+// oidc-provider on 127.0.0.1, configured so that each client can authenticate only with the
+// method it is registered for: a wrong or missing credential, a reused or expired assertion,
+// or a missing client certificate is `invalid_client`.
+//
+//   node server.mjs HTTP_PORT HTTPS_PORT CERT_DIR RSA_PUBLIC_PEM
+//
+// HTTP_PORT serves the issuer; HTTPS_PORT serves the same provider over TLS and asks for a
+// client certificate (`requestCert`), which tls_client_auth reads from the TLS socket. The
+// metadata names the HTTPS token endpoint in `mtls_endpoint_aliases` (RFC 8705 §5).
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as path from 'node:path';
+
+import Provider from 'oidc-provider';
+
+const [httpPort, httpsPort, certDir, rsaPublicPem] = process.argv.slice(2);
+const issuer = `http://127.0.0.1:${httpPort}`;
+const rsaJwk = {
+  ...crypto.createPublicKey(fs.readFileSync(rsaPublicPem)).export({ format: 'jwk' }),
+  alg: 'RS256',
+  use: 'sig',
+};
+
+// The client certificate of the TLS connection, if any.
+function getCertificate(ctx) {
+  const peer = typeof ctx.socket.getPeerCertificate === 'function' ? ctx.socket.getPeerCertificate() : undefined;
+  return peer && peer.raw ? new crypto.X509Certificate(peer.raw) : undefined;
+}
+
+// Verified against the test CA by the TLS listener (`ca`, `requestCert`).
+function certificateAuthorized(ctx) {
+  return ctx.socket.authorized === true;
+}
+
+function certificateSubjectMatches(ctx, property, expected) {
+  const certificate = getCertificate(ctx);
+  return property === 'tls_client_auth_subject_dn' && certificate !== undefined && certificate.subject === expected;
+}
+
+const clientCredentials = { grant_types: ['client_credentials'], redirect_uris: [], response_types: [] };
+
+const provider = new Provider(issuer, {
+  clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'tls_client_auth', 'none'],
+  clients: [
+    {
+      ...clientCredentials,
+      client_id: 'post-client',
+      client_secret: 'post-client-secret',
+      token_endpoint_auth_method: 'client_secret_post',
+    },
+    {
+      ...clientCredentials,
+      client_id: 'jwt-secret-client',
+      client_secret: 'jwt-secret-client-secret-of-at-least-32-bytes',
+      token_endpoint_auth_method: 'client_secret_jwt',
+      token_endpoint_auth_signing_alg: 'HS256',
+    },
+    {
+      ...clientCredentials,
+      client_id: 'private-key-client',
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'RS256',
+      jwks: { keys: [rsaJwk] },
+    },
+    {
+      ...clientCredentials,
+      client_id: 'mtls-client',
+      token_endpoint_auth_method: 'tls_client_auth',
+      tls_client_auth_subject_dn: 'CN=mtls-client',
+    },
+  ],
+  features: {
+    clientCredentials: { enabled: true },
+    introspection: { enabled: true },
+    revocation: { enabled: true },
+    devInteractions: { enabled: false },
+    mTLS: {
+      enabled: true,
+      tlsClientAuth: true,
+      getCertificate,
+      certificateAuthorized,
+      certificateSubjectMatches,
+    },
+  },
+  discovery: {
+    mtls_endpoint_aliases: { token_endpoint: `https://127.0.0.1:${httpsPort}/token` },
+  },
+});
+
+const callback = provider.callback();
+http.createServer(callback).listen(Number(httpPort), '127.0.0.1');
+https
+  .createServer(
+    {
+      key: fs.readFileSync(path.join(certDir, 'server.key')),
+      cert: fs.readFileSync(path.join(certDir, 'server.pem')),
+      ca: fs.readFileSync(path.join(certDir, 'ca.pem')),
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
+    callback,
+  )
+  .listen(Number(httpsPort), '127.0.0.1');
+console.log(`oidc-provider: ${issuer}, mTLS on https://127.0.0.1:${httpsPort}`);
