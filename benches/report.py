@@ -137,6 +137,21 @@ def main():
                    f"**{times['instructions_generated'] / times['instructions_hand_written']:.4f}×**, "
                    f"{abs(extra) / 2000:.0f} instructions {'more' if extra > 0 else 'fewer'} per request.")
     out.append("")
+    if "client_auth/client_secret_basic" in divan:
+        basic = divan["client_auth/client_secret_basic"]
+        out.append("### Client authentication computed per request\n")
+        out.append("The same round trip with `ClientAuth` configured on the client: `client_secret_basic` adds a "
+                   "ready header; `private_key_jwt` signs a fresh assertion (new `jti`, `iat`, `exp`) for every "
+                   "request. The difference of the medians is the assertion's cost per request.\n")
+        out.append("| method | median round trip | fastest | cost over `client_secret_basic` |")
+        out.append("|---|---|---|---|")
+        for key, label in (("client_secret_basic", "`client_secret_basic`"),
+                           ("private_key_jwt_rs256", "`private_key_jwt`, RS256 (2048-bit)"),
+                           ("private_key_jwt_es256", "`private_key_jwt`, ES256")):
+            row = divan[f"client_auth/{key}"]
+            extra = "—" if key == "client_secret_basic" else f"{(row['median'] - basic['median']) * 1e6:.0f} µs"
+            out.append(f"| {label} | {human(row['median'])} | {human(row['fastest'])} | {extra} |")
+        out.append("")
     out.append("## 3. Token manager read path (`access_token()` on a valid cached token)\n")
     out.append("| threads | median per call | fastest |")
     out.append("|---|---|---|")

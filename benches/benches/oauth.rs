@@ -169,6 +169,44 @@ mod round_trip {
     }
 }
 
+/// The per-request cost of client authentication computed by the client: the same round trip
+/// with `client_secret_basic` (a ready header) and with `private_key_jwt` (a fresh assertion
+/// signed for every request).
+mod client_auth {
+    use oauth_client::extensions::SigningKey;
+    use oauth_client::{ClientAuth, OAuthAuthorization, OAuthClient};
+
+    use super::*;
+
+    fn key(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).expect("a test key")
+    }
+
+    fn round_trips(bencher: Bencher, auth: ClientAuth) {
+        let client = OAuthClient::builder(SERVER.token_url()).client_auth(auth).build().expect("a client");
+        bencher.bench_local(|| {
+            CLIENT_RUNTIME.block_on(client.request_token_ccg("", Some("read"), None)).expect("a token")
+        });
+    }
+
+    #[divan::bench(sample_count = 300, sample_size = 10)]
+    fn client_secret_basic(bencher: Bencher) {
+        round_trips(bencher, ClientAuth::client_secret_basic("bench-client", "bench-secret"));
+    }
+
+    #[divan::bench(sample_count = 300, sample_size = 10)]
+    fn private_key_jwt_rs256(bencher: Bencher) {
+        let key = SigningKey::rs256_pem(&key("rsa-private.pem")).expect("an RSA key");
+        round_trips(bencher, ClientAuth::private_key_jwt("bench-client", key));
+    }
+
+    #[divan::bench(sample_count = 300, sample_size = 10)]
+    fn private_key_jwt_es256(bencher: Bencher) {
+        let key = SigningKey::es256_pem(&key("ec-private.pem")).expect("an EC key");
+        round_trips(bencher, ClientAuth::private_key_jwt("bench-client", key));
+    }
+}
+
 /// Polls a future once with a no-op waker: the cached-token path completes without waiting,
 /// so this measures it without an executor's overhead.
 fn ready<F: Future>(future: F) -> F::Output {
