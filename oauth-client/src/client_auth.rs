@@ -73,12 +73,41 @@ pub struct ClientAuth {
 pub trait AuthenticateClient: Send + Sync + 'static {
     /// Adds this client's credentials to `attempt`.
     fn authenticate(&self, attempt: &mut Attempt<'_>) -> Result<(), Error>;
+
+    /// Sees the response to an attempt before it is interpreted; `true` sends the request
+    /// again at once, authenticated anew — for a challenge the next attempt can answer (a
+    /// server nonce to include, for instance). Asked at most once per request, so a server
+    /// that keeps challenging cannot make a loop. Default: never.
+    fn wants_retry(&self, response: &AttemptResponse<'_>) -> bool {
+        let _ = response;
+        false
+    }
+}
+
+/// The response to one attempt, as [`AuthenticateClient::wants_retry`] sees it.
+#[derive(Debug)]
+pub struct AttemptResponse<'a> {
+    pub(crate) status: reqwest::StatusCode,
+    pub(crate) headers: &'a HeaderMap,
+}
+
+impl AttemptResponse<'_> {
+    /// The HTTP status.
+    pub fn status(&self) -> reqwest::StatusCode {
+        self.status
+    }
+
+    /// The response headers (`WWW-Authenticate`, a nonce header, ...).
+    pub fn headers(&self) -> &HeaderMap {
+        self.headers
+    }
 }
 
 /// One attempt of a request, as client authentication sees it: where it goes, and what it
 /// may add. Made by the runtime for every attempt (retries included).
 pub struct Attempt<'a> {
     endpoint: Endpoint,
+    form: &'a str,
     url: &'a Url,
     token_url: &'a Url,
     issuer: Option<&'a str>,
@@ -94,10 +123,22 @@ impl<'a> Attempt<'a> {
         token_url: &'a Url,
         issuer: Option<&'a str>,
         now: i64,
-        body: &str,
+        body: &'a str,
     ) -> Self {
+        let form = body;
         let body = form_urlencoded::Serializer::for_suffix(body.to_owned(), 0);
-        Attempt { endpoint, url, token_url, issuer, now, body, headers: HeaderMap::new() }
+        Attempt { endpoint, form, url, token_url, issuer, now, body, headers: HeaderMap::new() }
+    }
+
+    /// The HTTP method: every declared request is a form `POST`.
+    pub fn method(&self) -> &'static str {
+        "POST"
+    }
+
+    /// The request's own form fields, decoded, in order (`grant_type` first at the token
+    /// endpoint); not what earlier steps of authentication added.
+    pub fn form(&self) -> impl Iterator<Item = (std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> {
+        form_urlencoded::parse(self.form.as_bytes())
     }
 
     /// The endpoint the request goes to.
@@ -247,6 +288,10 @@ impl ClientAuth {
 
     pub(crate) fn authenticate(&self, attempt: &mut Attempt<'_>) -> Result<(), Error> {
         self.authenticator.authenticate(attempt)
+    }
+
+    pub(crate) fn wants_retry(&self, response: &AttemptResponse<'_>) -> bool {
+        self.authenticator.wants_retry(response)
     }
 }
 

@@ -63,9 +63,11 @@
 //!   `Option` of these). The client sets `Content-Type` and `Accept` itself.
 //! - `#[form_params]` takes the caller's additional fields (`Option<&FormParams>`), sent last.
 //! - `grant_type = "..."` is required for the token endpoint and sent first. A method that
-//!   posts to another endpoint names it instead — `endpoint = "device_authorization"`,
-//!   `"revocation"` or `"introspection"` — and sends no `grant_type`; the client is
-//!   configured with each endpoint's URL (see [`extensions`]).
+//!   posts to another endpoint names it instead — `endpoint = "revocation"`, or any endpoint
+//!   in lowercase snake case, this crate's ([`Endpoint`]) or your provider's own
+//!   (`"vendor_consent"`) — and sends no `grant_type`; the URL comes from
+//!   [`OAuthClientBuilder::endpoint_url`] or discovery (`vendor_consent_endpoint`).
+//!   `client_auth = false` keeps the client's [`ClientAuth`] off that request.
 //! - The method returns `Result<T, E>`: `T` is any `serde::de::DeserializeOwned + 'static`
 //!   model of the response body (for [`OAuthToken`], the client also sets
 //!   [`expiry`](OAuthToken::expiry); `()` accepts any success body); `E` is [`Error`] or any
@@ -140,6 +142,25 @@
 //! [`BasicAuth::unescaped_header_value`]; for those that want the credentials in the form,
 //! [`ClientSecretPost`].
 //!
+//! # Client authentication
+//!
+//! [`ClientAuth`], configured on the client, authenticates every attempt of every request
+//! that takes client authentication: `none`, `client_secret_basic`, `client_secret_post`,
+//! `client_secret_jwt` and `private_key_jwt` (a fresh assertion per attempt, feature `jwt`),
+//! `tls_client_auth` (with the provider's mTLS endpoint aliases), or your own
+//! [`AuthenticateClient`]. A call that gives its own `Authorization` header is sent as given.
+//!
+//! ```no_run
+//! use oauth_client::{ClientAuth, OAuthAuthorization, OAuthClient};
+//!
+//! # async fn run() -> Result<(), oauth_client::Error> {
+//! let client = OAuthClient::builder("https://auth.example.com/oauth2/token")
+//!     .client_auth(ClientAuth::client_secret_post("my-client", "my-secret"))
+//!     .build()?;
+//! let token = client.request_token_ccg("", Some("read"), None).await?;
+//! # Ok(()) }
+//! ```
+//!
 //! # Tracing
 //!
 //! Each HTTP exchange runs in a `DEBUG` span `oauth_token_request` with `grant_type`,
@@ -199,7 +220,7 @@ pub mod __private;
 pub use authorize::{AuthorizationRequest, PendingAuthorization};
 pub use basic_auth::{BasicAuth, ClientSecretPost};
 pub use client::{OAuthClient, OAuthClientBuilder, TokenEndpoint};
-pub use client_auth::{Attempt, AuthenticateClient, ClientAuth};
+pub use client_auth::{Attempt, AttemptResponse, AuthenticateClient, ClientAuth};
 pub use clock::{Clock, SystemClock};
 pub use discovery::ProviderMetadata;
 pub use error::{Error, RedirectError};

@@ -60,6 +60,11 @@ pub(crate) fn interpret<T: DeserializeOwned + 'static>(
 }
 
 impl Received {
+    /// The status as a typed value (the field stays a number for the match in `interpret`).
+    pub(crate) fn status_code(&self) -> reqwest::StatusCode {
+        reqwest::StatusCode::from_u16(self.status).unwrap_or(reqwest::StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
     /// A body that did not decode, with its status and a bounded excerpt.
     fn decode_error(&self, reason: String) -> Error {
         Error::Decode { status: self.status, reason, excerpt: excerpt(&self.body) }

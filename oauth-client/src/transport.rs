@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
 use crate::client::{ClientConfig, OAuthClient};
-use crate::client_auth::{Attempt, ClientAuth};
+use crate::client_auth::{Attempt, AttemptResponse, ClientAuth};
 use crate::error::Error;
 use crate::request::GrantRequest;
 use crate::response::{self, Received};
@@ -34,6 +34,8 @@ where
     // Without client authentication to compute, every attempt shares the one encoded body.
     let shared_body = client_auth.is_none().then(|| Bytes::from(form.clone()));
     let mut attempt = 0;
+    // Client authentication may ask, once per request, to answer a challenge right away.
+    let mut challenge_answered = false;
     loop {
         let result = async {
             let (body, headers) = match (&shared_body, client_auth) {
@@ -42,9 +44,27 @@ where
                 (None, None) => (Bytes::from(form.clone()), None),
             };
             let received = attempt_once(config, &request, &body, headers).await?;
-            response::interpret(received, config.leniency)
+            if let Some(auth) = client_auth
+                && !challenge_answered
+                && auth.wants_retry(&AttemptResponse {
+                    status: received.status_code(),
+                    headers: &received.headers,
+                })
+            {
+                return Ok(None);
+            }
+            response::interpret(received, config.leniency).map(Some)
         }
         .await;
+        let result = match result {
+            Ok(None) => {
+                challenge_answered = true;
+                tracing::debug!(grant_type = request.label(), "answering the server's challenge");
+                continue;
+            }
+            Ok(Some(value)) => Ok(value),
+            Err(error) => Err(error),
+        };
         match result {
             Err(error) if should_retry(config, &request, &error, attempt) => {
                 attempt += 1;

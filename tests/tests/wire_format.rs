@@ -477,3 +477,108 @@ mod client_auth {
         assert_eq!(mtls.endpoint(Endpoint::TOKEN).unwrap().path(), "/mtls/token");
     }
 }
+
+mod challenge {
+    use std::sync::Mutex;
+
+    use oauth_client::{
+        Attempt, AttemptResponse, AuthenticateClient, ClientAuth, Error, OAuthAuthorization, OAuthClient,
+    };
+    use oauth_client_tests::{TOKEN_PATH, form_of};
+    use reqwest::header::HeaderValue;
+    use serde_json::json;
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    /// Answers a server's nonce challenge: sends the last nonce it saw, and asks for one
+    /// retry when a 400 carries a new one (the shape of DPoP's `use_dpop_nonce`).
+    #[derive(Default)]
+    struct NonceAnswering {
+        nonce: Mutex<Option<String>>,
+        seen_form: Mutex<Vec<String>>,
+    }
+
+    impl AuthenticateClient for NonceAnswering {
+        fn authenticate(&self, attempt: &mut Attempt<'_>) -> Result<(), Error> {
+            assert_eq!(attempt.method(), "POST");
+            self.seen_form
+                .lock()
+                .unwrap()
+                .extend(attempt.form().map(|(name, value)| format!("{name}={value}")));
+            if let Some(nonce) = self.nonce.lock().unwrap().clone() {
+                attempt.add_form("nonce", &nonce);
+            }
+            Ok(())
+        }
+
+        fn wants_retry(&self, response: &AttemptResponse<'_>) -> bool {
+            let nonce = response.headers().get("x-nonce").and_then(|value: &HeaderValue| value.to_str().ok());
+            match nonce {
+                Some(nonce) if response.status() == 400 => {
+                    *self.nonce.lock().unwrap() = Some(nonce.to_owned());
+                    true
+                }
+                _ => false,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn client_authentication_answers_a_challenge_once() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(400)
+                    .insert_header("x-nonce", "n-1")
+                    .set_body_json(json!({"error": "use_nonce"})),
+            )
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"access_token": "at", "token_type": "Bearer"})),
+            )
+            .mount(&server)
+            .await;
+        let auth = std::sync::Arc::new(NonceAnswering::default());
+        struct Shared(std::sync::Arc<NonceAnswering>);
+        impl AuthenticateClient for Shared {
+            fn authenticate(&self, attempt: &mut Attempt<'_>) -> Result<(), Error> {
+                self.0.authenticate(attempt)
+            }
+            fn wants_retry(&self, response: &AttemptResponse<'_>) -> bool {
+                self.0.wants_retry(response)
+            }
+        }
+        let client = OAuthClient::builder(format!("{}{TOKEN_PATH}", server.uri()))
+            .client_auth(ClientAuth::custom("nonce", Shared(auth.clone())))
+            .build()
+            .unwrap();
+        client.request_token_ccg("", Some("read"), None).await.unwrap();
+        let requests = server.received_requests().await.unwrap();
+        assert_eq!(requests.len(), 2);
+        assert!(!form_of(&requests[0]).iter().any(|(name, _)| name == "nonce"));
+        assert!(form_of(&requests[1]).contains(&("nonce".to_owned(), "n-1".to_owned())));
+        assert_eq!(auth.seen_form.lock().unwrap()[..2], ["grant_type=client_credentials", "scope=read"]);
+
+        // A server that challenges every time gets one retry, then its error.
+        let stubborn = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(400)
+                    .insert_header("x-nonce", "again")
+                    .set_body_json(json!({"error": "use_nonce"})),
+            )
+            .mount(&stubborn)
+            .await;
+        let client = OAuthClient::builder(format!("{}{TOKEN_PATH}", stubborn.uri()))
+            .client_auth(ClientAuth::custom("nonce", NonceAnswering::default()))
+            .build()
+            .unwrap();
+        let error = client.request_token_ccg("", None, None).await.unwrap_err();
+        assert_eq!(error.status(), Some(400));
+        assert_eq!(stubborn.received_requests().await.unwrap().len(), 2);
+    }
+}
