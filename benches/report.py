@@ -202,12 +202,17 @@ def main():
             out.append(f"| {names.get(source, source)} | {row['processes']} | {row['calls']:,} | "
                        f"{row['requests_per_window_redis_up']:.2f} / {row['requests_per_window_redis_killed']:.2f} / "
                        f"{row['requests_per_window_redis_restarted']:.2f} | {row['errors']:,} | {row['reuse']} |")
-        out.append("\nWith Redis down, client credentials are fetched by each process (8 per window, no error); "
-                   "a rotating grant is not refreshed without the store's lock — its processes keep their token "
-                   "until it expires, then answer `Error::StoreUnavailable` until Redis is back — because one "
-                   "uncoordinated refresh gets the whole grant revoked (measured before that rule: 1 reuse, the "
-                   "grant revoked, 57,826 errors and no recovery). After the restart the fleet continues from "
-                   "its cached refresh token, without a new login.\n")
+        ccg, code = fleet.get("ccg"), fleet.get("code")
+        if ccg and code:
+            out.append(f"\nWith Redis down, client credentials are fetched by each process on its own "
+                       f"({ccg['requests_per_window_redis_killed']:.2f} requests per window instead of "
+                       f"{ccg['requests_per_window_redis_up']:.2f}, {ccg['errors']} errors); a rotating grant is not "
+                       "refreshed without the store's lock — its processes keep their token until it expires, then "
+                       "answer `Error::StoreUnavailable` until Redis is back "
+                       f"({code['errors']:,} of {code['calls']:,} calls here) — because one uncoordinated refresh gets "
+                       "the whole grant revoked (measured before that rule: 1 reuse, the grant revoked, 57,826 errors "
+                       "and no recovery). After the restart the fleet continues from its cached refresh token, "
+                       "without a new login.\n")
     findings = os.path.join(os.path.dirname(__file__), "findings.md")
     if os.path.exists(findings):
         out.append(open(findings, encoding="utf-8").read().rstrip() + "\n")
