@@ -78,6 +78,9 @@ pub(crate) struct ClientConfig {
     /// How the client authenticates, applied to every attempt of every request that takes
     /// client authentication and carries no `Authorization` header of the caller's.
     pub(crate) client_auth: Option<ClientAuth>,
+    /// The DPoP key and the nonces servers gave it (RFC 9449).
+    #[cfg(feature = "dpop")]
+    pub(crate) dpop: Option<Arc<crate::dpop::Dpop>>,
     pub(crate) timeout: Duration,
     pub(crate) max_response_bytes: usize,
     pub(crate) leniency: Leniency,
@@ -135,6 +138,8 @@ impl OAuthClient {
             client_auth: None,
             identity: None,
             root_certificates: Vec::new(),
+            #[cfg(feature = "dpop")]
+            dpop: None,
         }
     }
 
@@ -173,6 +178,12 @@ impl OAuthClient {
     /// The provider's issuer identifier, if known (from discovery or the builder).
     pub fn issuer(&self) -> Option<&str> {
         self.config.issuer.as_deref()
+    }
+
+    /// The client's DPoP key, if it has one. Feature `dpop`.
+    #[cfg(feature = "dpop")]
+    pub fn dpop_key(&self) -> Option<&crate::dpop::DpopKey> {
+        self.config.dpop.as_ref().map(|dpop| &dpop.key)
     }
 
     /// A client that shares this one's connections but authenticates with `auth` (for
@@ -286,6 +297,8 @@ pub struct OAuthClientBuilder {
     client_auth: Option<ClientAuth>,
     identity: Option<reqwest::Identity>,
     root_certificates: Vec<reqwest::Certificate>,
+    #[cfg(feature = "dpop")]
+    dpop: Option<crate::dpop::DpopKey>,
 }
 
 impl OAuthClientBuilder {
@@ -424,6 +437,16 @@ impl OAuthClientBuilder {
         self
     }
 
+    /// Sender-constrains tokens with DPoP (RFC 9449): every request to the token and
+    /// pushed-authorization endpoints carries a fresh proof signed with `key`, with the
+    /// server's nonce once it gave one (a `use_dpop_nonce` challenge is answered once); the
+    /// provider binds the tokens it issues to the key (`token_type: DPoP`). Feature `dpop`.
+    #[cfg(feature = "dpop")]
+    pub fn dpop(mut self, key: crate::dpop::DpopKey) -> Self {
+        self.dpop = Some(key);
+        self
+    }
+
     /// Fills every endpoint the metadata names (`<name>_endpoint`), the mTLS aliases and the
     /// issuer.
     pub(crate) fn with_metadata(mut self, metadata: &crate::ProviderMetadata) -> Self {
@@ -476,6 +499,8 @@ impl OAuthClientBuilder {
                 mtls_aliases,
                 issuer: self.issuer,
                 client_auth: self.client_auth,
+                #[cfg(feature = "dpop")]
+                dpop: self.dpop.map(|key| Arc::new(crate::dpop::Dpop::new(key))),
                 timeout: self.timeout,
                 max_response_bytes: self.max_response_bytes,
                 leniency: Leniency { strict: self.strict },

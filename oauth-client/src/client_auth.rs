@@ -89,6 +89,7 @@ pub trait AuthenticateClient: Send + Sync + 'static {
 pub struct AttemptResponse<'a> {
     pub(crate) status: reqwest::StatusCode,
     pub(crate) headers: &'a HeaderMap,
+    pub(crate) body: &'a [u8],
 }
 
 impl AttemptResponse<'_> {
@@ -100,6 +101,15 @@ impl AttemptResponse<'_> {
     /// The response headers (`WWW-Authenticate`, a nonce header, ...).
     pub fn headers(&self) -> &HeaderMap {
         self.headers
+    }
+
+    /// The `error` member of an RFC 6749 §5.2 error object in the body, if there is one.
+    pub fn error_code(&self) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct ErrorObject {
+            error: String,
+        }
+        serde_json::from_slice::<ErrorObject>(self.body).ok().map(|object| object.error)
     }
 }
 

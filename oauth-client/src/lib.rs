@@ -200,6 +200,8 @@ mod client;
 mod client_auth;
 mod clock;
 mod discovery;
+#[cfg(feature = "dpop")]
+pub mod dpop;
 mod endpoint_url;
 mod error;
 pub mod extensions;

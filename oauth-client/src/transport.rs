@@ -27,30 +27,25 @@ where
 {
     let config = client.config();
     let form = encode_form(&request);
-    // The configured client authentication, unless the request takes none or the caller
-    // authenticated it with a header of their own.
-    let client_auth =
-        config.client_auth.as_ref().filter(|_| request.client_auth && !request.has_header("authorization"));
-    // Without client authentication to compute, every attempt shares the one encoded body.
-    let shared_body = client_auth.is_none().then(|| Bytes::from(form.clone()));
+    let per_attempt = PerAttempt::new(config, &request);
+    // With nothing to compute per attempt, every attempt shares the one encoded body.
+    let shared_body = per_attempt.is_empty().then(|| Bytes::from(form.clone()));
     let mut attempt = 0;
-    // Client authentication may ask, once per request, to answer a challenge right away.
+    // A challenge (a server nonce) is answered at once, and once per request.
     let mut challenge_answered = false;
     loop {
         let result = async {
-            let (body, headers) = match (&shared_body, client_auth) {
-                (Some(body), _) => (body.clone(), None),
-                (None, Some(auth)) => authenticated(config, &request, auth, &form)?,
-                (None, None) => (Bytes::from(form.clone()), None),
+            let (body, headers) = match &shared_body {
+                Some(body) => (body.clone(), None),
+                None => per_attempt.decorate(config, &request, &form)?,
             };
             let received = attempt_once(config, &request, &body, headers).await?;
-            if let Some(auth) = client_auth
-                && !challenge_answered
-                && auth.wants_retry(&AttemptResponse {
-                    status: received.status_code(),
-                    headers: &received.headers,
-                })
-            {
+            let response = AttemptResponse {
+                status: received.status_code(),
+                headers: &received.headers,
+                body: &received.body,
+            };
+            if per_attempt.wants_retry(config, &request, &response) && !challenge_answered {
                 return Ok(None);
             }
             response::interpret(received, config.leniency).map(Some)
@@ -90,25 +85,83 @@ fn should_retry(config: &ClientConfig, request: &GrantRequest<'_>, error: &Error
     !request.carries_single_use_credential() || config.retry_single_use || error.certainly_not_processed()
 }
 
-/// The body and headers of one attempt with the client's authentication computed now.
-fn authenticated(
-    config: &ClientConfig,
-    request: &GrantRequest<'_>,
-    auth: &ClientAuth,
-    form: &str,
-) -> Result<(Bytes, Option<HeaderMap>), Error> {
-    let url = config.endpoint_url(request.endpoint)?;
-    let mut attempt = Attempt::new(
-        request.endpoint,
-        url,
-        &config.token_url,
-        config.issuer.as_deref(),
-        config.clock.now(),
-        form,
-    );
-    auth.authenticate(&mut attempt)?;
-    let (body, headers) = attempt.finish();
-    Ok((Bytes::from(body), Some(headers)))
+/// What is computed anew for every attempt of a request: the client's authentication and,
+/// at the token and PAR endpoints, a DPoP proof.
+struct PerAttempt<'c> {
+    client_auth: Option<&'c ClientAuth>,
+    #[cfg(feature = "dpop")]
+    dpop: Option<&'c crate::dpop::Dpop>,
+}
+
+impl<'c> PerAttempt<'c> {
+    fn new(config: &'c ClientConfig, request: &GrantRequest<'_>) -> Self {
+        PerAttempt {
+            // Unless the request takes none or the caller authenticated it with a header.
+            client_auth: config
+                .client_auth
+                .as_ref()
+                .filter(|_| request.client_auth && !request.has_header("authorization")),
+            #[cfg(feature = "dpop")]
+            dpop: config.dpop.as_deref().filter(|_| {
+                use crate::request::Endpoint;
+                matches!(request.endpoint, Endpoint::TOKEN | Endpoint::PUSHED_AUTHORIZATION_REQUEST)
+            }),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        #[cfg(feature = "dpop")]
+        if self.dpop.is_some() {
+            return false;
+        }
+        self.client_auth.is_none()
+    }
+
+    /// The body and headers of one attempt, computed now.
+    fn decorate(
+        &self,
+        config: &ClientConfig,
+        request: &GrantRequest<'_>,
+        form: &str,
+    ) -> Result<(Bytes, Option<HeaderMap>), Error> {
+        let url = config.endpoint_url(request.endpoint)?;
+        let mut attempt = Attempt::new(
+            request.endpoint,
+            url,
+            &config.token_url,
+            config.issuer.as_deref(),
+            config.clock.now(),
+            form,
+        );
+        if let Some(auth) = self.client_auth {
+            auth.authenticate(&mut attempt)?;
+        }
+        #[cfg(feature = "dpop")]
+        if let Some(dpop) = self.dpop {
+            dpop.decorate(&mut attempt)?;
+        }
+        let (body, headers) = attempt.finish();
+        Ok((Bytes::from(body), Some(headers)))
+    }
+
+    /// Looks at a response (a DPoP nonce is remembered whatever it says); whether it is a
+    /// challenge that the next attempt answers.
+    fn wants_retry(
+        &self,
+        config: &ClientConfig,
+        request: &GrantRequest<'_>,
+        response: &AttemptResponse<'_>,
+    ) -> bool {
+        #[cfg(feature = "dpop")]
+        if let Some(dpop) = self.dpop
+            && let Ok(url) = config.endpoint_url(request.endpoint)
+            && dpop.observe(url, response)
+        {
+            return true;
+        }
+        let _ = (config, request);
+        self.client_auth.is_some_and(|auth| auth.wants_retry(response))
+    }
 }
 
 /// One HTTP exchange, in its own tracing span. The non-generic part of [`send`]: compiled

@@ -517,6 +517,37 @@ mod oidc_provider {
     }
 
     #[tokio::test]
+    async fn dpop_bound_tokens_with_server_nonces() {
+        use oauth_client::dpop::DpopKey;
+        use oauth_client::extensions::TokenIntrospection;
+        let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let key = DpopKey::generate().unwrap();
+        let client = OAuthClient::discover(&issuer)
+            .await
+            .unwrap()
+            .client_auth(ClientAuth::client_secret_post("dpop-client", "dpop-client-secret"))
+            .dpop(key.clone())
+            .build()
+            .unwrap();
+        // The first proof has no nonce; the server's use_dpop_nonce challenge is answered.
+        let token = client.request_token_ccg("", None, None).await.unwrap();
+        assert_eq!(token.token_type, "DPoP");
+        client.request_token_ccg("", None, None).await.unwrap();
+
+        let introspector =
+            discovered(&issuer, ClientAuth::client_secret_post("post-client", "post-client-secret")).await;
+        let info = introspector.introspect_token("", token.access_token.secret(), None, None).await.unwrap();
+        assert!(info.active);
+        assert_eq!(info.extra["cnf"]["jkt"], key.thumbprint(), "bound to the key's RFC 7638 thumbprint");
+
+        // The same client without a key: refused, since its tokens must be bound.
+        let unbound =
+            discovered(&issuer, ClientAuth::client_secret_post("dpop-client", "dpop-client-secret")).await;
+        let error = unbound.request_token_ccg("", None, None).await.unwrap_err();
+        assert_eq!(error.status(), Some(400), "{error:?}");
+    }
+
+    #[tokio::test]
     async fn tls_client_auth_presents_the_certificate_at_the_mtls_alias() {
         let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
         let mtls_url = peer_or_skip!("OAUTH_PEER_OIDC_MTLS_URL");

@@ -582,3 +582,196 @@ mod challenge {
         assert_eq!(stubborn.received_requests().await.unwrap().len(), 2);
     }
 }
+
+mod dpop {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    use oauth_client::dpop::DpopKey;
+    use oauth_client::extensions::TokenRevocation;
+    use oauth_client::manager::ClientCredentials;
+    use oauth_client::{OAuthAuthorization, OAuthClient, TokenManager};
+    use oauth_client_tests::header_of;
+    use serde_json::{Value, json};
+    use sha2::{Digest, Sha256};
+    use wiremock::matchers::{header_exists, method, path};
+    use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+    /// The proof's header and claims, verified with the key in its own `jwk` header as a
+    /// server does (jsonwebtoken, not the code under test).
+    fn verified_proof(request: &Request) -> (jsonwebtoken::Header, Value) {
+        let proof = header_of(request, "dpop").expect("a DPoP proof");
+        let header = jsonwebtoken::decode_header(proof).unwrap();
+        let key = DecodingKey::from_jwk(header.jwk.as_ref().expect("the public key in the header")).unwrap();
+        let mut validation = Validation::new(header.alg);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        let claims =
+            jsonwebtoken::decode::<Value>(proof, &key, &validation).expect("the proof verifies").claims;
+        (header, claims)
+    }
+
+    fn token(token_type: &str) -> Value {
+        json!({"access_token": "dpop-bound-at", "token_type": token_type, "expires_in": 3600})
+    }
+
+    #[tokio::test]
+    async fn token_requests_carry_a_fresh_proof_and_answer_a_nonce_challenge_once() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .respond_with(
+                ResponseTemplate::new(400)
+                    .insert_header("DPoP-Nonce", "server-nonce-1")
+                    .set_body_json(json!({"error": "use_dpop_nonce", "error_description": "nonce required"})),
+            )
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(token("DPoP")))
+            .mount(&server)
+            .await;
+        let key = DpopKey::generate().unwrap();
+        let client = OAuthClient::builder(format!("{}/token?tenant=a", server.uri()))
+            .dpop(key.clone())
+            .build()
+            .unwrap();
+        let issued = client.request_token_ccg("Basic eDp5", None, None).await.unwrap();
+        assert_eq!(issued.token_type, "DPoP");
+
+        let requests = server.received_requests().await.unwrap();
+        assert_eq!(requests.len(), 2, "the challenge, then the answer");
+        let (first_header, first) = verified_proof(&requests[0]);
+        let (_, second) = verified_proof(&requests[1]);
+        assert_eq!(first_header.typ.as_deref(), Some("dpop+jwt"));
+        assert_eq!(first_header.alg, Algorithm::ES256);
+        for claims in [&first, &second] {
+            assert_eq!(claims["htm"], "POST");
+            assert_eq!(claims["htu"], format!("{}/token", server.uri()), "no query, no fragment");
+            assert!(claims["iat"].as_i64().unwrap() > 1_700_000_000);
+            assert!(claims.get("ath").is_none(), "no access token at the token endpoint");
+        }
+        assert!(first.get("nonce").is_none());
+        assert_eq!(second["nonce"], "server-nonce-1");
+        assert_ne!(first["jti"], second["jti"], "a new proof for the retry");
+
+        // The key's thumbprint, computed here from the header's JWK as RFC 7638 says.
+        let jwk = serde_json::to_value(first_header.jwk.unwrap()).unwrap();
+        let canonical = format!(
+            r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+            jwk["x"].as_str().unwrap(),
+            jwk["y"].as_str().unwrap()
+        );
+        assert_eq!(key.thumbprint(), URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes())));
+        assert!(jwk.get("d").is_none(), "no private key in the proof");
+    }
+
+    #[tokio::test]
+    async fn the_nonce_is_remembered_and_other_endpoints_get_no_proof() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .respond_with(
+                ResponseTemplate::new(200).insert_header("DPoP-Nonce", "n-2").set_body_json(token("DPoP")),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/revoke"))
+            .respond_with(ResponseTemplate::new(200))
+            .mount(&server)
+            .await;
+        let client = OAuthClient::builder(format!("{}/token", server.uri()))
+            .revocation_url(format!("{}/revoke", server.uri()))
+            .dpop(DpopKey::generate_ed25519().unwrap())
+            .build()
+            .unwrap();
+        client.request_token_ccg("Basic eDp5", None, None).await.unwrap();
+        client.request_token_ccg("Basic eDp5", None, None).await.unwrap();
+        client.revoke_token("Basic eDp5", "t", None, None).await.unwrap();
+        let requests = server.received_requests().await.unwrap();
+        let (header, first) = verified_proof(&requests[0]);
+        assert_eq!(header.alg, Algorithm::EdDSA);
+        assert!(first.get("nonce").is_none());
+        assert_eq!(verified_proof(&requests[1]).1["nonce"], "n-2", "the nonce of the previous response");
+        assert_eq!(header_of(&requests[2], "dpop"), None, "revocation takes no proof");
+    }
+
+    #[tokio::test]
+    async fn resource_requests_send_the_bound_token_with_a_proof_and_its_hash() {
+        let provider = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(token("DPoP")))
+            .mount(&provider)
+            .await;
+        let api = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(header_exists("dpop"))
+            .respond_with(
+                ResponseTemplate::new(401)
+                    .insert_header("WWW-Authenticate", r#"DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof""#)
+                    .insert_header("DPoP-Nonce", "resource-nonce"),
+            )
+            .up_to_n_times(1)
+            .mount(&api)
+            .await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("things"))
+            .mount(&api)
+            .await;
+        let client = OAuthClient::builder(format!("{}/token", provider.uri()))
+            .dpop(DpopKey::generate().unwrap())
+            .build()
+            .unwrap();
+        let tokens = TokenManager::builder(client, ClientCredentials::new("Basic eDp5")).build();
+        let response =
+            tokens.send(reqwest::Client::new().get(format!("{}/things?page=2", api.uri()))).await.unwrap();
+        assert_eq!(response.text().await.unwrap(), "things");
+
+        let requests = api.received_requests().await.unwrap();
+        assert_eq!(requests.len(), 2, "one answer to the nonce challenge");
+        let ath = URL_SAFE_NO_PAD.encode(Sha256::digest(b"dpop-bound-at"));
+        for (request, nonce) in requests.iter().zip([None, Some("resource-nonce")]) {
+            assert_eq!(header_of(request, "authorization"), Some("DPoP dpop-bound-at"));
+            let (_, claims) = verified_proof(request);
+            assert_eq!(claims["htm"], "GET");
+            assert_eq!(claims["htu"], format!("{}/things", api.uri()));
+            assert_eq!(claims["ath"], ath.as_str());
+            assert_eq!(claims.get("nonce").and_then(Value::as_str), nonce);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bearer_token_is_sent_as_bearer_even_with_a_dpop_key() {
+        let provider = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(token("Bearer")))
+            .mount(&provider)
+            .await;
+        let api = MockServer::start().await;
+        Mock::given(method("GET")).respond_with(ResponseTemplate::new(200)).mount(&api).await;
+        let client = OAuthClient::builder(format!("{}/token", provider.uri()))
+            .dpop(DpopKey::generate().unwrap())
+            .build()
+            .unwrap();
+        let tokens = TokenManager::builder(client, ClientCredentials::new("Basic eDp5")).build();
+        tokens.send(reqwest::Client::new().get(api.uri())).await.unwrap();
+        let request = &api.received_requests().await.unwrap()[0];
+        assert_eq!(header_of(request, "authorization"), Some("Bearer dpop-bound-at"));
+        assert_eq!(header_of(request, "dpop"), None);
+    }
+
+    #[test]
+    fn the_key_round_trips_through_pem_and_never_prints_its_private_half() {
+        let key = DpopKey::generate().unwrap();
+        let pem = key.to_pkcs8_pem();
+        assert_eq!(DpopKey::from_pkcs8_pem(&pem).unwrap().thumbprint(), key.thumbprint());
+        let debug = format!("{key:?}");
+        assert!(debug.contains(key.thumbprint()) && debug.contains("[redacted]"), "{debug}");
+        let body: String = pem.lines().filter(|line| !line.starts_with("-----")).collect();
+        assert!(!debug.contains(&body[..20]));
+        assert!(DpopKey::from_pkcs8_pem("not a key").is_err());
+    }
+}

@@ -52,6 +52,7 @@
 #[cfg(feature = "redis")]
 mod redis_store;
 mod refresh;
+mod resource;
 mod source;
 mod store;
 

@@ -1,6 +1,7 @@
 // oidc-provider on 127.0.0.1, configured so that each client can authenticate only with the
 // method it is registered for: a wrong or missing credential, a reused or expired assertion,
-// or a missing client certificate is `invalid_client`.
+// or a missing client certificate is `invalid_client`; the DPoP client's tokens must be bound,
+// with a server nonce in every proof.
 //
 //   node server.mjs HTTP_PORT HTTPS_PORT CERT_DIR RSA_PUBLIC_PEM
 //
@@ -65,6 +66,14 @@ const provider = new Provider(issuer, {
       jwks: { keys: [rsaJwk] },
     },
     {
+      // Its tokens must be DPoP-bound: a token request without a proof is refused.
+      ...clientCredentials,
+      client_id: 'dpop-client',
+      client_secret: 'dpop-client-secret',
+      token_endpoint_auth_method: 'client_secret_post',
+      dpop_bound_access_tokens: true,
+    },
+    {
       ...clientCredentials,
       client_id: 'mtls-client',
       token_endpoint_auth_method: 'tls_client_auth',
@@ -76,6 +85,8 @@ const provider = new Provider(issuer, {
     introspection: { enabled: true },
     revocation: { enabled: true },
     devInteractions: { enabled: false },
+    // Every DPoP proof must carry a nonce the server issued (RFC 9449 §8).
+    dPoP: { enabled: true, nonceSecret: crypto.randomBytes(32), requireNonce: () => true },
     mTLS: {
       enabled: true,
       tlsClientAuth: true,
