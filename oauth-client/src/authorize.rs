@@ -6,6 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Url;
 use sha2::{Digest, Sha256};
 
+use crate::client_auth::ClientAuth;
 use crate::error::{Error, RedirectError};
 use crate::form::FormParams;
 use crate::provider_error::OAuthProviderError;
@@ -56,6 +57,14 @@ pub struct AuthorizationRequest {
     pkce: bool,
     allow_insecure_http: bool,
     extra: FormParams,
+    resources: Vec<String>,
+    authorization_details: Option<Result<serde_json::Value, String>>,
+    dpop_jkt: Option<String>,
+    issuer: Option<String>,
+    require_issuer: bool,
+    require_pushed: bool,
+    #[cfg(feature = "jwt")]
+    request_object_key: Option<crate::extensions::SigningKey>,
 }
 
 impl AuthorizationRequest {
@@ -70,7 +79,98 @@ impl AuthorizationRequest {
             pkce: true,
             allow_insecure_http: false,
             extra: FormParams::new(),
+            resources: Vec::new(),
+            authorization_details: None,
+            dpop_jkt: None,
+            issuer: None,
+            require_issuer: false,
+            require_pushed: false,
+            #[cfg(feature = "jwt")]
+            request_object_key: None,
         }
+    }
+
+    /// A request to `client`'s authorization endpoint for `client_id`, following what the
+    /// provider's metadata says (from [`OAuthClient::discover`](crate::OAuthClient::discover)):
+    /// the redirect's `iss` is checked against the client's issuer (RFC 9207) and required
+    /// when the metadata says `authorization_response_iss_parameter_supported`, and
+    /// [`build`](Self::build) refuses to skip PAR when it says
+    /// `require_pushed_authorization_requests`.
+    pub fn for_client(client: &crate::OAuthClient, client_id: impl Into<String>) -> Result<Self, Error> {
+        let authorize_url = client.authorization_url().ok_or_else(|| {
+            Error::Config(
+                "the client has no authorization endpoint; set it with `OAuthClient::builder(..).authorization_url(..)` or discover it".into(),
+            )
+        })?;
+        let policy = client.config().authorization_policy;
+        let mut request = Self::new(authorize_url.as_str(), client_id);
+        request.issuer = client.issuer().map(str::to_owned);
+        request.require_issuer = policy.issuer_in_response;
+        request.require_pushed = policy.require_pushed;
+        // The client's own policy already vetted this URL.
+        request.allow_insecure_http = authorize_url.scheme() == "http";
+        Ok(request)
+    }
+
+    /// Asks for a token for this resource (RFC 8707 `resource`, an absolute URI); repeat for
+    /// several. The token request of [`PendingAuthorization::token_params`] names them too.
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resources.push(resource.into());
+        self
+    }
+
+    /// Rich authorization request (RFC 9396): `authorization_details`, a JSON array of typed
+    /// objects, from any serializable value of yours.
+    ///
+    /// ```
+    /// use oauth_client::AuthorizationRequest;
+    ///
+    /// #[derive(serde::Serialize)]
+    /// struct Payment { r#type: &'static str, instructed_amount: Amount }
+    /// #[derive(serde::Serialize)]
+    /// struct Amount { currency: &'static str, amount: &'static str }
+    ///
+    /// let details = [Payment { r#type: "payment_initiation", instructed_amount: Amount { currency: "EUR", amount: "123.50" } }];
+    /// let pending = AuthorizationRequest::new("https://auth.example.com/authorize", "app")
+    ///     .authorization_details(&details)
+    ///     .build()?;
+    /// assert!(pending.url().as_str().contains("authorization_details=%5B%7B%22type%22"));
+    /// # Ok::<(), oauth_client::Error>(())
+    /// ```
+    pub fn authorization_details(mut self, details: &impl serde::Serialize) -> Self {
+        self.authorization_details = Some(serde_json::to_value(details).map_err(|error| error.to_string()));
+        self
+    }
+
+    /// Binds the authorization code to a DPoP key (RFC 9449 §10): `dpop_jkt`, the key's
+    /// thumbprint (`DpopKey::thumbprint`). The code can then only be redeemed with proofs of
+    /// that key.
+    pub fn dpop_jkt(mut self, thumbprint: impl Into<String>) -> Self {
+        self.dpop_jkt = Some(thumbprint.into());
+        self
+    }
+
+    /// The authorization server's issuer identifier: a redirect whose `iss` differs is
+    /// refused (RFC 9207, mix-up defence). [`for_client`](Self::for_client) sets it.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Refuses a redirect without `iss` (for a provider that always sends it, RFC 9207 §2.4).
+    pub fn require_issuer(mut self) -> Self {
+        self.require_issuer = true;
+        self
+    }
+
+    /// Sends the request as a signed request object (JAR, RFC 9101): the parameters go in a
+    /// JWT (`typ: oauth-authz-req+jwt`, `iss` the client, `aud` the issuer) signed with `key`,
+    /// and the URL (or the pushed request) carries only `client_id` and `request`. Feature
+    /// `jwt`.
+    #[cfg(feature = "jwt")]
+    pub fn signed(mut self, key: crate::extensions::SigningKey) -> Self {
+        self.request_object_key = Some(key);
+        self
     }
 
     /// Where the provider sends the browser back (`redirect_uri`).
@@ -123,9 +223,48 @@ impl AuthorizationRequest {
     /// Fails with [`Error::Config`] when the authorization URL is not valid, uses plain
     /// `http` on a host other than loopback without
     /// [`allow_insecure_http`](Self::allow_insecure_http), or another scheme than `https`,
-    /// or when a given `state` is shorter than [`MIN_STATE_CHARS`](Self::MIN_STATE_CHARS).
+    /// when a given `state` is shorter than [`MIN_STATE_CHARS`](Self::MIN_STATE_CHARS), or
+    /// when the provider requires pushed requests ([`push`](Self::push) then).
     pub fn build(self) -> Result<PendingAuthorization, Error> {
-        let mut url =
+        if self.require_pushed {
+            return Err(Error::Config(
+                "the provider requires pushed authorization requests (require_pushed_authorization_requests): \
+                 use `AuthorizationRequest::push(&client)`"
+                    .into(),
+            ));
+        }
+        let prepared = self.prepare()?;
+        let mut url = prepared.url.clone();
+        url.query_pairs_mut().extend_pairs(prepared.front_channel_parameters()?);
+        Ok(prepared.pending(url))
+    }
+
+    /// Pushes the request to the provider's PAR endpoint (RFC 9126) with `client`'s
+    /// authentication (and DPoP proof, if it has a key), and returns the URL that carries only
+    /// `client_id` and the `request_uri` the provider gave. The parameters never pass through
+    /// the browser.
+    pub async fn push(self, client: &crate::OAuthClient) -> Result<PendingAuthorization, Error> {
+        use crate::extensions::PushedAuthorization as _;
+        let prepared = self.prepare()?;
+        let client_id_in_auth = client.config().client_auth.as_ref().is_some_and(ClientAuth::sends_client_id);
+        let mut form = FormParams::new();
+        for (name, value) in prepared.back_channel_parameters()? {
+            // The client authentication sends `client_id` itself: a repeated one is refused.
+            if !(name == "client_id" && client_id_in_auth) {
+                form.push(name, value);
+            }
+        }
+        let pushed = client.push_authorization_request(&form).await?;
+        let mut url = prepared.url.clone();
+        url.query_pairs_mut()
+            .append_pair("client_id", &prepared.client_id)
+            .append_pair("request_uri", &pushed.request_uri);
+        Ok(prepared.pending(url))
+    }
+
+    /// Checks the request and generates what it needs: `state`, the PKCE verifier.
+    fn prepare(self) -> Result<Prepared, Error> {
+        let url =
             crate::endpoint_url::parse("authorization URL", &self.authorize_url, self.allow_insecure_http)?;
         let state = match self.state {
             Some(state) if state.chars().count() < Self::MIN_STATE_CHARS => {
@@ -139,25 +278,132 @@ impl AuthorizationRequest {
             Some(state) => state,
             None => URL_SAFE_NO_PAD.encode(random_bytes::<16>()?),
         };
+        let authorization_details = self
+            .authorization_details
+            .transpose()
+            .map_err(|error| Error::Config(format!("the authorization_details do not serialize: {error}")))?;
         let verifier = if self.pkce { Some(PkceVerifier::generate()?) } else { None };
-        {
-            let mut query = url.query_pairs_mut();
-            query.append_pair("response_type", "code").append_pair("client_id", &self.client_id);
-            if let Some(redirect_uri) = &self.redirect_uri {
-                query.append_pair("redirect_uri", redirect_uri);
-            }
-            if let Some(scope) = &self.scope {
-                query.append_pair("scope", scope);
-            }
-            query.append_pair("state", &state);
-            if let Some(verifier) = &verifier {
-                query
-                    .append_pair("code_challenge", &verifier.s256_challenge())
-                    .append_pair("code_challenge_method", "S256");
-            }
-            query.extend_pairs(self.extra.iter());
+        let mut parameters = vec![
+            ("response_type".to_owned(), "code".to_owned()),
+            ("client_id".to_owned(), self.client_id.clone()),
+        ];
+        let mut add = |name: &str, value: &str| parameters.push((name.to_owned(), value.to_owned()));
+        if let Some(redirect_uri) = &self.redirect_uri {
+            add("redirect_uri", redirect_uri);
         }
-        Ok(PendingAuthorization { url, state, verifier })
+        if let Some(scope) = &self.scope {
+            add("scope", scope);
+        }
+        add("state", &state);
+        if let Some(verifier) = &verifier {
+            add("code_challenge", &verifier.s256_challenge());
+            add("code_challenge_method", "S256");
+        }
+        for resource in &self.resources {
+            add("resource", resource);
+        }
+        if let Some(details) = &authorization_details {
+            add("authorization_details", &details.to_string());
+        }
+        if let Some(jkt) = &self.dpop_jkt {
+            add("dpop_jkt", jkt);
+        }
+        for (name, value) in self.extra.iter() {
+            add(name, value);
+        }
+        Ok(Prepared {
+            url,
+            client_id: self.client_id,
+            state,
+            verifier,
+            parameters,
+            resources: self.resources,
+            issuer: self.issuer,
+            require_issuer: self.require_issuer,
+            #[cfg(feature = "jwt")]
+            request_object_key: self.request_object_key,
+        })
+    }
+}
+
+/// An authorization request with everything generated, before it goes out.
+struct Prepared {
+    url: Url,
+    client_id: String,
+    state: String,
+    verifier: Option<PkceVerifier>,
+    /// The authorization parameters, in order.
+    parameters: Vec<(String, String)>,
+    resources: Vec<String>,
+    issuer: Option<String>,
+    require_issuer: bool,
+    #[cfg(feature = "jwt")]
+    request_object_key: Option<crate::extensions::SigningKey>,
+}
+
+impl Prepared {
+    /// What the browser's URL carries: the parameters, or `client_id` and the signed
+    /// request object.
+    fn front_channel_parameters(&self) -> Result<Vec<(String, String)>, Error> {
+        self.back_channel_parameters()
+    }
+
+    /// What goes to the provider: the parameters, or `client_id` and the signed request
+    /// object (JAR).
+    fn back_channel_parameters(&self) -> Result<Vec<(String, String)>, Error> {
+        #[cfg(feature = "jwt")]
+        if let Some(key) = &self.request_object_key {
+            let object = self.request_object(key)?;
+            return Ok(vec![
+                ("client_id".to_owned(), self.client_id.clone()),
+                ("request".to_owned(), object),
+            ]);
+        }
+        Ok(self.parameters.clone())
+    }
+
+    /// The parameters as a signed request object (RFC 9101 §4): each one a claim
+    /// (`resource` an array when repeated, `authorization_details` as JSON), plus `iss`,
+    /// `aud`, `iat`, `nbf`, `exp` and `jti`.
+    #[cfg(feature = "jwt")]
+    fn request_object(&self, key: &crate::extensions::SigningKey) -> Result<String, Error> {
+        use serde_json::{Map, Value};
+        let mut claims = Map::new();
+        for (name, value) in &self.parameters {
+            let value = match name.as_str() {
+                "authorization_details" => {
+                    serde_json::from_str(value).unwrap_or(Value::String(value.clone()))
+                }
+                _ => Value::String(value.clone()),
+            };
+            match claims.get_mut(name) {
+                Some(Value::Array(values)) => values.push(value),
+                Some(first) => *first = Value::Array(vec![first.take(), value]),
+                None => {
+                    claims.insert(name.clone(), value);
+                }
+            }
+        }
+        let now = crate::Clock::now(&crate::SystemClock);
+        let audience = self.issuer.clone().unwrap_or_else(|| self.url.origin().ascii_serialization());
+        claims.insert("iss".into(), Value::String(self.client_id.clone()));
+        claims.insert("aud".into(), Value::String(audience));
+        claims.insert("iat".into(), now.into());
+        claims.insert("nbf".into(), now.into());
+        claims.insert("exp".into(), now.saturating_add(300).into());
+        claims.insert("jti".into(), Value::String(URL_SAFE_NO_PAD.encode(random_bytes::<16>()?)));
+        key.sign_object("oauth-authz-req+jwt", &claims)
+    }
+
+    fn pending(self, url: Url) -> PendingAuthorization {
+        PendingAuthorization {
+            url,
+            state: self.state,
+            verifier: self.verifier,
+            resources: self.resources,
+            issuer: self.issuer,
+            require_issuer: self.require_issuer,
+        }
     }
 }
 
@@ -168,6 +414,9 @@ pub struct PendingAuthorization {
     url: Url,
     state: String,
     verifier: Option<PkceVerifier>,
+    resources: Vec<String>,
+    issuer: Option<String>,
+    require_issuer: bool,
 }
 
 impl PendingAuthorization {
@@ -187,17 +436,22 @@ impl PendingAuthorization {
     }
 
     /// The fields to send with [`request_token_acg`](crate::OAuthAuthorization::request_token_acg)
-    /// as `additional`: `code_verifier` when PKCE is on, else none.
+    /// as `additional`: `code_verifier` when PKCE is on, and the requested `resource`s.
     pub fn token_params(&self) -> FormParams {
         let mut params = FormParams::new();
         if let Some(verifier) = &self.verifier {
             params.push("code_verifier", verifier.secret());
         }
+        for resource in &self.resources {
+            params.push("resource", resource.as_str());
+        }
         params
     }
 
     /// Reads the URL the browser was redirected to: checks `state` (in constant time) and
-    /// returns the authorization code, or the provider's error (RFC 6749 §4.1.2.1).
+    /// the issuer (RFC 9207: an `iss` other than the expected issuer, or none when the
+    /// provider always sends one, is a mix-up and refused), and returns the authorization
+    /// code, or the provider's error (RFC 6749 §4.1.2.1).
     pub fn code_from_redirect(&self, redirect_url: &str) -> Result<String, Error> {
         let url = Url::parse(redirect_url).map_err(|_| Error::Redirect(RedirectError::InvalidUrl))?;
         let mut code = None;
@@ -205,10 +459,12 @@ impl PendingAuthorization {
         let mut error = None;
         let mut description = None;
         let mut uri = None;
+        let mut issuer = None;
         for (name, value) in url.query_pairs() {
             let slot = match name.as_ref() {
                 "code" => &mut code,
                 "state" => &mut state,
+                "iss" => &mut issuer,
                 "error" => &mut error,
                 "error_description" => &mut description,
                 "error_uri" => &mut uri,
@@ -224,6 +480,16 @@ impl PendingAuthorization {
             Some(state) if constant_time_eq(state.as_bytes(), self.state.as_bytes()) => {}
             Some(_) => return Err(Error::Redirect(RedirectError::StateMismatch)),
             None => return Err(Error::Redirect(RedirectError::MissingState)),
+        }
+        match (issuer, &self.issuer) {
+            (Some(found), Some(expected)) if found != *expected => {
+                return Err(Error::Redirect(RedirectError::IssuerMismatch {
+                    expected: expected.clone(),
+                    found,
+                }));
+            }
+            (None, _) if self.require_issuer => return Err(Error::Redirect(RedirectError::MissingIssuer)),
+            _ => {}
         }
         if let Some(error) = error {
             return Err(Error::Redirect(RedirectError::Provider(OAuthProviderError {

@@ -75,6 +75,8 @@ pub(crate) struct ClientConfig {
     pub(crate) mtls_aliases: BTreeMap<String, Url>,
     /// The provider's issuer identifier, when known (discovery or the builder).
     pub(crate) issuer: Option<String>,
+    /// What the provider's metadata requires of authorization requests.
+    pub(crate) authorization_policy: AuthorizationPolicy,
     /// How the client authenticates, applied to every attempt of every request that takes
     /// client authentication and carries no `Authorization` header of the caller's.
     pub(crate) client_auth: Option<ClientAuth>,
@@ -90,6 +92,16 @@ pub(crate) struct ClientConfig {
     pub(crate) retry_single_use: bool,
     /// What "now" is when a response arrives: tokens' expiry is counted from it.
     pub(crate) clock: Arc<dyn Clock>,
+}
+
+/// What a provider's metadata says about authorization requests and responses.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct AuthorizationPolicy {
+    /// `require_pushed_authorization_requests` (RFC 9126 §5).
+    pub(crate) require_pushed: bool,
+    /// `authorization_response_iss_parameter_supported` (RFC 9207 §3): every redirect carries
+    /// `iss`, so one without it is refused.
+    pub(crate) issuer_in_response: bool,
 }
 
 impl ClientConfig {
@@ -135,6 +147,7 @@ impl OAuthClient {
             endpoints: BTreeMap::new(),
             mtls_aliases: BTreeMap::new(),
             issuer: None,
+            authorization_policy: AuthorizationPolicy::default(),
             client_auth: None,
             identity: None,
             root_certificates: Vec::new(),
@@ -294,6 +307,7 @@ pub struct OAuthClientBuilder {
     endpoints: BTreeMap<String, String>,
     mtls_aliases: BTreeMap<String, String>,
     issuer: Option<String>,
+    authorization_policy: AuthorizationPolicy,
     client_auth: Option<ClientAuth>,
     identity: Option<reqwest::Identity>,
     root_certificates: Vec<reqwest::Certificate>,
@@ -457,6 +471,12 @@ impl OAuthClientBuilder {
             self.mtls_aliases.insert(endpoint.to_owned(), url.to_owned());
         }
         self.issuer = Some(metadata.issuer.clone());
+        let flag =
+            |member: &str| metadata.extra.get(member).and_then(serde_json::Value::as_bool).unwrap_or(false);
+        self.authorization_policy = AuthorizationPolicy {
+            require_pushed: flag("require_pushed_authorization_requests"),
+            issuer_in_response: flag("authorization_response_iss_parameter_supported"),
+        };
         self
     }
 
@@ -498,12 +518,13 @@ impl OAuthClientBuilder {
                 endpoints,
                 mtls_aliases,
                 issuer: self.issuer,
+                authorization_policy: self.authorization_policy,
                 client_auth: self.client_auth,
                 #[cfg(feature = "dpop")]
                 dpop: self.dpop.map(|key| Arc::new(crate::dpop::Dpop::new(key))),
                 timeout: self.timeout,
                 max_response_bytes: self.max_response_bytes,
-                leniency: Leniency { strict: self.strict },
+                leniency: Leniency { strict: self.strict, any_success_status: false },
                 retry: self.retry,
                 retry_single_use: false,
                 clock: Arc::new(SystemClock),

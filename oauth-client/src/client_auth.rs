@@ -291,6 +291,12 @@ impl ClientAuth {
         self.client_id.as_deref()
     }
 
+    /// Whether the method puts `client_id` in the form itself (every built-in method but
+    /// Basic), so a request must not repeat it.
+    pub(crate) fn sends_client_id(&self) -> bool {
+        self.client_id.is_some() && self.method != "client_secret_basic"
+    }
+
     /// Whether the method uses the TLS client certificate (and so the mTLS aliases).
     pub fn uses_mtls(&self) -> bool {
         self.mtls

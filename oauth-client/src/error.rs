@@ -205,6 +205,18 @@ pub enum RedirectError {
     /// The redirect has no `state`.
     #[error("the redirect has no `state` parameter")]
     MissingState,
+    /// The redirect's `iss` names another authorization server than the one the request went
+    /// to (RFC 9207): a mix-up attack, or a misconfigured client.
+    #[error("the redirect comes from issuer `{found}`, not `{expected}` (RFC 9207); refusing the code")]
+    IssuerMismatch {
+        /// The issuer the request went to.
+        expected: String,
+        /// The `iss` the redirect carries.
+        found: String,
+    },
+    /// The redirect has no `iss`, though the provider says it always sends one (RFC 9207).
+    #[error("the redirect has no `iss` parameter, which this provider always sends (RFC 9207)")]
+    MissingIssuer,
     /// The redirect has neither `code` nor `error`.
     #[error("the redirect has no `code` parameter")]
     MissingCode,

@@ -34,6 +34,9 @@ pub(crate) struct Received {
 pub(crate) struct Leniency {
     /// Reject every deviation from RFC 6749 instead of repairing it.
     pub(crate) strict: bool,
+    /// Any 2xx is success even in strict mode: endpoints other than the token endpoint
+    /// answer 201 (PAR, RFC 9126 §2.2) or 204 by their own specifications.
+    pub(crate) any_success_status: bool,
 }
 
 pub(crate) fn interpret<T: DeserializeOwned + 'static>(
@@ -43,7 +46,7 @@ pub(crate) fn interpret<T: DeserializeOwned + 'static>(
     let status = received.status;
     match status {
         200 => decode(&received, leniency),
-        201..=299 if !leniency.strict => decode(&received, leniency),
+        201..=299 if !leniency.strict || leniency.any_success_status => decode(&received, leniency),
         300..=399 => Err(Error::UnexpectedRedirect {
             status,
             location: received

@@ -48,7 +48,11 @@ where
             if per_attempt.wants_retry(config, &request, &response) && !challenge_answered {
                 return Ok(None);
             }
-            response::interpret(received, config.leniency).map(Some)
+            let leniency = response::Leniency {
+                any_success_status: request.endpoint != crate::request::Endpoint::TOKEN,
+                ..config.leniency
+            };
+            response::interpret(received, leniency).map(Some)
         }
         .await;
         let result = match result {

@@ -547,6 +547,128 @@ mod oidc_provider {
         assert_eq!(error.status(), Some(400), "{error:?}");
     }
 
+    /// Logs in as alice and consents through oidc-provider's development pages, following
+    /// every redirect; returns the redirect to the client.
+    async fn login_and_consent(issuer: &str, authorize_url: &str) -> String {
+        let mut browser = oauth_client_tests::browser::Browser::new();
+        let absolute = |location: &str| {
+            if location.starts_with("http") { location.to_owned() } else { format!("{issuer}{location}") }
+        };
+        let mut page = browser.get(authorize_url).await;
+        for _ in 0..10 {
+            let location = page
+                .location
+                .clone()
+                .unwrap_or_else(|| panic!("a redirect, got {}: {}", page.status, page.body));
+            if location.starts_with(super::REDIRECT_URI) {
+                return location;
+            }
+            let url = absolute(&location);
+            page = browser.get(&url).await;
+            if page.location.is_some() {
+                continue;
+            }
+            // An interaction page: answer its prompt.
+            let fields: Vec<(String, String)> = if page.body.contains(r#"name="prompt" value="login""#) {
+                vec![
+                    ("prompt".into(), "login".into()),
+                    ("login".into(), "alice".into()),
+                    ("password".into(), "any".into()),
+                ]
+            } else {
+                assert!(
+                    page.body.contains(r#"name="prompt" value="consent""#),
+                    "a login or consent page: {}",
+                    page.body
+                );
+                vec![("prompt".into(), "consent".into())]
+            };
+            page = browser.post_form(&url, &fields, &url).await;
+        }
+        panic!("no redirect to the client after ten steps");
+    }
+
+    /// The whole FAPI-2.0-style flow against a client that requires PAR, a signed request
+    /// object and DPoP-bound tokens: pushed and signed request with PKCE, a resource
+    /// indicator and `dpop_jkt`; the redirect's `iss` checked; the code redeemed and the
+    /// token refreshed with DPoP proofs (nonces answered) and private_key_jwt.
+    #[tokio::test]
+    async fn authorization_code_with_par_jar_dpop_and_resource_then_refresh() {
+        use oauth_client::dpop::DpopKey;
+        use oauth_client::extensions::TokenIntrospection;
+        use oauth_client::{AuthorizationRequest, RedirectError};
+        let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let rsa = fixture("rsa-private.pem");
+        let dpop = DpopKey::generate().unwrap();
+        let client = OAuthClient::discover(&issuer)
+            .await
+            .unwrap()
+            .client_auth(ClientAuth::private_key_jwt("web-client", SigningKey::rs256_pem(&rsa).unwrap()))
+            .dpop(dpop.clone())
+            .build()
+            .unwrap();
+        let request = || {
+            AuthorizationRequest::for_client(&client, "web-client")
+                .unwrap()
+                .redirect_uri(super::REDIRECT_URI)
+                .scope("api:read")
+                .resource("https://api.example/")
+                .dpop_jkt(dpop.thumbprint())
+                .signed(SigningKey::rs256_pem(&rsa).unwrap())
+        };
+
+        // Not pushed: this client must use PAR, so the provider refuses the request.
+        let unpushed = request().build().unwrap();
+        let refused = oauth_client_tests::browser::Browser::new().get(unpushed.url().as_str()).await;
+        assert!(
+            refused.location.as_deref().is_some_and(|location| location.contains("error=invalid_request"))
+                || refused.status == 400,
+            "an unpushed request is refused: {} {:?}",
+            refused.status,
+            refused.location
+        );
+
+        let pending = request().push(&client).await.unwrap();
+        let names: Vec<String> = pending.url().query_pairs().map(|(name, _)| name.into_owned()).collect();
+        assert_eq!(names, ["client_id", "request_uri"], "only the reference crosses the browser");
+        let redirect = login_and_consent(&issuer, pending.url().as_str()).await;
+        assert!(redirect.contains("iss="), "the provider sends iss (RFC 9207): {redirect}");
+        // The same redirect as if from another issuer is refused.
+        let forged = AuthorizationRequest::for_client(&client, "web-client")
+            .unwrap()
+            .issuer("https://evil.example")
+            .state(pending.state())
+            .build()
+            .unwrap();
+        assert!(matches!(
+            forged.code_from_redirect(&redirect),
+            Err(oauth_client::Error::Redirect(RedirectError::IssuerMismatch { .. }))
+        ));
+        let code = pending.code_from_redirect(&redirect).unwrap();
+
+        let token = client
+            .request_token_acg("", &code, super::REDIRECT_URI, Some(&pending.token_params()))
+            .await
+            .unwrap();
+        assert_eq!(token.token_type, "DPoP");
+        let refresh = token.refresh_token.clone().expect("a refresh token");
+        let refreshed = client.refresh_token_acg("", refresh.secret(), None, None).await.unwrap();
+        assert_eq!(refreshed.token_type, "DPoP");
+
+        let introspector =
+            discovered(&issuer, ClientAuth::client_secret_post("post-client", "post-client-secret")).await;
+        let info =
+            introspector.introspect_token("", refreshed.access_token.secret(), None, None).await.unwrap();
+        assert!(info.active);
+        assert_eq!(info.extra["cnf"]["jkt"], dpop.thumbprint());
+        assert_eq!(
+            info.aud,
+            Some(serde_json::json!("https://api.example/")),
+            "the token is for the indicated resource"
+        );
+        assert_eq!(info.scope.as_deref(), Some("api:read"));
+    }
+
     #[tokio::test]
     async fn tls_client_auth_presents_the_certificate_at_the_mtls_alias() {
         let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");

@@ -192,3 +192,111 @@ fn constant_time_eq_compares_whole_inputs() {
     assert!(!constant_time_eq(b"abc", b"ab"));
     assert!(constant_time_eq(b"", b""));
 }
+
+fn pending_for(issuer: Option<&str>, require: bool) -> PendingAuthorization {
+    let mut request =
+        AuthorizationRequest::new("https://a.example/authorize", "c").state("state-0123456789ab");
+    if let Some(issuer) = issuer {
+        request = request.issuer(issuer);
+    }
+    if require {
+        request = request.require_issuer();
+    }
+    request.build().unwrap()
+}
+
+#[test]
+fn a_redirect_from_another_issuer_is_refused_as_a_mix_up() {
+    let pending = pending_for(Some("https://as.example"), false);
+    let ok = "https://app.example/cb?code=c&state=state-0123456789ab&iss=https%3A%2F%2Fas.example";
+    assert_eq!(pending.code_from_redirect(ok).unwrap(), "c");
+    let error = pending
+        .code_from_redirect(
+            "https://app.example/cb?code=c&state=state-0123456789ab&iss=https%3A%2F%2Fevil.example",
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Redirect(RedirectError::IssuerMismatch { expected, found })
+            if expected == "https://as.example" && found == "https://evil.example"),
+        "{error:?}"
+    );
+    // An error redirect from another issuer is refused too, not reported as the provider's.
+    let error = pending
+        .code_from_redirect("https://app.example/cb?error=access_denied&state=state-0123456789ab&iss=https%3A%2F%2Fevil.example")
+        .unwrap_err();
+    assert!(matches!(error, Error::Redirect(RedirectError::IssuerMismatch { .. })));
+    // Without `iss`: accepted unless the provider always sends it.
+    assert!(pending.code_from_redirect("https://app.example/cb?code=c&state=state-0123456789ab").is_ok());
+    let strict = pending_for(Some("https://as.example"), true);
+    let error =
+        strict.code_from_redirect("https://app.example/cb?code=c&state=state-0123456789ab").unwrap_err();
+    assert!(matches!(error, Error::Redirect(RedirectError::MissingIssuer)), "{error:?}");
+}
+
+#[test]
+fn resources_authorization_details_and_dpop_jkt_go_in_the_url_and_resources_in_the_token_request() {
+    let details = serde_json::json!([{"type": "account_information", "actions": ["read"]}]);
+    let pending = AuthorizationRequest::new("https://a.example/authorize", "c")
+        .resource("https://api.example/a")
+        .resource("https://api.example/b")
+        .authorization_details(&details)
+        .dpop_jkt("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I")
+        .without_pkce()
+        .build()
+        .unwrap();
+    let query = query_of(pending.url());
+    let values = |name: &str| {
+        query.iter().filter(|(key, _)| key == name).map(|(_, value)| value.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(values("resource"), ["https://api.example/a", "https://api.example/b"]);
+    assert_eq!(values("authorization_details"), [details.to_string()]);
+    assert_eq!(values("dpop_jkt"), ["0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"]);
+    let token_params: Vec<_> =
+        pending.token_params().iter().map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
+    assert_eq!(
+        token_params,
+        [
+            ("resource".to_owned(), "https://api.example/a".to_owned()),
+            ("resource".to_owned(), "https://api.example/b".to_owned())
+        ]
+    );
+}
+
+#[cfg(feature = "jwt")]
+#[test]
+fn a_signed_request_object_carries_every_parameter() {
+    let secret = b"a shared secret of at least 32 bytes";
+    let pending = AuthorizationRequest::new("https://a.example/authorize", "app")
+        .issuer("https://as.example")
+        .redirect_uri("https://app.example/cb")
+        .scope("openid")
+        .resource("https://api.example/a")
+        .resource("https://api.example/b")
+        .authorization_details(&serde_json::json!([{"type": "t"}]))
+        .signed(crate::extensions::SigningKey::hs256(secret))
+        .build()
+        .unwrap();
+    let query = query_of(pending.url());
+    assert_eq!(query.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(), ["client_id", "request"]);
+    let object = &query[1].1;
+    let header = jsonwebtoken::decode_header(object).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("oauth-authz-req+jwt"));
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_audience(&["https://as.example"]);
+    validation.set_issuer(&["app"]);
+    let claims = jsonwebtoken::decode::<serde_json::Value>(
+        object,
+        &jsonwebtoken::DecodingKey::from_secret(secret),
+        &validation,
+    )
+    .unwrap()
+    .claims;
+    assert_eq!(claims["response_type"], "code");
+    assert_eq!(claims["client_id"], "app");
+    assert_eq!(claims["redirect_uri"], "https://app.example/cb");
+    assert_eq!(claims["state"], pending.state());
+    assert_eq!(claims["code_challenge_method"], "S256");
+    assert_eq!(claims["resource"], serde_json::json!(["https://api.example/a", "https://api.example/b"]));
+    assert_eq!(claims["authorization_details"], serde_json::json!([{"type": "t"}]));
+    assert!(claims["jti"].is_string() && claims["exp"].as_i64() > claims["iat"].as_i64());
+}

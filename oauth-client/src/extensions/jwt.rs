@@ -58,6 +58,15 @@ impl SigningKey {
         self
     }
 
+    /// Signs `claims` as a JWT of type `typ` with this key (and its `kid`).
+    pub(crate) fn sign_object(&self, typ: &str, claims: &Map<String, Value>) -> Result<String, Error> {
+        let mut header = Header::new(self.algorithm);
+        header.typ = Some(typ.to_owned());
+        header.kid = self.key_id.clone();
+        jsonwebtoken::encode(&header, claims, &self.key)
+            .map_err(|error| Error::Config(format!("could not sign the {typ}: {error}")))
+    }
+
     /// Whether this is a shared secret (HS256) rather than a private key.
     fn is_shared_secret(&self) -> bool {
         self.algorithm == Algorithm::HS256

@@ -39,6 +39,7 @@ mod device;
 mod introspection;
 #[cfg(feature = "jwt")]
 mod jwt;
+mod par;
 mod revocation;
 mod token_exchange;
 
@@ -46,5 +47,6 @@ pub use device::{DeviceAuthorization, DeviceAuthorizationResponse, poll_device_t
 pub use introspection::{Introspection, TokenIntrospection};
 #[cfg(feature = "jwt")]
 pub use jwt::{AssertionAudience, ClientAssertion, JwtAssertion, JwtBearer, JwtClientAuth, SigningKey};
+pub use par::{PushedAuthorization, PushedAuthorizationResponse};
 pub use revocation::TokenRevocation;
 pub use token_exchange::{TokenExchange, token_types};

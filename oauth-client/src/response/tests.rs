@@ -95,7 +95,9 @@ fn text_that_is_not_json_keeps_its_words_and_loses_its_tokens() {
 #[test]
 fn an_http_error_never_holds_the_unredacted_body() {
     let body = br#"{"message":"rate limited","session":{"accessToken":"SENTINEL-AT-0123456789"}}"#;
-    let error = interpret::<OAuthToken>(received(429, body), Leniency { strict: true }).unwrap_err();
+    let error =
+        interpret::<OAuthToken>(received(429, body), Leniency { strict: true, any_success_status: false })
+            .unwrap_err();
     let Error::Http { body, .. } = &error else { panic!("{error:?}") };
     assert_eq!(body, r#"{"message":"rate limited","session":{"accessToken":"[redacted]"}}"#);
 }
@@ -161,7 +163,7 @@ mod never_panics {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
         }
         let make = || Received { status, headers: headers.clone(), body: body.clone(), received_at: 1_000 };
-        let leniency = Leniency { strict };
+        let leniency = Leniency { strict, any_success_status: false };
         let _ = interpret::<OAuthToken>(make(), leniency);
         let _ = interpret::<Value>(make(), leniency);
         let _ = excerpt(&body);

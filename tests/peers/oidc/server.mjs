@@ -14,7 +14,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
 
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const [httpPort, httpsPort, certDir, rsaPublicPem] = process.argv.slice(2);
 const issuer = `http://127.0.0.1:${httpPort}`;
@@ -74,6 +74,22 @@ const provider = new Provider(issuer, {
       dpop_bound_access_tokens: true,
     },
     {
+      // The authorization-code client: PAR, signed request objects and DPoP-bound tokens
+      // are all required of it; it authenticates with private_key_jwt.
+      client_id: 'web-client',
+      application_type: 'native',
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'RS256',
+      jwks: { keys: [rsaJwk] },
+      redirect_uris: ['http://127.0.0.1:9/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      require_pushed_authorization_requests: true,
+      require_signed_request_object: true,
+      request_object_signing_alg: 'RS256',
+      dpop_bound_access_tokens: true,
+    },
+    {
       ...clientCredentials,
       client_id: 'mtls-client',
       token_endpoint_auth_method: 'tls_client_auth',
@@ -84,7 +100,19 @@ const provider = new Provider(issuer, {
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
     revocation: { enabled: true },
-    devInteractions: { enabled: false },
+    devInteractions: { enabled: true },
+    pushedAuthorizationRequests: { enabled: true },
+    requestObjects: { enabled: true },
+    // One resource server (RFC 8707); tokens for it carry its scope.
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: async (ctx, client, oneOf) => oneOf,
+      useGrantedResource: async () => true,
+      getResourceServerInfo: async (ctx, indicator) => {
+        if (indicator !== 'https://api.example/') throw new errors.InvalidTarget();
+        return { scope: 'api:read', accessTokenFormat: 'opaque', accessTokenTTL: 600 };
+      },
+    },
     // Every DPoP proof must carry a nonce the server issued (RFC 9449 §8).
     dPoP: { enabled: true, nonceSecret: crypto.randomBytes(32), requireNonce: () => true },
     mTLS: {
@@ -95,6 +123,7 @@ const provider = new Provider(issuer, {
       certificateSubjectMatches,
     },
   },
+  issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
   discovery: {
     mtls_endpoint_aliases: { token_endpoint: `https://127.0.0.1:${httpsPort}/token` },
   },
