@@ -152,6 +152,18 @@ def main():
             extra = "—" if key == "client_secret_basic" else f"{(row['median'] - basic['median']) * 1e6:.0f} µs"
             out.append(f"| {label} | {human(row['median'])} | {human(row['fastest'])} | {extra} |")
         out.append("")
+    if "dpop/dpop_round_trip" in divan:
+        bearer, bound, proof = divan["dpop/bearer_round_trip"], divan["dpop/dpop_round_trip"], divan["dpop/proof_es256"]
+        ratio = bound["median"] / bearer["median"]
+        out.append("### DPoP-bound round trip (RFC 9449)\n")
+        out.append("The same client-credentials round trip with a DPoP key on the client: every request carries a "
+                   "fresh ES256 proof (new `jti`, the key's JWK in the header).\n")
+        out.append("| | median | fastest |")
+        out.append("|---|---|---|")
+        out.append(f"| bearer | {human(bearer['median'])} | {human(bearer['fastest'])} |")
+        out.append(f"| DPoP-bound | {human(bound['median'])} | {human(bound['fastest'])} |")
+        out.append(f"| one proof (ES256, with nonce and `ath`) | {human(proof['median'])} | {human(proof['fastest'])} |")
+        out.append(f"\nDPoP-bound ÷ bearer: **{ratio:.2f}×** (goal ≤ 1.15×: {verdict(ratio <= 1.15)}).\n")
     out.append("## 3. Token manager read path (`access_token()` on a valid cached token)\n")
     out.append("| threads | median per call | fastest |")
     out.append("|---|---|---|")

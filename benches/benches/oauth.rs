@@ -207,6 +207,41 @@ mod client_auth {
     }
 }
 
+/// DPoP (RFC 9449): the same round trip with a DPoP key (a fresh ES256 proof in every
+/// request), and the cost of one proof.
+mod dpop {
+    use oauth_client::dpop::DpopKey;
+    use oauth_client::{OAuthAuthorization, OAuthClient};
+
+    use super::*;
+
+    #[divan::bench(sample_count = 300, sample_size = 10)]
+    fn bearer_round_trip(bencher: Bencher) {
+        let client = OAuthClient::new(SERVER.token_url()).expect("a client");
+        bencher.bench_local(|| {
+            CLIENT_RUNTIME.block_on(client.request_token_ccg(&AUTH, Some("read"), None)).expect("a token")
+        });
+    }
+
+    #[divan::bench(sample_count = 300, sample_size = 10)]
+    fn dpop_round_trip(bencher: Bencher) {
+        let key = DpopKey::generate().expect("a key");
+        let client = OAuthClient::builder(SERVER.token_url()).dpop(key).build().expect("a client");
+        bencher.bench_local(|| {
+            CLIENT_RUNTIME.block_on(client.request_token_ccg(&AUTH, Some("read"), None)).expect("a token")
+        });
+    }
+
+    #[divan::bench(sample_count = 300, sample_size = 100)]
+    fn proof_es256(bencher: Bencher) {
+        let key = DpopKey::generate().expect("a key");
+        let url = reqwest::Url::parse("https://api.example.com/things").expect("a URL");
+        bencher.bench_local(|| {
+            key.proof("GET", &url, 1_800_000_000, Some("nonce"), Some("access-token")).expect("a proof")
+        });
+    }
+}
+
 /// Polls a future once with a no-op waker: the cached-token path completes without waiting,
 /// so this measures it without an executor's overhead.
 fn ready<F: Future>(future: F) -> F::Output {

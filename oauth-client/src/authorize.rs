@@ -134,7 +134,9 @@ impl AuthorizationRequest {
     /// let pending = AuthorizationRequest::new("https://auth.example.com/authorize", "app")
     ///     .authorization_details(&details)
     ///     .build()?;
-    /// assert!(pending.url().as_str().contains("authorization_details=%5B%7B%22type%22"));
+    /// let sent: Vec<_> = pending.url().query_pairs().filter(|(name, _)| name == "authorization_details").collect();
+    /// let sent: serde_json::Value = serde_json::from_str(&sent[0].1).unwrap();
+    /// assert_eq!(sent[0]["type"], "payment_initiation");
     /// # Ok::<(), oauth_client::Error>(())
     /// ```
     pub fn authorization_details(mut self, details: &impl serde::Serialize) -> Self {

@@ -40,6 +40,26 @@ impl OAuthToken {
         self.extra.get("issued_token_type").and_then(serde_json::Value::as_str)
     }
 
+    /// `authorization_details` (RFC 9396 §7) as your own type, if the provider sent them:
+    /// what was actually authorized, which may differ from what was asked.
+    ///
+    /// ```
+    /// use oauth_client::OAuthToken;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Detail { r#type: String, actions: Vec<String> }
+    ///
+    /// let token: OAuthToken = serde_json::from_str(r#"{"access_token":"a","token_type":"Bearer",
+    ///     "authorization_details":[{"type":"account_information","actions":["read"]}]}"#).unwrap();
+    /// let details: Vec<Detail> = token.authorization_details().unwrap().unwrap();
+    /// assert_eq!(details[0].actions, ["read"]);
+    /// ```
+    pub fn authorization_details<T: serde::de::DeserializeOwned>(
+        &self,
+    ) -> Option<Result<T, serde_json::Error>> {
+        self.extra.get("authorization_details").map(|details| T::deserialize(details))
+    }
+
     /// `id_token` (OpenID Connect), if present. A credential: keep it out of logs.
     pub fn id_token(&self) -> Option<&str> {
         self.extra.get("id_token").and_then(serde_json::Value::as_str)

@@ -426,6 +426,7 @@ mod oidc_provider {
     use oauth_client::extensions::{ClientAssertion, SigningKey};
     use oauth_client::manager::ClientCredentials;
     use oauth_client::{ClientAuth, OAuthAuthorization, OAuthClient, OAuthProviderErrorKind, TokenManager};
+    use oauth_client_tests::browser::Browser;
 
     use super::{peer, provider_kind};
 
@@ -547,10 +548,145 @@ mod oidc_provider {
         assert_eq!(error.status(), Some(400), "{error:?}");
     }
 
+    /// A resource server on 127.0.0.1 that accepts a DPoP-bound token only with a valid proof
+    /// (RFC 9449 §7): signed by the key whose thumbprint is the token's `cnf.jkt` (as the
+    /// provider's introspection said), for this method and URL, with `ath` the token's hash,
+    /// a `jti` not seen before, and its own current nonce (first asked for with a challenge).
+    struct VerifyingResourceServer {
+        token: String,
+        jkt: String,
+        nonce: &'static str,
+        seen_jtis: std::sync::Mutex<std::collections::HashSet<String>>,
+    }
+
+    impl wiremock::Respond for VerifyingResourceServer {
+        fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+            use base64::Engine as _;
+            use sha2::Digest as _;
+            let refuse = |why: &str| {
+                wiremock::ResponseTemplate::new(401).insert_header(
+                    "WWW-Authenticate",
+                    format!(r#"DPoP error="invalid_token", error_description="{why}""#).as_str(),
+                )
+            };
+            let header = |name: &str| {
+                request.headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_owned)
+            };
+            if header("authorization") != Some(format!("DPoP {}", self.token)) {
+                return refuse("not the DPoP-bound token");
+            }
+            let Some(proof) = header("dpop") else { return refuse("no proof") };
+            let Ok(jose) = jsonwebtoken::decode_header(&proof) else { return refuse("not a JWS") };
+            let Some(jwk) = jose.jwk.as_ref() else { return refuse("no jwk") };
+            if jose.typ.as_deref() != Some("dpop+jwt") {
+                return refuse("wrong typ");
+            }
+            if jwk.thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256).ok().as_deref()
+                != Some(self.jkt.as_str())
+            {
+                return refuse("the proof's key is not the token's cnf.jkt");
+            }
+            let mut validation = jsonwebtoken::Validation::new(jose.alg);
+            validation.required_spec_claims.clear();
+            validation.validate_exp = false;
+            let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
+            let Ok(claims) =
+                jsonwebtoken::decode::<serde_json::Value>(&proof, &key, &validation).map(|data| data.claims)
+            else {
+                return refuse("bad signature");
+            };
+            let expected_ath = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(sha2::Sha256::digest(self.token.as_bytes()));
+            // The URL the client addressed: its Host header (wiremock's own URL says `localhost`).
+            let url = format!("http://{}{}", header("host").unwrap_or_default(), request.url.path());
+            if claims["htm"] != request.method.as_str()
+                || claims["htu"] != url.as_str()
+                || claims["ath"] != expected_ath.as_str()
+            {
+                return refuse("htm, htu or ath do not match");
+            }
+            if !self.seen_jtis.lock().unwrap().insert(claims["jti"].as_str().unwrap_or_default().to_owned()) {
+                return refuse("jti replayed");
+            }
+            if claims["nonce"] != self.nonce {
+                return wiremock::ResponseTemplate::new(401)
+                    .insert_header(
+                        "WWW-Authenticate",
+                        r#"DPoP error="use_dpop_nonce", error_description="nonce required""#,
+                    )
+                    .insert_header("DPoP-Nonce", self.nonce);
+            }
+            wiremock::ResponseTemplate::new(200).set_body_string("the protected things")
+        }
+    }
+
+    #[tokio::test]
+    async fn a_dpop_bound_token_at_a_verifying_resource_server() {
+        use oauth_client::dpop::DpopKey;
+        use oauth_client::extensions::TokenIntrospection;
+        use oauth_client::manager::ClientCredentials;
+        let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let key = DpopKey::generate().unwrap();
+        let client = OAuthClient::discover(&issuer)
+            .await
+            .unwrap()
+            .client_auth(ClientAuth::client_secret_post("dpop-client", "dpop-client-secret"))
+            .dpop(key)
+            .build()
+            .unwrap();
+        let tokens = TokenManager::builder(client, ClientCredentials::using_client_auth()).build();
+        let token = tokens.access_token().await.unwrap();
+        // The resource server learns the binding from the provider, as a real one would.
+        let introspector =
+            discovered(&issuer, ClientAuth::client_secret_post("post-client", "post-client-secret")).await;
+        let info = introspector.introspect_token("", token.secret(), None, None).await.unwrap();
+        let jkt = info.extra["cnf"]["jkt"].as_str().expect("a DPoP-bound token").to_owned();
+
+        let api = wiremock::MockServer::start().await;
+        let verifier = VerifyingResourceServer {
+            token: token.secret().to_owned(),
+            jkt,
+            nonce: "rs-nonce-1",
+            seen_jtis: std::sync::Mutex::default(),
+        };
+        wiremock::Mock::given(wiremock::matchers::method("GET")).respond_with(verifier).mount(&api).await;
+        let http = reqwest::Client::new();
+        for _ in 0..3 {
+            let response = tokens.send(http.get(format!("{}/things?page=1", api.uri()))).await.unwrap();
+            assert_eq!(response.status(), 200, "{:?}", response.headers().get("www-authenticate"));
+        }
+        assert_eq!(
+            api.received_requests().await.unwrap().len(),
+            4,
+            "one nonce challenge, then the nonce is remembered"
+        );
+
+        // A proof of another key for the same token is refused by the same server.
+        let stranger = DpopKey::generate().unwrap();
+        let url = reqwest::Url::parse(&format!("{}/things", api.uri())).unwrap();
+        let proof = stranger
+            .proof(
+                "GET",
+                &url,
+                oauth_client::Clock::now(&oauth_client::SystemClock),
+                Some("rs-nonce-1"),
+                Some(token.secret()),
+            )
+            .unwrap();
+        let refused = http
+            .get(url)
+            .header("Authorization", format!("DPoP {}", token.secret()))
+            .header("DPoP", proof)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 401);
+    }
+
     /// Logs in as alice and consents through oidc-provider's development pages, following
     /// every redirect; returns the redirect to the client.
     async fn login_and_consent(issuer: &str, authorize_url: &str) -> String {
-        let mut browser = oauth_client_tests::browser::Browser::new();
+        let mut browser = Browser::new();
         let absolute = |location: &str| {
             if location.starts_with("http") { location.to_owned() } else { format!("{issuer}{location}") }
         };
@@ -619,7 +755,7 @@ mod oidc_provider {
 
         // Not pushed: this client must use PAR, so the provider refuses the request.
         let unpushed = request().build().unwrap();
-        let refused = oauth_client_tests::browser::Browser::new().get(unpushed.url().as_str()).await;
+        let refused = Browser::new().get(unpushed.url().as_str()).await;
         assert!(
             refused.location.as_deref().is_some_and(|location| location.contains("error=invalid_request"))
                 || refused.status == 400,

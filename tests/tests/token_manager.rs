@@ -865,3 +865,32 @@ async fn a_private_key_jwt_client_refreshes_for_days_without_invalid_client() {
         clock.advance(3600);
     }
 }
+
+/// Issue "Sender-constrained tokens": tokens for two resources (RFC 8707) sharing one store
+/// and key never mix; each request names its resource.
+#[tokio::test]
+async fn tokens_for_two_resources_never_mix() {
+    let (server, client) = serve(Provider::new(Some(3600), true)).await;
+    let store = Arc::new(MemoryStore::new());
+    let for_resource = |resource: &str| {
+        TokenManager::builder(client.clone(), ClientCredentials::new(AUTH).resource(resource))
+            .clock(ManualClock::at(T0))
+            .store(store.clone(), "one-key")
+            .build()
+    };
+    let (a, b) = (for_resource("https://a.example/"), for_resource("https://b.example/"));
+    let token_a = a.access_token().await.unwrap();
+    let token_b = b.access_token().await.unwrap();
+    assert_ne!(token_a, token_b);
+    assert_eq!(
+        for_resource("https://a.example/").access_token().await.unwrap(),
+        token_a,
+        "shared per resource"
+    );
+    let sent: Vec<String> = requests(&server)
+        .await
+        .iter()
+        .map(|request| form_of(request).into_iter().find(|(name, _)| name == "resource").unwrap().1)
+        .collect();
+    assert_eq!(sent, ["https://a.example/", "https://b.example/"]);
+}

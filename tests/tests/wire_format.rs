@@ -699,6 +699,43 @@ mod dpop {
         assert_eq!(header_of(&requests[2], "dpop"), None, "revocation takes no proof");
     }
 
+    /// A nonce the client remembered goes stale: the server's challenge with a new one is
+    /// answered once, with the new nonce.
+    #[tokio::test]
+    async fn a_stale_nonce_is_replaced_by_the_challenges_new_one() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(200).insert_header("DPoP-Nonce", "old").set_body_json(token("DPoP")),
+            )
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(400)
+                    .insert_header("DPoP-Nonce", "new")
+                    .set_body_json(json!({"error": "use_dpop_nonce"})),
+            )
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(token("DPoP")))
+            .mount(&server)
+            .await;
+        let client = OAuthClient::builder(format!("{}/token", server.uri()))
+            .dpop(DpopKey::generate().unwrap())
+            .build()
+            .unwrap();
+        client.request_token_ccg("Basic eDp5", None, None).await.unwrap();
+        client.request_token_ccg("Basic eDp5", None, None).await.unwrap();
+        let requests = server.received_requests().await.unwrap();
+        let nonces: Vec<Value> =
+            requests.iter().map(|request| verified_proof(request).1["nonce"].clone()).collect();
+        assert_eq!(nonces, [Value::Null, json!("old"), json!("new")]);
+    }
+
     #[tokio::test]
     async fn resource_requests_send_the_bound_token_with_a_proof_and_its_hash() {
         let provider = MockServer::start().await;

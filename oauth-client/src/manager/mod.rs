@@ -329,8 +329,13 @@ impl TokenManagerBuilder {
             refresh_when_store_unreachable: self.refresh_when_store_unreachable,
         };
         let shared = self.store.is_some();
-        let (store, key) =
+        let (store, mut key) =
             self.store.unwrap_or_else(|| (Arc::new(MemoryStore::new()), String::from("default")));
+        // Tokens for different resources (RFC 8707) must never be handed out for one another.
+        let resources = self.source.resources();
+        if !resources.is_empty() {
+            key = format!("{key}#resource={}", resources.join(" "));
+        }
         // A private store needs no publishing: the initial token is simply the current one.
         let (current, seed) = match self.initial {
             Some(token) if shared => (None, Some(token)),

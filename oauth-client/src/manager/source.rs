@@ -33,6 +33,12 @@ pub trait TokenSource: Send + Sync + 'static {
     fn needs_coordination(&self) -> bool {
         true
     }
+
+    /// The resources (RFC 8707) the tokens are for: part of the manager's store key, so
+    /// tokens for different resources never mix. Default: none.
+    fn resources(&self) -> &[String] {
+        &[]
+    }
 }
 
 /// Tokens from the client credentials grant, fetched again when they expire.
@@ -40,13 +46,19 @@ pub trait TokenSource: Send + Sync + 'static {
 pub struct ClientCredentials {
     authorization: String,
     scope: Option<String>,
+    resources: Vec<String>,
     additional: Option<FormParams>,
 }
 
 impl ClientCredentials {
     /// Fetches with this `Authorization` header value (e.g. [`BasicAuth::header_value`](crate::BasicAuth::header_value)).
     pub fn new(authorization: impl Into<String>) -> Self {
-        ClientCredentials { authorization: authorization.into(), scope: None, additional: None }
+        ClientCredentials {
+            authorization: authorization.into(),
+            scope: None,
+            resources: Vec::new(),
+            additional: None,
+        }
     }
 
     /// Fetches with the client's own [`ClientAuth`](crate::ClientAuth), computed for every
@@ -60,6 +72,14 @@ impl ClientCredentials {
     #[must_use]
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
         self.scope = Some(scope.into());
+        self
+    }
+
+    /// Asks for a token for this resource (RFC 8707); repeat for several. The manager keeps
+    /// tokens for different resources apart: the resources become part of its store key.
+    #[must_use]
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resources.push(resource.into());
         self
     }
 
@@ -77,6 +97,7 @@ impl core::fmt::Debug for ClientCredentials {
         f.debug_struct("ClientCredentials")
             .field("authorization", &Redacted)
             .field("scope", &self.scope)
+            .field("resources", &self.resources)
             .field("additional", &self.additional)
             .finish()
     }
@@ -88,11 +109,25 @@ impl TokenSource for ClientCredentials {
         client: &'a OAuthClient,
         _: Option<&'a OAuthToken>,
     ) -> BoxFuture<'a, Result<OAuthToken, Error>> {
-        Box::pin(client.request_token_ccg(
-            &self.authorization,
-            self.scope.as_deref(),
-            self.additional.as_ref(),
-        ))
+        if self.resources.is_empty() {
+            return Box::pin(client.request_token_ccg(
+                &self.authorization,
+                self.scope.as_deref(),
+                self.additional.as_ref(),
+            ));
+        }
+        Box::pin(async move {
+            let mut additional: FormParams =
+                self.resources.iter().map(|resource| ("resource", resource.as_str())).collect();
+            for (name, value) in self.additional.iter().flat_map(FormParams::iter) {
+                additional.push(name, value);
+            }
+            client.request_token_ccg(&self.authorization, self.scope.as_deref(), Some(&additional)).await
+        })
+    }
+
+    fn resources(&self) -> &[String] {
+        &self.resources
     }
 
     /// Client credentials carry no single-use credential: each manager may fetch on its own.
