@@ -517,6 +517,10 @@ mod oidc_provider {
         assert_eq!(tokens.len(), 5, "five refreshes, five tokens, no invalid_client");
     }
 
+    fn now() -> i64 {
+        oauth_client::Clock::now(&oauth_client::SystemClock)
+    }
+
     #[tokio::test]
     async fn dpop_bound_tokens_with_server_nonces() {
         use oauth_client::dpop::DpopKey;
@@ -540,6 +544,26 @@ mod oidc_provider {
         let info = introspector.introspect_token("", token.access_token.secret(), None, None).await.unwrap();
         assert!(info.active);
         assert_eq!(info.extra["cnf"]["jkt"], key.thumbprint(), "bound to the key's RFC 7638 thumbprint");
+
+        // The provider refuses a proof for another URL and a proof sent twice.
+        let token_url = client.endpoint(oauth_client::Endpoint::TOKEN).unwrap().clone();
+        let http = reqwest::Client::new();
+        let post = |proof: String| {
+            http.post(token_url.clone())
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("DPoP", proof)
+                .body("grant_type=client_credentials&client_id=dpop-client&client_secret=dpop-client-secret")
+                .send()
+        };
+        let challenge = post(key.proof("POST", &token_url, now(), None, None).unwrap()).await.unwrap();
+        let nonce =
+            challenge.headers().get("dpop-nonce").expect("a nonce challenge").to_str().unwrap().to_owned();
+        let other = reqwest::Url::parse(&format!("{issuer}/elsewhere")).unwrap();
+        let wrong_htu = post(key.proof("POST", &other, now(), Some(&nonce), None).unwrap()).await.unwrap();
+        assert_eq!(wrong_htu.status(), 400, "a proof for another URL");
+        let proof = key.proof("POST", &token_url, now(), Some(&nonce), None).unwrap();
+        assert_eq!(post(proof.clone()).await.unwrap().status(), 200);
+        assert_eq!(post(proof).await.unwrap().status(), 400, "a replayed jti");
 
         // The same client without a key: refused, since its tokens must be bound.
         let unbound =
@@ -626,12 +650,12 @@ mod oidc_provider {
         use oauth_client::extensions::TokenIntrospection;
         use oauth_client::manager::ClientCredentials;
         let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
-        let key = DpopKey::generate().unwrap();
+        let tokens_key = DpopKey::generate().unwrap();
         let client = OAuthClient::discover(&issuer)
             .await
             .unwrap()
             .client_auth(ClientAuth::client_secret_post("dpop-client", "dpop-client-secret"))
-            .dpop(key)
+            .dpop(tokens_key.clone())
             .build()
             .unwrap();
         let tokens = TokenManager::builder(client, ClientCredentials::using_client_auth()).build();
@@ -660,6 +684,24 @@ mod oidc_provider {
             4,
             "one nonce challenge, then the nonce is remembered"
         );
+
+        // Proofs a client must never send are refused by the same server: one for another
+        // URL, and one sent twice.
+        let send_with = |proof: String| {
+            http.get(format!("{}/things", api.uri()))
+                .header("Authorization", format!("DPoP {}", token.secret()))
+                .header("DPoP", proof)
+                .send()
+        };
+        let now = oauth_client::Clock::now(&oauth_client::SystemClock);
+        let other_url = reqwest::Url::parse(&format!("{}/other", api.uri())).unwrap();
+        let wrong_htu =
+            tokens_key.proof("GET", &other_url, now, Some("rs-nonce-1"), Some(token.secret())).unwrap();
+        assert_eq!(send_with(wrong_htu).await.unwrap().status(), 401, "wrong htu");
+        let things = reqwest::Url::parse(&format!("{}/things", api.uri())).unwrap();
+        let once = tokens_key.proof("GET", &things, now, Some("rs-nonce-1"), Some(token.secret())).unwrap();
+        assert_eq!(send_with(once.clone()).await.unwrap().status(), 200);
+        assert_eq!(send_with(once).await.unwrap().status(), 401, "a replayed jti");
 
         // A proof of another key for the same token is refused by the same server.
         let stranger = DpopKey::generate().unwrap();
