@@ -212,6 +212,12 @@ impl Dpop {
         nonces.get(&url.origin().ascii_serialization()).cloned()
     }
 
+    /// Remembers `nonce` for `origin` (the ASCII serialization of a URL's origin).
+    pub(crate) fn set_nonce(&self, origin: &str, nonce: &str) {
+        let mut nonces = self.nonces.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        nonces.insert(origin.to_owned(), nonce.to_owned());
+    }
+
     /// Remembers the `DPoP-Nonce` of a response from `url`, if it has one.
     pub(crate) fn remember_nonce(&self, url: &Url, headers: &reqwest::header::HeaderMap) {
         if let Some(nonce) = headers.get(DPOP_NONCE).and_then(|value| value.to_str().ok()) {

@@ -894,3 +894,54 @@ async fn tokens_for_two_resources_never_mix() {
         .collect();
     assert_eq!(sent, ["https://a.example/", "https://b.example/"]);
 }
+
+/// A token endpoint that requires the DPoP nonce `n-1` in every proof (RFC 9449 §8).
+struct NonceRequiring(AtomicUsize);
+
+impl Respond for NonceRequiring {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        use base64::Engine as _;
+        let proof = header_of(request, "dpop").unwrap_or_default();
+        let payload = proof.split('.').nth(1).unwrap_or_default();
+        let claims: serde_json::Value = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        if claims["nonce"] != "n-1" {
+            return ResponseTemplate::new(400)
+                .insert_header("DPoP-Nonce", "n-1")
+                .set_body_json(json!({"error": "use_dpop_nonce"}));
+        }
+        let serial = self.0.fetch_add(1, Ordering::SeqCst);
+        ResponseTemplate::new(200).insert_header("DPoP-Nonce", "n-1").set_body_json(
+            json!({"access_token": format!("at-{serial}"), "token_type": "DPoP", "expires_in": 3600}),
+        )
+    }
+}
+
+/// Issue "Sender-constrained tokens": a DPoP nonce one manager learned is shared through the
+/// store, so another process's first proof already carries it (no challenge round trip).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dpop_nonces_are_shared_through_the_store() {
+    let (server, client) = serve(NonceRequiring(AtomicUsize::new(0))).await;
+    let store = Arc::new(MemoryStore::new());
+    let clock = ManualClock::at(T0);
+    let process = || {
+        // Each manager with its own client and key, as separate processes would have.
+        let client = OAuthClient::builder(client.token_url().as_str())
+            .dpop(oauth_client::dpop::DpopKey::generate().unwrap())
+            .build()
+            .unwrap();
+        TokenManager::builder(client, ClientCredentials::new(AUTH))
+            .clock(clock.clone())
+            .store(store.clone(), "dpop")
+            .build()
+    };
+    let (first, second) = (process(), process());
+    first.access_token().await.unwrap();
+    assert_eq!(requests(&server).await.len(), 2, "the first manager meets the challenge");
+    clock.advance(3600);
+    assert_eq!(second.access_token().await.unwrap().secret(), "at-1");
+    assert_eq!(requests(&server).await.len(), 3, "the second refreshes with the shared nonce, unchallenged");
+}

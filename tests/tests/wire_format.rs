@@ -781,6 +781,33 @@ mod dpop {
     }
 
     #[tokio::test]
+    async fn the_bearer_helper_sends_a_dpop_bound_token_as_dpop_with_a_proof() {
+        let provider = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(token("DPoP")))
+            .mount(&provider)
+            .await;
+        let api = MockServer::start().await;
+        Mock::given(method("PUT")).respond_with(ResponseTemplate::new(204)).mount(&api).await;
+        let client = OAuthClient::builder(format!("{}/token", provider.uri()))
+            .dpop(DpopKey::generate().unwrap())
+            .build()
+            .unwrap();
+        let tokens = TokenManager::builder(client, ClientCredentials::new("Basic eDp5")).build();
+        let request =
+            tokens.bearer(reqwest::Client::new().put(format!("{}/things/7", api.uri()))).await.unwrap();
+        request.send().await.unwrap();
+        let sent = &api.received_requests().await.unwrap()[0];
+        assert_eq!(header_of(sent, "authorization"), Some("DPoP dpop-bound-at"));
+        let (_, claims) = verified_proof(sent);
+        assert_eq!(
+            (claims["htm"].as_str(), claims["htu"].as_str()),
+            (Some("PUT"), Some(format!("{}/things/7", api.uri()).as_str()))
+        );
+        assert_eq!(claims["ath"], URL_SAFE_NO_PAD.encode(Sha256::digest(b"dpop-bound-at")).as_str());
+    }
+
+    #[tokio::test]
     async fn a_bearer_token_is_sent_as_bearer_even_with_a_dpop_key() {
         let provider = MockServer::start().await;
         Mock::given(method("POST"))

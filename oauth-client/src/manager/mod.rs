@@ -190,9 +190,23 @@ impl TokenManager {
         }
     }
 
-    /// Sets `Authorization: Bearer <access token>` on a request.
+    /// Sets `Authorization: Bearer <access token>` on a request — or, for a DPoP-bound token
+    /// (cargo feature `dpop`), `Authorization: DPoP <access token>` and a proof for the
+    /// request's method and URL with the server's last nonce. To also answer a resource
+    /// server's nonce challenge, use [`send`](Self::send).
     pub async fn bearer(&self, request: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, Error> {
-        Ok(request.bearer_auth(self.access_token().await?.secret()))
+        let token = self.token().await?;
+        #[cfg(feature = "dpop")]
+        if token.token_type.eq_ignore_ascii_case("DPoP")
+            && let Some(dpop) = self.inner.client.config().dpop.as_deref()
+        {
+            let (http, request) = request.build_split();
+            let mut request = request
+                .map_err(|error| Error::Config(format!("the resource request is not valid: {error}")))?;
+            resource::attach_dpop(dpop, &mut request, token.access_token.secret(), self.inner.clock.now())?;
+            return Ok(reqwest::RequestBuilder::from_parts(http, request));
+        }
+        Ok(request.bearer_auth(token.access_token.secret()))
     }
 
     /// Marks `rejected` (a token a resource server refused with 401) as unusable: the next

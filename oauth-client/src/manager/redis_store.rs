@@ -192,6 +192,10 @@ impl RedisStore {
         format!("{}{key}:lock", self.prefix)
     }
 
+    fn nonce_key(&self, origin: &str) -> String {
+        format!("{}dpop-nonce:{origin}", self.prefix)
+    }
+
     fn failure_key(&self, key: &str) -> String {
         format!("{}{key}:failure", self.prefix)
     }
@@ -298,6 +302,23 @@ impl TokenStore for RedisStore {
                 .map_err(|error| StoreError::new(StoreErrorKind::Other, error))?;
             let mut command = redis::cmd("SET");
             command.arg(self.failure_key(key)).arg(json).arg("PX").arg(milliseconds(ttl));
+            self.run::<()>(&command).await
+        })
+    }
+
+    fn load_dpop_nonce<'a>(&'a self, origin: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        Box::pin(async move { self.run(redis::cmd("GET").arg(self.nonce_key(origin))).await })
+    }
+
+    /// Kept for 5 minutes: servers rotate nonces within minutes (RFC 9449 §8.2).
+    fn save_dpop_nonce<'a>(
+        &'a self,
+        origin: &'a str,
+        nonce: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut command = redis::cmd("SET");
+            command.arg(self.nonce_key(origin)).arg(nonce).arg("PX").arg(300_000u64);
             self.run::<()>(&command).await
         })
     }

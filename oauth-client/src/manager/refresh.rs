@@ -103,7 +103,12 @@ impl Inner {
                 return Ok(self.adopt(token, Some(snapshot.version)));
             }
             let newest = newest(base, snapshot.token, snapshot.version);
-            match self.fetch(newest.as_ref()).await {
+            #[cfg(feature = "dpop")]
+            self.adopt_shared_dpop_nonce().await;
+            let fetched = self.fetch(newest.as_ref()).await;
+            #[cfg(feature = "dpop")]
+            self.share_dpop_nonce().await;
+            match fetched {
                 Ok(token) => Ok(self.save_and_adopt(token, snapshot.version).await),
                 Err(error) if self.shared => {
                     let failure = RefreshFailure::of(&error);
@@ -123,6 +128,38 @@ impl Inner {
             tracing::warn!(%error, "could not release the token store lock; it expires by itself");
         }
         result
+    }
+
+    /// The token endpoint's origin and the client's DPoP state, for a manager whose store
+    /// is shared and whose client has a DPoP key.
+    #[cfg(feature = "dpop")]
+    fn dpop_origin(&self) -> Option<(&crate::dpop::Dpop, String)> {
+        let config = self.client.config();
+        let dpop = config.dpop.as_deref().filter(|_| self.shared)?;
+        let url = config.endpoint_url(crate::Endpoint::TOKEN).ok()?;
+        Some((dpop, url.origin().ascii_serialization()))
+    }
+
+    /// Starts from the nonce another manager last saw, so the first proof needs no challenge.
+    #[cfg(feature = "dpop")]
+    async fn adopt_shared_dpop_nonce(&self) {
+        if let Some((dpop, origin)) = self.dpop_origin()
+            && let Ok(Some(nonce)) = self.store.load_dpop_nonce(&origin).await
+        {
+            dpop.set_nonce(&origin, &nonce);
+        }
+    }
+
+    /// Leaves the server's latest nonce for the other managers.
+    #[cfg(feature = "dpop")]
+    async fn share_dpop_nonce(&self) {
+        if let Some((dpop, origin)) = self.dpop_origin()
+            && let Ok(url) = reqwest::Url::parse(&origin)
+            && let Some(nonce) = dpop.nonce_for(&url)
+            && let Err(error) = self.store.save_dpop_nonce(&origin, &nonce).await
+        {
+            tracing::warn!(%error, "could not share the DPoP nonce through the store");
+        }
     }
 
     /// Renews the lock every third of its lifetime until aborted.

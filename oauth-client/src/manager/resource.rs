@@ -39,16 +39,7 @@ impl TokenManager {
             loop {
                 // A copy for one answer to a nonce challenge, when the body can be copied.
                 let spare = if answered { None } else { attempt.try_clone() };
-                let nonce = dpop.nonce_for(attempt.url());
-                let proof = dpop.key.proof(
-                    attempt.method().as_str(),
-                    attempt.url(),
-                    self.inner.clock.now(),
-                    nonce.as_deref(),
-                    Some(access_token),
-                )?;
-                set_sensitive(&mut attempt, AUTHORIZATION, &format!("DPoP {access_token}"))?;
-                set_sensitive(&mut attempt, crate::dpop::DPOP, &proof)?;
+                attach_dpop(dpop, &mut attempt, access_token, self.inner.clock.now())?;
                 let url = attempt.url().clone();
                 let response = http.execute(attempt).await.map_err(Error::transport)?;
                 dpop.remember_nonce(&url, response.headers());
@@ -66,6 +57,27 @@ impl TokenManager {
         set_sensitive(&mut request, AUTHORIZATION, &format!("Bearer {access_token}"))?;
         http.execute(request).await.map_err(Error::transport)
     }
+}
+
+/// `Authorization: DPoP <token>` and a proof for `request`'s method and URL, with the token's
+/// hash and the server's last nonce (RFC 9449 §7).
+#[cfg(feature = "dpop")]
+pub(super) fn attach_dpop(
+    dpop: &crate::dpop::Dpop,
+    request: &mut reqwest::Request,
+    access_token: &str,
+    now: i64,
+) -> Result<(), Error> {
+    let nonce = dpop.nonce_for(request.url());
+    let proof = dpop.key.proof(
+        request.method().as_str(),
+        request.url(),
+        now,
+        nonce.as_deref(),
+        Some(access_token),
+    )?;
+    set_sensitive(request, AUTHORIZATION, &format!("DPoP {access_token}"))?;
+    set_sensitive(request, crate::dpop::DPOP, &proof)
 }
 
 /// A resource server's `use_dpop_nonce` challenge (RFC 9449 §9): 401, a `DPoP-Nonce`, and

@@ -182,6 +182,23 @@ pub trait TokenStore: Send + Sync + 'static {
         failure: &'a RefreshFailure,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// The last DPoP nonce (RFC 9449 §8) the server at `origin` gave any manager sharing this
+    /// store, so that a manager's first proof already carries it. Default: none kept.
+    fn load_dpop_nonce<'a>(&'a self, origin: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        let _ = origin;
+        Box::pin(std::future::ready(Ok(None)))
+    }
+
+    /// Keeps `nonce` as the last DPoP nonce of the server at `origin`. Default: not kept.
+    fn save_dpop_nonce<'a>(
+        &'a self,
+        origin: &'a str,
+        nonce: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = (origin, nonce);
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// A version for a token saved now that is greater than `current`: milliseconds since the
@@ -198,6 +215,7 @@ pub(crate) fn next_version(current: u64, now: SystemTime) -> u64 {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     entries: Mutex<HashMap<String, Entry>>,
+    dpop_nonces: Mutex<HashMap<String, String>>,
     next_holder: std::sync::atomic::AtomicU64,
 }
 
@@ -302,5 +320,20 @@ impl TokenStore for MemoryStore {
             entry.failure = Some((failure.clone(), Instant::now() + ttl));
         });
         Box::pin(std::future::ready(result))
+    }
+
+    fn load_dpop_nonce<'a>(&'a self, origin: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        let nonces = self.dpop_nonces.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Box::pin(std::future::ready(Ok(nonces.get(origin).cloned())))
+    }
+
+    fn save_dpop_nonce<'a>(
+        &'a self,
+        origin: &'a str,
+        nonce: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let mut nonces = self.dpop_nonces.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        nonces.insert(origin.to_owned(), nonce.to_owned());
+        Box::pin(std::future::ready(Ok(())))
     }
 }
