@@ -766,9 +766,16 @@ mod oidc_provider {
         panic!("no redirect to the client after ten steps");
     }
 
+    /// A rich authorization request's detail type (RFC 9396), as the caller models it.
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct AccountInformation {
+        r#type: String,
+        actions: Vec<String>,
+    }
+
     /// The whole FAPI-2.0-style flow against a client that requires PAR, a signed request
     /// object and DPoP-bound tokens: pushed and signed request with PKCE, a resource
-    /// indicator and `dpop_jkt`; the redirect's `iss` checked; the code redeemed and the
+    /// indicator, authorization details (RAR) and `dpop_jkt`; the redirect's `iss` checked; the code redeemed and the
     /// token refreshed with DPoP proofs (nonces answered) and private_key_jwt.
     #[tokio::test]
     async fn authorization_code_with_par_jar_dpop_and_resource_then_refresh() {
@@ -791,6 +798,10 @@ mod oidc_provider {
                 .redirect_uri(super::REDIRECT_URI)
                 .scope("api:read")
                 .resource("https://api.example/")
+                .authorization_details(&[AccountInformation {
+                    r#type: "account_information".into(),
+                    actions: vec!["read".into()],
+                }])
                 .dpop_jkt(dpop.thumbprint())
                 .signed(SigningKey::rs256_pem(&rsa).unwrap())
         };

@@ -88,6 +88,7 @@ const provider = new Provider(issuer, {
       require_signed_request_object: true,
       request_object_signing_alg: 'RS256',
       dpop_bound_access_tokens: true,
+      authorization_details_types: ['account_information'],
     },
     {
       ...clientCredentials,
@@ -112,6 +113,21 @@ const provider = new Provider(issuer, {
         if (indicator !== 'https://api.example/') throw new errors.InvalidTarget();
         return { scope: 'api:read', accessTokenFormat: 'opaque', accessTokenTTL: 600 };
       },
+    },
+    // Rich authorization requests (RFC 9396): one type; the details the user consented to go
+    // into the code, from the code into the token, from the token into introspection.
+    richAuthorizationRequests: {
+      enabled: true,
+      types: {
+        account_information: {
+          validate(ctx, detail) {
+            if (!Array.isArray(detail.actions)) throw new errors.InvalidAuthorizationDetails('actions must be an array');
+          },
+        },
+      },
+      authorizationDetailsForGrantSource: (ctx) => ctx.oidc.grant.rar,
+      authorizationDetailsForAccessToken: (ctx, token, source) => source?.rar,
+      authorizationDetailsForIntrospection: (ctx, token) => token.rar,
     },
     // Every DPoP proof must carry a nonce the server issued (RFC 9449 §8).
     dPoP: { enabled: true, nonceSecret: crypto.randomBytes(32), requireNonce: () => true },
