@@ -14,6 +14,7 @@ use crate::{Error, FormParams, OAuthToken, TokenEndpoint, oauth_grant};
 /// [`TokenEndpoint`] type with an empty `impl`.
 pub trait OAuthAuthorization: TokenEndpoint {
     /// Client credentials grant (RFC 6749 §4.4): a token for the client itself.
+    #[doc(alias = "request_token_o_auth_ccg")]
     #[oauth_grant(grant_type = "client_credentials")]
     async fn request_token_ccg(
         &self,
@@ -24,6 +25,8 @@ pub trait OAuthAuthorization: TokenEndpoint {
 
     /// Authorization code grant (RFC 6749 §4.1.3): exchanges the code the user's browser
     /// brought back for a token. `redirect_uri` is the one the authorization request used.
+    #[doc(alias = "request_token_o_auth_acg")]
+    #[doc(alias = "requestToken")]
     #[oauth_grant(grant_type = "authorization_code")]
     async fn request_token_acg(
         &self,
@@ -34,6 +37,8 @@ pub trait OAuthAuthorization: TokenEndpoint {
     ) -> Result<OAuthToken, Error>;
 
     /// Refreshes a token obtained with the authorization code grant (RFC 6749 §6).
+    #[doc(alias = "refresh_token_o_auth_acg")]
+    #[doc(alias = "refreshToken")]
     #[oauth_grant(grant_type = "refresh_token")]
     async fn refresh_token_acg(
         &self,
@@ -44,6 +49,7 @@ pub trait OAuthAuthorization: TokenEndpoint {
     ) -> Result<OAuthToken, Error>;
 
     /// Resource owner password credentials grant (RFC 6749 §4.3).
+    #[doc(alias = "request_token_o_auth_ropcg")]
     #[oauth_grant(grant_type = "password")]
     async fn request_token_ropcg(
         &self,
@@ -55,6 +61,7 @@ pub trait OAuthAuthorization: TokenEndpoint {
     ) -> Result<OAuthToken, Error>;
 
     /// Refreshes a token obtained with the password grant (RFC 6749 §6).
+    #[doc(alias = "refresh_token_o_auth_ropcg")]
     #[oauth_grant(grant_type = "refresh_token")]
     async fn refresh_token_ropcg(
         &self,

@@ -18,6 +18,8 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Coming from the generated Python or TypeScript SDK? See [`migration`].
+//!
 //! | seed operation (Python / TypeScript) | method | `grant_type` |
 //! |---|---|---|
 //! | `request_token_o_auth_ccg` | [`request_token_ccg`](OAuthAuthorization::request_token_ccg) | `client_credentials` |
@@ -61,7 +63,8 @@
 //!   ([`RefreshToken`], ...), and `Option`s, references and slices of these.
 //! - `#[header("Name")]` sends the parameter as a request header (`&str`, `String`, or an
 //!   `Option` of these). The client sets `Content-Type` and `Accept` itself.
-//! - `#[form_params]` takes the caller's additional fields (`Option<&FormParams>`), sent last.
+//! - `#[form_params]` takes the caller's additional fields (`Option<&FormParams>`): one named
+//!   like a declared field (or `grant_type`) replaces it in its place, the others are sent last.
 //! - `grant_type = "..."` is required for the token endpoint and sent first. A method that
 //!   posts to another endpoint names it instead — `endpoint = "revocation"`, or any endpoint
 //!   in lowercase snake case, this crate's ([`Endpoint`]) or your provider's own
@@ -205,6 +208,8 @@ pub mod dpop;
 mod endpoint_url;
 mod error;
 pub mod extensions;
+#[doc = include_str!("../docs/migration.md")]
+pub mod migration {}
 mod form;
 mod grants;
 pub mod manager;

@@ -68,6 +68,8 @@ pub struct GrantRequest<'a> {
     /// Whether the client's configured authentication applies (the macro's `client_auth`).
     pub(crate) client_auth: bool,
     pub(crate) grant_type: Option<&'static str>,
+    /// A `grant_type` among the caller's additional fields, which replaces the declared one.
+    pub(crate) grant_type_override: Option<&'a str>,
     pub(crate) form: Vec<(&'a str, Cow<'a, str>)>,
     pub(crate) headers: Vec<(&'static str, Cow<'a, str>)>,
 }
@@ -79,6 +81,7 @@ impl<'a> GrantRequest<'a> {
             endpoint: Endpoint::TOKEN,
             client_auth: true,
             grant_type: Some(grant_type),
+            grant_type_override: None,
             form: Vec::new(),
             headers: Vec::new(),
         }
@@ -86,7 +89,14 @@ impl<'a> GrantRequest<'a> {
 
     /// A request to another endpoint, which takes no `grant_type`.
     pub fn to_endpoint(endpoint: Endpoint) -> Self {
-        GrantRequest { endpoint, client_auth: true, grant_type: None, form: Vec::new(), headers: Vec::new() }
+        GrantRequest {
+            endpoint,
+            client_auth: true,
+            grant_type: None,
+            grant_type_override: None,
+            form: Vec::new(),
+            headers: Vec::new(),
+        }
     }
 
     /// A request that the client's configured authentication does not apply to (e.g. one
@@ -113,7 +123,9 @@ impl<'a> GrantRequest<'a> {
     pub(crate) fn carries_single_use_credential(&self) -> bool {
         const SINGLE_USE_GRANTS: [&str; 3] =
             ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:jwt-bearer"];
-        self.grant_type.is_some_and(|grant_type| SINGLE_USE_GRANTS.contains(&grant_type))
+        self.grant_type_override
+            .or(self.grant_type)
+            .is_some_and(|grant_type| SINGLE_USE_GRANTS.contains(&grant_type))
             || self.form.iter().any(|(name, _)| *name == "client_assertion")
     }
 
@@ -260,10 +272,38 @@ impl<T: HeaderField> HeaderField for Option<T> {
     }
 }
 
+/// An additional field with the name of a declared one (or `grant_type`) replaces it, in its
+/// place: RFC 6749 §3.2 forbids sending a parameter twice, and callers of the generated SDKs
+/// rely on overriding a field this way. The first additional field of a name takes the
+/// declared field's place (a declared slice's other values give way); further ones of the
+/// same name, and names nothing declared, are appended.
 impl AdditionalForm for FormParams {
     fn extend<'a>(&'a self, request: &mut GrantRequest<'a>) {
+        let mut declared = request.form.len();
+        let mut replaced: Vec<&str> = Vec::new();
         for (name, value) in self.iter() {
-            request.push_form(name, Cow::Borrowed(value));
+            if replaced.contains(&name) {
+                request.push_form(name, Cow::Borrowed(value));
+                continue;
+            }
+            if name == "grant_type" && request.grant_type.is_some() {
+                request.grant_type_override = Some(value);
+                replaced.push(name);
+                continue;
+            }
+            match request.form[..declared].iter().position(|(declared_name, _)| *declared_name == name) {
+                Some(first) => {
+                    request.form[first].1 = Cow::Borrowed(value);
+                    for index in (first + 1..declared).rev() {
+                        if request.form[index].0 == name {
+                            request.form.remove(index);
+                            declared -= 1;
+                        }
+                    }
+                    replaced.push(name);
+                }
+                None => request.push_form(name, Cow::Borrowed(value)),
+            }
         }
     }
 }

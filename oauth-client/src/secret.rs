@@ -60,6 +60,18 @@ macro_rules! secret_string {
                 Self(Arc::from(secret))
             }
         }
+
+        impl From<&String> for $name {
+            fn from(secret: &String) -> Self {
+                Self(Arc::from(secret.as_str()))
+            }
+        }
+
+        impl From<::std::borrow::Cow<'_, str>> for $name {
+            fn from(secret: ::std::borrow::Cow<'_, str>) -> Self {
+                Self(Arc::from(secret.as_ref()))
+            }
+        }
     };
 }
 

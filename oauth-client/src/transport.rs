@@ -274,7 +274,7 @@ pub(crate) async fn read_capped(
 /// `grant_type` first (token endpoint), then the declared fields, then the additional ones.
 fn encode_form(request: &GrantRequest<'_>) -> String {
     let mut form = form_urlencoded::Serializer::new(String::new());
-    if let Some(grant_type) = request.grant_type {
+    if let Some(grant_type) = request.grant_type_override.or(request.grant_type) {
         form.append_pair("grant_type", grant_type);
     }
     for (name, value) in &request.form {

@@ -69,6 +69,82 @@ async fn client_credentials_sends_scope_and_additional_fields() {
     assert_decoded(&token, before, after);
 }
 
+/// Found by the issue "Fit the ecosystem": an additional field named like a declared one was
+/// sent twice (RFC 6749 §3.2 forbids it); it now replaces the declared one in its place.
+#[tokio::test]
+async fn an_additional_field_replaces_the_declared_one_in_its_place() {
+    let server = json_endpoint(200, token_body()).await;
+    let extra =
+        FormParams::new().with("audience", "api").with("scope", "admin").with("grant_type", "urn:custom");
+    client_for(&server).request_token_ccg(AUTH, Some("read"), Some(&extra)).await.unwrap();
+    assert_eq!(
+        assert_common_headers(&server).await,
+        pairs(&[("grant_type", "urn:custom"), ("scope", "admin"), ("audience", "api")])
+    );
+}
+
+#[tokio::test]
+async fn declared_repeatable_fields_stay_repeatable_and_give_way_together() {
+    use oauth_client::extensions::{TokenExchange, token_types};
+    let server = json_endpoint(200, token_body()).await;
+    let client = client_for(&server);
+    // Two declared audiences are sent twice; additional resources are appended, repeated.
+    let extra = FormParams::new().with("resource", "r1").with("resource", "r2");
+    client
+        .exchange_token(
+            AUTH,
+            "subject",
+            token_types::JWT,
+            None,
+            None,
+            &[],
+            &["a1", "a2"],
+            None,
+            None,
+            Some(&extra),
+        )
+        .await
+        .unwrap();
+    let form = form_of(&server.received_requests().await.unwrap()[0]);
+    let values = |name: &str| {
+        form.iter().filter(|(key, _)| key == name).map(|(_, value)| value.as_str()).collect::<Vec<_>>()
+    };
+    assert_eq!(values("audience"), ["a1", "a2"]);
+    assert_eq!(values("resource"), ["r1", "r2"]);
+    // An additional audience replaces both declared ones, in the first one's place.
+    let server = json_endpoint(200, token_body()).await;
+    let extra = FormParams::new().with("audience", "only");
+    client_for(&server)
+        .exchange_token(
+            AUTH,
+            "subject",
+            token_types::JWT,
+            None,
+            None,
+            &[],
+            &["a1", "a2"],
+            None,
+            None,
+            Some(&extra),
+        )
+        .await
+        .unwrap();
+    let form = form_of(&server.received_requests().await.unwrap()[0]);
+    assert_eq!(form.iter().filter(|(key, _)| key == "audience").count(), 1);
+    assert!(form.contains(&("audience".to_owned(), "only".to_owned())));
+}
+
+#[test]
+fn secrets_are_taken_from_what_callers_hold() {
+    let id = String::from("client");
+    let secret = String::from("s3cret");
+    let from_refs = BasicAuth::new(&id, &secret).header_value();
+    let from_owned = BasicAuth::new(id.clone(), secret.clone()).header_value();
+    let from_cow = BasicAuth::new(id.as_str(), std::borrow::Cow::Borrowed(secret.as_str())).header_value();
+    assert_eq!(from_refs, from_owned);
+    assert_eq!(from_refs, from_cow);
+}
+
 #[tokio::test]
 async fn client_credentials_omits_absent_scope() {
     let server = json_endpoint(200, token_body()).await;
