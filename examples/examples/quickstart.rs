@@ -1,4 +1,5 @@
-//! Runs the five standard grants and prints each result (tokens print as `[redacted]`).
+//! Runs the five standard grants and prints what each gave: token type, lifetime, expiry as
+//! a UTC date, scope, and whether a refresh token came back (never the tokens themselves).
 //!
 //! By default it starts a stand-in provider on 127.0.0.1. To try a real provider instead,
 //! set `OAUTH_TOKEN_URL`, `OAUTH_CLIENT_ID` and `OAUTH_CLIENT_SECRET`; the password grant
@@ -102,7 +103,7 @@ fn refresh_token_of(result: &Result<OAuthToken, Error>) -> Option<String> {
 
 fn report(operation: &str, result: Result<OAuthToken, Error>) {
     match result {
-        Ok(token) => println!("{operation:<20} ok    {token:?}"),
+        Ok(token) => println!("{operation:<20} ok    {}", oauth_examples::summary(&token)),
         Err(error) => println!("{operation:<20} error {error}"),
     }
 }
