@@ -92,6 +92,8 @@ pub(crate) struct ClientConfig {
     pub(crate) retry_single_use: bool,
     /// What "now" is when a response arrives: tokens' expiry is counted from it.
     pub(crate) clock: Arc<dyn Clock>,
+    /// Where the status and headers of each call's final response go, when asked for.
+    pub(crate) capture: Option<ResponseCapture>,
 }
 
 /// What a provider's metadata says about authorization requests and responses.
@@ -199,6 +201,24 @@ impl OAuthClient {
         self.config.dpop.as_ref().map(|dpop| &dpop.key)
     }
 
+    /// A client that shares this one's connections and records the status and headers of the
+    /// final response of each call it makes (success or error), for a caller that needs them —
+    /// the generated SDKs' `ApiResponse`.
+    ///
+    /// ```no_run
+    /// # use oauth_client::{OAuthAuthorization, OAuthClient};
+    /// # async fn run(client: OAuthClient, auth: String) -> Result<(), oauth_client::Error> {
+    /// let (capturing, response) = client.capturing_response();
+    /// let token = capturing.request_token_ccg(&auth, None, None).await?;
+    /// println!("{:?} {:?}", response.status(), response.headers().and_then(|h| h.get("x-request-id").cloned()));
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn capturing_response(&self) -> (OAuthClient, ResponseCapture) {
+        let capture = ResponseCapture::default();
+        (self.with_config(|config| config.capture = Some(capture.clone())), capture)
+    }
+
     /// A client that shares this one's connections but authenticates with `auth` (for
     /// one call, or a set of calls). An mTLS certificate belongs to the HTTP client and
     /// cannot be changed this way.
@@ -289,6 +309,32 @@ impl core::fmt::Debug for OAuthClient {
             .field("retry", &self.config.retry)
             .field("client_auth", &self.config.client_auth)
             .finish_non_exhaustive()
+    }
+}
+
+/// The status and headers of the last response a [`capturing_response`](OAuthClient::capturing_response)
+/// client received. Cheap to clone: clones share the record.
+#[derive(Clone, Debug, Default)]
+pub struct ResponseCapture(Arc<std::sync::Mutex<Option<(reqwest::StatusCode, reqwest::header::HeaderMap)>>>);
+
+impl ResponseCapture {
+    pub(crate) fn record(&self, status: reqwest::StatusCode, headers: &reqwest::header::HeaderMap) {
+        let mut slot = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *slot = Some((status, headers.clone()));
+    }
+
+    /// The status of the last response, if one arrived.
+    pub fn status(&self) -> Option<reqwest::StatusCode> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref().map(|(status, _)| *status)
+    }
+
+    /// The headers of the last response, if one arrived.
+    pub fn headers(&self) -> Option<reqwest::header::HeaderMap> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map(|(_, headers)| headers.clone())
     }
 }
 
@@ -528,6 +574,7 @@ impl OAuthClientBuilder {
                 retry: self.retry,
                 retry_single_use: false,
                 clock: Arc::new(SystemClock),
+                capture: None,
             }),
         })
     }

@@ -21,6 +21,8 @@ pub enum Error {
         status: u16,
         /// The decoded error object.
         error: OAuthProviderError,
+        /// The response headers (`WWW-Authenticate`, `DPoP-Nonce`, `Retry-After`, ...).
+        headers: HeaderMap,
     },
 
     /// The provider answered with a status this operation does not expect (e.g. 403, 500,

@@ -226,7 +226,7 @@ pub mod __private;
 
 pub use authorize::{AuthorizationRequest, PendingAuthorization};
 pub use basic_auth::{BasicAuth, ClientSecretPost};
-pub use client::{OAuthClient, OAuthClientBuilder, TokenEndpoint};
+pub use client::{OAuthClient, OAuthClientBuilder, ResponseCapture, TokenEndpoint};
 pub use client_auth::{Attempt, AttemptResponse, AuthenticateClient, ClientAuth};
 pub use clock::{Clock, SystemClock};
 pub use discovery::ProviderMetadata;

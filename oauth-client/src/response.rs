@@ -55,7 +55,7 @@ pub(crate) fn interpret<T: DeserializeOwned + 'static>(
                 .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
         }),
         400 | 401 => match serde_json::from_slice::<OAuthProviderError>(&received.body) {
-            Ok(error) => Err(Error::Provider { status, error }),
+            Ok(error) => Err(Error::Provider { status, error, headers: received.headers }),
             Err(_) => Err(unexpected_status(received)),
         },
         _ => Err(unexpected_status(received)),
@@ -127,7 +127,11 @@ fn decode_repaired<T: DeserializeOwned + 'static>(
             ));
         }
         if let Ok(error) = serde_json::from_value::<OAuthProviderError>(Value::Object(object.clone())) {
-            return Err(Error::Provider { status: received.status, error });
+            return Err(Error::Provider {
+                status: received.status,
+                error,
+                headers: received.headers.clone(),
+            });
         }
     }
     normalize::members(&mut object, leniency).map_err(decode_error)?;

@@ -48,6 +48,9 @@ where
             if per_attempt.wants_retry(config, &request, &response) && !challenge_answered {
                 return Ok(None);
             }
+            if let Some(capture) = &config.capture {
+                capture.record(response.status, response.headers);
+            }
             let leniency = response::Leniency {
                 any_success_status: request.endpoint != crate::request::Endpoint::TOKEN,
                 ..config.leniency

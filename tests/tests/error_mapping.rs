@@ -173,3 +173,34 @@ fn invalid_token_urls_are_config_errors() {
         assert!(matches!(error, Error::Config(_)), "{url}: {error:?}");
     }
 }
+
+/// Issue "Fit the ecosystem": a provider error keeps its response headers
+/// (`WWW-Authenticate`, `DPoP-Nonce`, `Retry-After`), and a capturing client records the
+/// status and headers of a successful response, as the generated SDKs' `ApiResponse` does.
+#[tokio::test]
+async fn response_metadata_is_kept_on_errors_and_captured_on_success() {
+    let server = oauth_client_tests::token_endpoint(
+        ResponseTemplate::new(401)
+            .insert_header("WWW-Authenticate", r#"Basic realm="as", error="invalid_client""#)
+            .set_body_json(json!({"error": "invalid_client"})),
+    )
+    .await;
+    let error = oauth_client_tests::client_for(&server)
+        .request_token_ccg("Basic eDp5", None, None)
+        .await
+        .unwrap_err();
+    let Error::Provider { headers, .. } = &error else { panic!("{error:?}") };
+    assert_eq!(headers.get("www-authenticate").unwrap(), r#"Basic realm="as", error="invalid_client""#);
+
+    let server = oauth_client_tests::token_endpoint(
+        ResponseTemplate::new(200)
+            .insert_header("X-Request-Id", "req-42")
+            .set_body_json(json!({"access_token": "at", "token_type": "Bearer"})),
+    )
+    .await;
+    let (client, response) = oauth_client_tests::client_for(&server).capturing_response();
+    assert_eq!(response.status(), None, "nothing yet");
+    client.request_token_ccg("Basic eDp5", None, None).await.unwrap();
+    assert_eq!(response.status(), Some(reqwest::StatusCode::OK));
+    assert_eq!(response.headers().unwrap().get("x-request-id").unwrap(), "req-42");
+}

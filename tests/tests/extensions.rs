@@ -107,6 +107,7 @@ impl DeviceAuthorization for Scripted {
             code => Error::Provider {
                 status: 400,
                 error: serde_json::from_value(json!({ "error": code })).unwrap(),
+                headers: Default::default(),
             },
         }))
     }

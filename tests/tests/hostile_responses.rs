@@ -307,7 +307,7 @@ fn check(name: &str, mode: &str, result: Result<OAuthToken, Error>, expected: &O
             assert_eq!(token.expires_in, *expires_in, "{context}");
             assert_eq!(token.scope.as_deref(), *scope, "{context}");
         }
-        (Provider(status, code), Err(Error::Provider { status: got, error })) => {
+        (Provider(status, code), Err(Error::Provider { status: got, error, .. })) => {
             assert_eq!(got, *status, "{context}");
             assert_eq!(error.error, OAuthProviderErrorKind::from(code.to_string()), "{context}");
         }

@@ -121,7 +121,9 @@ impl RefreshFailure {
     pub(crate) fn to_error(&self) -> Error {
         match (&self.provider_error, self.status) {
             _ if self.needs_user => Error::RefreshUnavailable(self.message.clone()),
-            (Some(error), Some(status)) => Error::Provider { status, error: error.clone() },
+            (Some(error), Some(status)) => {
+                Error::Provider { status, error: error.clone(), headers: reqwest::header::HeaderMap::new() }
+            }
             _ => Error::SharedRefreshFailed { message: self.message.clone() },
         }
     }
