@@ -21,8 +21,9 @@ pub enum Error {
         status: u16,
         /// The decoded error object.
         error: OAuthProviderError,
-        /// The response headers (`WWW-Authenticate`, `DPoP-Nonce`, `Retry-After`, ...).
-        headers: HeaderMap,
+        /// The response headers (`WWW-Authenticate`, `DPoP-Nonce`, `Retry-After`, ...),
+        /// boxed to keep `Error` small.
+        headers: Box<HeaderMap>,
     },
 
     /// The provider answered with a status this operation does not expect (e.g. 403, 500,

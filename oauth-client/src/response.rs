@@ -55,7 +55,7 @@ pub(crate) fn interpret<T: DeserializeOwned + 'static>(
                 .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
         }),
         400 | 401 => match serde_json::from_slice::<OAuthProviderError>(&received.body) {
-            Ok(error) => Err(Error::Provider { status, error, headers: received.headers }),
+            Ok(error) => Err(Error::Provider { status, error, headers: Box::new(received.headers) }),
             Err(_) => Err(unexpected_status(received)),
         },
         _ => Err(unexpected_status(received)),
@@ -130,7 +130,7 @@ fn decode_repaired<T: DeserializeOwned + 'static>(
             return Err(Error::Provider {
                 status: received.status,
                 error,
-                headers: received.headers.clone(),
+                headers: Box::new(received.headers.clone()),
             });
         }
     }

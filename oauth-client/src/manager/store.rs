@@ -122,7 +122,7 @@ impl RefreshFailure {
         match (&self.provider_error, self.status) {
             _ if self.needs_user => Error::RefreshUnavailable(self.message.clone()),
             (Some(error), Some(status)) => {
-                Error::Provider { status, error: error.clone(), headers: reqwest::header::HeaderMap::new() }
+                Error::Provider { status, error: error.clone(), headers: Box::default() }
             }
             _ => Error::SharedRefreshFailed { message: self.message.clone() },
         }

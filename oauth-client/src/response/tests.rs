@@ -242,3 +242,10 @@ fn a_form_body_is_recognised_whatever_the_case_of_its_content_type() {
     assert!(!with_type("application/json").declares_form());
     assert!(!received(200, body).declares_form());
 }
+
+/// Every `Result<_, Error>` carries an `Error`'s size: large payloads are boxed (as reqwest
+/// does), so it stays within what clippy's `result_large_err` allows.
+#[test]
+fn the_error_type_stays_small() {
+    assert!(std::mem::size_of::<Error>() <= 128, "{} bytes", std::mem::size_of::<Error>());
+}
