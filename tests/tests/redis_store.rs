@@ -349,19 +349,19 @@ async fn a_rotating_fleet_shares_one_grant_without_a_single_replay() {
 async fn a_rotating_fleet_rides_out_a_slow_provider_and_a_failed_refresh() {
     let _serial = ONE_AT_A_TIME.lock().await;
     let Some(redis) = RedisServer::start() else { return };
-    // Each answer takes three times the lock's nominal lifetime; the second refresh fails.
+    // Each answer takes 2.5 times the lock's nominal lifetime; the second refresh fails.
     let mut provider = RotatingProvider::new(3);
-    provider.delay = Duration::from_millis(1_500);
+    provider.delay = Duration::from_millis(2_000);
     provider.fail_refresh = Some(2);
     let (_server, provider, url) = rotating(provider).await;
     let plan = FleetPlan {
         processes: 4,
         tasks: 20,
         source: "code",
-        phases: vec![(9_000, "active")],
+        phases: vec![(12_000, "active")],
         other_phases: Vec::new(),
         leeway_s: 1,
-        lock_ttl_ms: 500,
+        lock_ttl_ms: 800,
         failure_backoff_ms: 1_000,
     };
     let reports = Fleet::start(WORKER, &plan, &url, &redis.url, "slow-failing-fleet").reports();

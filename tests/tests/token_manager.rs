@@ -652,14 +652,14 @@ async fn a_slow_store_is_waited_for_not_bypassed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_slower_than_the_lock_lifetime_keeps_the_lock() {
     let mut provider = Provider::new(Some(3600), true);
-    provider.delay = Duration::from_millis(600);
+    provider.delay = Duration::from_millis(1_500);
     let (server, client) = serve(provider).await;
     let store = Arc::new(MemoryStore::new());
     let managers: Vec<TokenManager> = (0..4)
         .map(|_| {
             TokenManager::builder(client.clone(), ClientCredentials::new(AUTH))
                 .store(store.clone(), "slow-provider")
-                .store_lock_ttl(Duration::from_millis(90))
+                .store_lock_ttl(Duration::from_millis(300))
                 .build()
         })
         .collect();
