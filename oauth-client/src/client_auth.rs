@@ -84,12 +84,21 @@ pub trait AuthenticateClient: Send + Sync + 'static {
     }
 }
 
-/// The response to one attempt, as [`AuthenticateClient::wants_retry`] sees it.
-#[derive(Debug)]
+/// The response to one attempt, as [`AuthenticateClient::wants_retry`] sees it. Its `Debug`
+/// shows the status and the header names only: the body may hold tokens.
 pub struct AttemptResponse<'a> {
     pub(crate) status: reqwest::StatusCode,
     pub(crate) headers: &'a HeaderMap,
     pub(crate) body: &'a [u8],
+}
+
+impl core::fmt::Debug for AttemptResponse<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AttemptResponse")
+            .field("status", &self.status)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 impl AttemptResponse<'_> {

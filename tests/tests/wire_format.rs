@@ -588,6 +588,9 @@ mod challenge {
         }
 
         fn wants_retry(&self, response: &AttemptResponse<'_>) -> bool {
+            // A custom method may log what it sees: the body (a token, perhaps) is not shown.
+            let shown = format!("{response:?}");
+            assert!(!shown.contains("body") && !shown.contains("n-1"), "{shown}");
             let nonce = response.headers().get("x-nonce").and_then(|value: &HeaderValue| value.to_str().ok());
             match nonce {
                 Some(nonce) if response.status() == 400 => {
