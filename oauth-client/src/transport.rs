@@ -184,7 +184,6 @@ async fn attempt_once(
         "oauth_token_request",
         grant_type = request.label(),
         endpoint = request.endpoint.name(),
-        client_auth = tracing::field::Empty,
         host = url.host_str().unwrap_or_default(),
         path = url.path(),
         status = tracing::field::Empty,
