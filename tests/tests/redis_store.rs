@@ -147,6 +147,11 @@ async fn everyone_asks(fleet: &[TokenManager]) -> Vec<Result<String, oauth_clien
     for task in tasks {
         tokens.push(task.await.unwrap());
     }
+    // Awaiting thousands of join handles spends this task's cooperative budget. Yield once so
+    // the test continues on a fresh one: wiremock's `MockServer::drop` blocks on an async lock
+    // with a `futures` executor, which livelocks on an exhausted tokio budget (seen once in
+    // CI: the test spun at 100 % CPU until killed).
+    tokio::task::yield_now().await;
     tokens
 }
 

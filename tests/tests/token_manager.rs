@@ -89,6 +89,11 @@ async fn stampede(manager: &TokenManager, callers: usize) -> Vec<Result<String, 
     for task in tasks {
         results.push(task.await.unwrap());
     }
+    // Awaiting thousands of join handles spends this task's cooperative budget. Yield once so
+    // the test continues on a fresh one: wiremock's `MockServer::drop` blocks on an async lock
+    // with a `futures` executor, which livelocks on an exhausted tokio budget (seen once in
+    // CI: the test spun at 100 % CPU until killed).
+    tokio::task::yield_now().await;
     results
 }
 
@@ -275,6 +280,7 @@ async fn invalidate_and_refresh_now_are_single_flight() {
     for task in tasks {
         assert_eq!(task.await.unwrap(), "at-1");
     }
+    tokio::task::yield_now().await; // a fresh cooperative budget: see `stampede`
     assert_eq!(requests(&server).await.len(), 2, "100 reports of one rejected token: one refresh");
 
     // Reporting the old token again changes nothing.
@@ -290,6 +296,7 @@ async fn invalidate_and_refresh_now_are_single_flight() {
     for task in tasks {
         assert_eq!(task.await.unwrap(), "at-2");
     }
+    tokio::task::yield_now().await; // a fresh cooperative budget: see `stampede`
     assert_eq!(requests(&server).await.len(), 3);
 }
 
@@ -403,6 +410,7 @@ async fn managers_sharing_a_store_share_one_token() {
         for task in tasks {
             assert_eq!(task.await.unwrap(), format!("at-{round}"));
         }
+        tokio::task::yield_now().await; // a fresh cooperative budget: see `stampede`
         assert_eq!(
             requests(&server).await.len(),
             round + 1,
@@ -706,6 +714,7 @@ async fn a_failed_shared_refresh_is_published_and_not_repeated_by_the_waiters() 
             "{error:?}"
         );
     }
+    tokio::task::yield_now().await; // a fresh cooperative budget: see `stampede`
     assert_eq!(requests(&server).await.len(), 1, "one request for the whole fleet");
 }
 
