@@ -237,7 +237,7 @@ impl AuthorizationRequest {
         }
         let prepared = self.prepare()?;
         let mut url = prepared.url.clone();
-        url.query_pairs_mut().extend_pairs(prepared.front_channel_parameters()?);
+        url.query_pairs_mut().extend_pairs(prepared.outgoing_parameters()?);
         Ok(prepared.pending(url))
     }
 
@@ -250,7 +250,7 @@ impl AuthorizationRequest {
         let prepared = self.prepare()?;
         let client_id_in_auth = client.config().client_auth.as_ref().is_some_and(ClientAuth::sends_client_id);
         let mut form = FormParams::new();
-        for (name, value) in prepared.back_channel_parameters()? {
+        for (name, value) in prepared.outgoing_parameters()? {
             // The client authentication sends `client_id` itself: a repeated one is refused.
             if !(name == "client_id" && client_id_in_auth) {
                 form.push(name, value);
@@ -344,15 +344,9 @@ struct Prepared {
 }
 
 impl Prepared {
-    /// What the browser's URL carries: the parameters, or `client_id` and the signed
-    /// request object.
-    fn front_channel_parameters(&self) -> Result<Vec<(String, String)>, Error> {
-        self.back_channel_parameters()
-    }
-
-    /// What goes to the provider: the parameters, or `client_id` and the signed request
-    /// object (JAR).
-    fn back_channel_parameters(&self) -> Result<Vec<(String, String)>, Error> {
+    /// What the request carries, in the URL or pushed: the parameters, or `client_id` and
+    /// the signed request object (JAR).
+    fn outgoing_parameters(&self) -> Result<Vec<(String, String)>, Error> {
         #[cfg(feature = "jwt")]
         if let Some(key) = &self.request_object_key {
             let object = self.request_object(key)?;

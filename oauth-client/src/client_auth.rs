@@ -45,6 +45,8 @@ use crate::secret::ClientSecret;
 pub struct ClientAuth {
     method: &'static str,
     client_id: Option<String>,
+    /// Whether the method puts `client_id` in the form itself (all built-ins but Basic).
+    client_id_in_form: bool,
     mtls: bool,
     authenticator: Arc<dyn AuthenticateClient>,
 }
@@ -235,7 +237,10 @@ impl ClientAuth {
     fn basic(method: &'static str, basic: &BasicAuth, header: String) -> Self {
         let mut value = HeaderValue::try_from(header).unwrap_or_else(|_| HeaderValue::from_static(""));
         value.set_sensitive(true);
-        Self::builtin(method, Some(basic.client_id().to_owned()), false, BasicHeader(value))
+        let mut auth = Self::builtin(method, Some(basic.client_id().to_owned()), false, BasicHeader(value));
+        // Basic carries the id in the header only.
+        auth.client_id_in_form = false;
+        auth
     }
 
     /// `client_secret_post` (RFC 6749 §2.3.1): `client_id` and `client_secret` in the form.
@@ -270,7 +275,13 @@ impl ClientAuth {
 
     /// A method of your own, called `method` in `Debug` output.
     pub fn custom(method: &'static str, authenticator: impl AuthenticateClient) -> Self {
-        ClientAuth { method, client_id: None, mtls: false, authenticator: Arc::new(authenticator) }
+        ClientAuth {
+            method,
+            client_id: None,
+            client_id_in_form: false,
+            mtls: false,
+            authenticator: Arc::new(authenticator),
+        }
     }
 
     /// Marks this method as one that authenticates with the TLS client certificate, so that
@@ -287,7 +298,8 @@ impl ClientAuth {
         mtls: bool,
         authenticator: impl AuthenticateClient,
     ) -> Self {
-        ClientAuth { method, client_id, mtls, authenticator: Arc::new(authenticator) }
+        let client_id_in_form = client_id.is_some();
+        ClientAuth { method, client_id, client_id_in_form, mtls, authenticator: Arc::new(authenticator) }
     }
 
     /// The method's name, as providers' metadata spell it (`client_secret_basic`, ...).
@@ -303,7 +315,7 @@ impl ClientAuth {
     /// Whether the method puts `client_id` in the form itself (every built-in method but
     /// Basic), so a request must not repeat it.
     pub(crate) fn sends_client_id(&self) -> bool {
-        self.client_id.is_some() && self.method != "client_secret_basic"
+        self.client_id_in_form
     }
 
     /// Whether the method uses the TLS client certificate (and so the mTLS aliases).

@@ -339,3 +339,25 @@ impl TokenStore for MemoryStore {
         Box::pin(std::future::ready(Ok(())))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RefreshFailure;
+    use crate::Error;
+
+    /// A failure shared through the store reads as the original did: the variant's prefix
+    /// once (it appeared twice, "cannot be refreshed: the token cannot be refreshed: ...").
+    #[test]
+    fn a_shared_failure_keeps_its_message_without_a_doubled_prefix() {
+        let original =
+            Error::RefreshUnavailable("the provider refused the refresh token; authorize again".into());
+        let shared = RefreshFailure::of(&original).to_error();
+        assert!(matches!(shared, Error::RefreshUnavailable(_)));
+        assert_eq!(shared.to_string(), original.to_string());
+        let timeout = RefreshFailure::of(&Error::Timeout).to_error();
+        assert_eq!(
+            timeout.to_string(),
+            "the shared token could not be refreshed moments ago: the request to the provider timed out"
+        );
+    }
+}
