@@ -123,6 +123,24 @@ pub enum Error {
         expires_in: u64,
     },
 
+    /// A resource server refused the token for lacking scope (`error="insufficient_scope"`
+    /// in `WWW-Authenticate`, RFC 6750 §3.1): a new token with the same scope would not do.
+    /// Ask for `scope` (a step-up authorization, or a client allowed more).
+    #[error("the resource server answered HTTP {status}: the token lacks scope{}", scope.as_deref().map(|scope| format!(" (it asks for `{scope}`)")).unwrap_or_default())]
+    InsufficientScope {
+        /// The HTTP status (403, sometimes 401).
+        status: u16,
+        /// The scope the resource server says the request needs, if it said.
+        scope: Option<String>,
+        /// The server's `error_description`, if any.
+        description: Option<String>,
+    },
+
+    /// A request to a resource server could not be built or authorized (an invalid URL or
+    /// header, a token that is not a header value); nothing was sent.
+    #[error("the resource request is not valid: {0}")]
+    InvalidResourceRequest(String),
+
     /// The client or the request is misconfigured; nothing was sent.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -166,10 +184,12 @@ impl Error {
             | Error::Http { status, .. }
             | Error::Decode { status, .. }
             | Error::UnexpectedRedirect { status, .. }
-            | Error::ResponseTooLarge { status, .. } => Some(*status),
+            | Error::ResponseTooLarge { status, .. }
+            | Error::InsufficientScope { status, .. } => Some(*status),
             Error::Transport(error) => error.status().map(|status| status.as_u16()),
             Error::Timeout
             | Error::Config(_)
+            | Error::InvalidResourceRequest(_)
             | Error::Redirect(_)
             | Error::RefreshUnavailable(_)
             | Error::SharedRefreshFailed { .. }

@@ -199,6 +199,7 @@ extern crate self as oauth_client;
 
 mod authorize;
 mod basic_auth;
+mod challenge;
 mod client;
 mod client_auth;
 mod clock;
@@ -213,6 +214,8 @@ pub mod migration {}
 mod form;
 mod grants;
 pub mod manager;
+#[cfg(any(feature = "reqwest-middleware", feature = "tower"))]
+pub mod middleware;
 mod provider_error;
 mod request;
 mod response;

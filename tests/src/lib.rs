@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod clock;
 pub mod fleet;
+pub mod resource_server;
 
 use oauth_client::OAuthClient;
 use serde_json::Value;

@@ -310,6 +310,118 @@ mod django_oauth_toolkit_extensions {
     }
 }
 
+/// Issue "Fit the ecosystem": the middleware and the layer in front of a resource server that
+/// checks every token by introspection at django-oauth-toolkit.
+mod django_oauth_toolkit_middleware {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use oauth_client::TokenManager;
+    use oauth_client::manager::ClientCredentials;
+    use oauth_client::middleware::{TokenLayer, TokenMiddleware};
+    use oauth_client_tests::resource_server::ResourceServer;
+
+    /// A manager for `cc-client` that counts the tokens it got.
+    fn counted_tokens(base: &str) -> (TokenManager, Arc<AtomicUsize>) {
+        let issued = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&issued);
+        let tokens = TokenManager::builder(
+            django_oauth_toolkit::client(base),
+            ClientCredentials::new(auth("cc-client", "cc-secret")),
+        )
+        .on_update(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async {}
+        })
+        .build();
+        (tokens, issued)
+    }
+
+    async fn revoke(base: &str, tokens: &TokenManager) {
+        let token = tokens.access_token().await.unwrap();
+        django_oauth_toolkit::client(base)
+            .revoke_token(&auth("cc-client", "cc-secret"), token.secret(), Some("access_token"), None)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn reqwest_middleware_survives_a_token_revoked_mid_run() {
+        let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
+        let _serial = django_oauth_toolkit::exclusive().await;
+        let api =
+            ResourceServer::start(django_oauth_toolkit::client(&base), auth("cc-client", "cc-secret")).await;
+        let (tokens, issued) = counted_tokens(&base);
+        let http = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+            .with(TokenMiddleware::new(tokens.clone()))
+            .build();
+        let things = format!("{}/things", api.url);
+        let first = http.post(&things).body("one").send().await.unwrap();
+        assert_eq!(
+            (first.status().as_u16(), first.text().await.unwrap()),
+            (200, "things for one".to_owned())
+        );
+
+        revoke(&base, &tokens).await;
+        let second = http.post(&things).body("two").send().await.unwrap();
+        assert_eq!(
+            (second.status().as_u16(), second.text().await.unwrap()),
+            (200, "things for two".to_owned())
+        );
+        assert_eq!(issued.load(Ordering::SeqCst), 2, "one refresh");
+        assert_eq!(api.seen.invalid_token.load(Ordering::SeqCst), 1, "one refusal");
+        assert_eq!(api.seen.requests.load(Ordering::SeqCst), 3, "one retry");
+
+        // cc-client may not ask for `admin`: the resource server says so, and so do we.
+        let error = http.get(format!("{}/admin", api.url)).send().await.unwrap_err();
+        let reqwest_middleware::Error::Middleware(error) = error else { panic!("{error:?}") };
+        assert!(
+            matches!(error.downcast_ref(), Some(Error::InsufficientScope { status: 403, scope: Some(scope), .. }) if scope == "admin"),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tower_layer_many_requests_refused_together_cause_one_refresh() {
+        use http_body_util::Full;
+        use tower_layer::Layer as _;
+        use tower_service::Service as _;
+
+        let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
+        let _serial = django_oauth_toolkit::exclusive().await;
+        let api =
+            ResourceServer::start(django_oauth_toolkit::client(&base), auth("cc-client", "cc-secret")).await;
+        let (tokens, issued) = counted_tokens(&base);
+        let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http::<Full<bytes::Bytes>>();
+        let service = TokenLayer::new(tokens.clone()).layer(http);
+        revoke(&base, &tokens).await;
+
+        let calls: Vec<_> = (0..20)
+            .map(|serial| {
+                let mut service = service.clone();
+                let request = http::Request::post(format!("{}/things", api.url))
+                    .body(Full::from(format!("call {serial}")))
+                    .unwrap();
+                tokio::spawn(async move { service.call(request).await })
+            })
+            .collect();
+        for call in calls {
+            assert_eq!(call.await.unwrap().unwrap().status(), 200);
+        }
+        tokio::task::yield_now().await;
+        assert_eq!(issued.load(Ordering::SeqCst), 2, "the revoked token, then one refresh for all");
+        let refused = api.seen.invalid_token.load(Ordering::SeqCst);
+        assert!((1..=20).contains(&refused), "{refused}");
+        assert_eq!(
+            api.seen.requests.load(Ordering::SeqCst),
+            20 + refused,
+            "each refused request retried once"
+        );
+    }
+}
+
 mod oauth2_mock_server {
     use super::*;
 

@@ -954,3 +954,217 @@ async fn dpop_nonces_are_shared_through_the_store() {
     assert_eq!(second.access_token().await.unwrap().secret(), "at-1");
     assert_eq!(requests(&server).await.len(), 3, "the second refreshes with the shared nonce, unchallenged");
 }
+
+/// Issue "Fit the ecosystem": the three ways to send a resource request with the manager's
+/// token — `TokenManager::send`, the reqwest middleware and the tower layer — share one path.
+mod resource_requests {
+    use super::*;
+    use bytes::Bytes;
+    use http_body_util::{BodyExt as _, Full};
+    use hyper_util::client::legacy::Client as HyperClient;
+    use hyper_util::rt::TokioExecutor;
+    use oauth_client::middleware::{LayerError, NoReplay, TokenLayer, TokenMiddleware};
+    use tower_layer::Layer as _;
+    use tower_service::Service as _;
+
+    /// An API that accepts the tokens `accepts` says yes to, refuses the others with
+    /// `invalid_token`, and asks for scope `admin` on `/admin`; it echoes the request body.
+    struct Api {
+        accepts: fn(&str) -> bool,
+        refusal: &'static str,
+    }
+
+    impl Respond for Api {
+        fn respond(&self, request: &Request) -> ResponseTemplate {
+            let token = header_of(request, "authorization").and_then(|value| value.strip_prefix("Bearer "));
+            if request.url.path() == "/admin" {
+                return ResponseTemplate::new(403).insert_header(
+                    "www-authenticate",
+                    r#"Bearer realm="api", error="insufficient_scope", error_description="admins only", scope="admin""#,
+                );
+            }
+            match token {
+                Some(token) if (self.accepts)(token) => {
+                    ResponseTemplate::new(200).set_body_bytes(request.body.clone())
+                }
+                _ => ResponseTemplate::new(401).insert_header("www-authenticate", self.refusal),
+            }
+        }
+    }
+
+    const INVALID_TOKEN: &str = r#"Bearer realm="api", error="invalid_token", error_description="revoked""#;
+
+    async fn api(accepts: fn(&str) -> bool, refusal: &'static str) -> MockServer {
+        let server = MockServer::start().await;
+        Mock::given(wiremock::matchers::any()).respond_with(Api { accepts, refusal }).mount(&server).await;
+        server
+    }
+
+    #[derive(Clone, Copy, Debug)]
+    enum Via {
+        Send,
+        Middleware,
+        Layer,
+    }
+
+    const EVERY_WAY: [Via; 3] = [Via::Send, Via::Middleware, Via::Layer];
+
+    /// POSTs `body` to `url` with the manager's token; the status and body of the answer.
+    async fn post(
+        via: Via,
+        tokens: &TokenManager,
+        url: &str,
+        body: &'static str,
+    ) -> Result<(u16, String), Error> {
+        match via {
+            Via::Send => {
+                let response = tokens.send(reqwest::Client::new().post(url).body(body)).await?;
+                Ok((response.status().as_u16(), response.text().await.unwrap()))
+            }
+            Via::Middleware => {
+                let http = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+                    .with(TokenMiddleware::new(tokens.clone()))
+                    .build();
+                match http.post(url).body(body).send().await {
+                    Ok(response) => Ok((response.status().as_u16(), response.text().await.unwrap())),
+                    Err(reqwest_middleware::Error::Middleware(error)) => Err(error
+                        .downcast::<Error>()
+                        .expect("the middleware's errors are oauth_client::Error")),
+                    Err(error) => panic!("transport error: {error}"),
+                }
+            }
+            Via::Layer => {
+                let http = HyperClient::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+                let mut service = TokenLayer::new(tokens.clone()).layer(http);
+                let request =
+                    http::Request::post(url).body(Full::new(Bytes::from_static(body.as_bytes()))).unwrap();
+                match service.call(request).await {
+                    Ok(response) => {
+                        let status = response.status().as_u16();
+                        let body = response.into_body().collect().await.unwrap().to_bytes();
+                        Ok((status, String::from_utf8(body.to_vec()).unwrap()))
+                    }
+                    Err(LayerError::Token(error)) => Err(error),
+                    Err(LayerError::Service(error)) => panic!("transport error: {error}"),
+                }
+            }
+        }
+    }
+
+    /// What the API received: the token and body of each request.
+    async fn received(api: &MockServer) -> Vec<(String, String)> {
+        requests(api)
+            .await
+            .iter()
+            .map(|request| {
+                let token = header_of(request, "authorization").unwrap_or_default().to_owned();
+                (token, String::from_utf8(request.body.clone()).unwrap())
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_revoked_token_is_replaced_once_and_the_request_sent_again_with_its_body() {
+        for via in EVERY_WAY {
+            let (server, client) = serve(Provider::new(Some(3600), false)).await;
+            let tokens = manager(client, &ManualClock::at(T0));
+            let api = api(|token| token != "at-0", INVALID_TOKEN).await;
+            let answer = post(via, &tokens, &format!("{}/things", api.uri()), "payload").await.unwrap();
+            assert_eq!(answer, (200, "payload".to_owned()), "{via:?}");
+            assert_eq!(
+                received(&api).await,
+                [("Bearer at-0".into(), "payload".into()), ("Bearer at-1".into(), "payload".into())],
+                "{via:?}"
+            );
+            assert_eq!(requests(&server).await.len(), 2, "{via:?}: one refresh");
+            assert_eq!(tokens.access_token().await.unwrap().secret(), "at-1", "{via:?}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn many_requests_refused_together_cause_one_refresh() {
+        for via in EVERY_WAY {
+            let (server, client) = serve(Provider::new(Some(3600), false)).await;
+            let tokens = manager(client, &ManualClock::at(T0));
+            tokens.access_token().await.unwrap();
+            let api = api(|token| token != "at-0", INVALID_TOKEN).await;
+            let url = format!("{}/things", api.uri());
+            let calls: Vec<_> = (0..50)
+                .map(|_| {
+                    let (tokens, url) = (tokens.clone(), url.clone());
+                    tokio::spawn(async move { post(via, &tokens, &url, "x").await })
+                })
+                .collect();
+            for call in calls {
+                assert_eq!(call.await.unwrap().unwrap().0, 200, "{via:?}");
+            }
+            tokio::task::yield_now().await;
+            assert_eq!(requests(&server).await.len(), 2, "{via:?}: the first token, then one refresh");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_second_refusal_is_returned_not_retried() {
+        for via in EVERY_WAY {
+            let (server, client) = serve(Provider::new(Some(3600), false)).await;
+            let tokens = manager(client, &ManualClock::at(T0));
+            let api = api(|_| false, INVALID_TOKEN).await;
+            let answer = post(via, &tokens, &format!("{}/things", api.uri()), "x").await.unwrap();
+            assert_eq!(answer.0, 401, "{via:?}");
+            assert_eq!(received(&api).await.len(), 2, "{via:?}: one retry only");
+            assert_eq!(requests(&server).await.len(), 2, "{via:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refusal_without_invalid_token_is_returned_as_it_is() {
+        for via in EVERY_WAY {
+            let (server, client) = serve(Provider::new(Some(3600), false)).await;
+            let tokens = manager(client, &ManualClock::at(T0));
+            let api = api(|_| false, r#"Bearer realm="api""#).await;
+            let answer = post(via, &tokens, &format!("{}/things", api.uri()), "x").await.unwrap();
+            assert_eq!(answer.0, 401, "{via:?}");
+            assert_eq!(received(&api).await.len(), 1, "{via:?}");
+            assert_eq!(requests(&server).await.len(), 1, "{via:?}: the token is kept");
+        }
+    }
+
+    #[tokio::test]
+    async fn insufficient_scope_is_a_typed_error_naming_the_scope() {
+        for via in EVERY_WAY {
+            let (server, client) = serve(Provider::new(Some(3600), false)).await;
+            let tokens = manager(client, &ManualClock::at(T0));
+            let api = api(|_| true, INVALID_TOKEN).await;
+            let error = post(via, &tokens, &format!("{}/admin", api.uri()), "x").await.unwrap_err();
+            let Error::InsufficientScope { status, scope, description } = &error else {
+                panic!("{via:?}: expected InsufficientScope, got {error:?}")
+            };
+            assert_eq!(
+                (*status, scope.as_deref(), description.as_deref()),
+                (403, Some("admin"), Some("admins only"))
+            );
+            assert_eq!(
+                error.to_string(),
+                "the resource server answered HTTP 403: the token lacks scope (it asks for `admin`)"
+            );
+            assert_eq!(requests(&server).await.len(), 1, "{via:?}: a new token would not have more scope");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_that_cannot_be_replayed_is_not_sent_twice_and_the_token_is_still_replaced() {
+        let (server, client) = serve(Provider::new(Some(3600), false)).await;
+        let tokens = manager(client, &ManualClock::at(T0));
+        let api = api(|token| token != "at-0", INVALID_TOKEN).await;
+        let http = HyperClient::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+        let mut service = TokenLayer::new(tokens.clone()).replay_with(NoReplay).layer(http);
+        let request = || http::Request::get(format!("{}/things", api.uri())).body(Full::default()).unwrap();
+        assert_eq!(service.call(request()).await.unwrap().status(), 401);
+        assert_eq!(service.call(request()).await.unwrap().status(), 200, "the next request has a new token");
+        assert_eq!(
+            received(&api).await.into_iter().map(|(token, _)| token).collect::<Vec<_>>(),
+            ["Bearer at-0", "Bearer at-1"]
+        );
+        assert_eq!(requests(&server).await.len(), 2);
+    }
+}

@@ -52,7 +52,7 @@
 #[cfg(feature = "redis")]
 mod redis_store;
 mod refresh;
-mod resource;
+pub(crate) mod resource;
 mod source;
 mod store;
 
@@ -195,18 +195,12 @@ impl TokenManager {
     /// request's method and URL with the server's last nonce. To also answer a resource
     /// server's nonce challenge, use [`send`](Self::send).
     pub async fn bearer(&self, request: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, Error> {
-        let token = self.token().await?;
-        #[cfg(feature = "dpop")]
-        if token.token_type.eq_ignore_ascii_case("DPoP")
-            && let Some(dpop) = self.inner.client.config().dpop.as_deref()
-        {
-            let (http, request) = request.build_split();
-            let mut request = request
-                .map_err(|error| Error::Config(format!("the resource request is not valid: {error}")))?;
-            resource::attach_dpop(dpop, &mut request, token.access_token.secret(), self.inner.clock.now())?;
-            return Ok(reqwest::RequestBuilder::from_parts(http, request));
-        }
-        Ok(request.bearer_auth(token.access_token.secret()))
+        let (http, request) = request.build_split();
+        let mut request = request.map_err(|error| Error::InvalidResourceRequest(error.to_string()))?;
+        let url = request.url().clone();
+        let method = request.method().clone();
+        resource::ResourceCall::new(self).authorize(&method, Some(&url), request.headers_mut()).await?;
+        Ok(reqwest::RequestBuilder::from_parts(http, request))
     }
 
     /// Marks `rejected` (a token a resource server refused with 401) as unusable: the next
