@@ -164,6 +164,26 @@ def main():
         out.append(f"| DPoP-bound | {human(bound['median'])} | {human(bound['fastest'])} |")
         out.append(f"| one proof (ES256, with nonce and `ath`) | {human(proof['median'])} | {human(proof['fastest'])} |")
         out.append(f"\nDPoP-bound ÷ bearer: **{ratio:.2f}×** (goal ≤ 1.15×: {verdict(ratio <= 1.15)}).\n")
+    if "middleware/tower_layer" in divan:
+        def row(key):
+            return divan[f"middleware/{key}"]
+        out.append("### Resource requests with the manager's token: middleware overhead\n")
+        out.append("A GET to the local server (200, small body) with a valid cached token. The baselines set "
+                   "`Authorization: Bearer` by hand from a token the caller already holds; the others get the "
+                   "token from the `TokenManager` on every request and read the answer's `WWW-Authenticate`.\n")
+        out.append("| request | median | fastest | over its baseline |")
+        out.append("|---|---|---|---|")
+        for key, label, base in (("reqwest_header_by_hand", "reqwest, header set by hand", None),
+                                 ("token_manager_send", "`TokenManager::send`", "reqwest_header_by_hand"),
+                                 ("reqwest_middleware", "reqwest-middleware with `TokenMiddleware`", "reqwest_header_by_hand"),
+                                 ("hyper_header_by_hand", "hyper-util client, header set by hand", None),
+                                 ("tower_layer", "hyper-util client behind `TokenLayer`", "hyper_header_by_hand")):
+            extra = "—"
+            if base:
+                extra = (f"{(row(key)['median'] - row(base)['median']) * 1e6:+.1f} µs "
+                         f"({row(key)['median'] / row(base)['median']:.3f}×)")
+            out.append(f"| {label} | {human(row(key)['median'])} | {human(row(key)['fastest'])} | {extra} |")
+        out.append("")
     out.append("## 3. Token manager read path (`access_token()` on a valid cached token)\n")
     out.append("| threads | median per call | fastest |")
     out.append("|---|---|---|")

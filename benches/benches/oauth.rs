@@ -242,6 +242,100 @@ mod dpop {
     }
 }
 
+/// A resource request (GET, 200 with a small body) with the token manager's token, four ways,
+/// against the same request with the header set by hand from a token the caller holds.
+mod middleware {
+    use bytes::Bytes;
+    use http_body_util::{BodyExt as _, Empty};
+    use hyper_util::client::legacy::Client as HyperClient;
+    use hyper_util::rt::TokioExecutor;
+    use oauth_client::middleware::{TokenLayer, TokenMiddleware};
+    use tower_layer::Layer as _;
+    use tower_service::Service as _;
+
+    use super::*;
+
+    fn tokens() -> TokenManager {
+        let client = OAuthClient::new(SERVER.token_url()).expect("a client");
+        let tokens = TokenManager::builder(client, ClientCredentials::new(AUTH.as_str())).build();
+        CLIENT_RUNTIME.block_on(tokens.access_token()).expect("a first token");
+        tokens
+    }
+
+    fn resource_url() -> String {
+        SERVER.token_url().replace("/oauth2/token", "/things")
+    }
+
+    #[divan::bench(sample_count = 300, sample_size = 10)]
+    fn reqwest_header_by_hand(bencher: Bencher) {
+        let (http, url) = (reqwest_client(), resource_url());
+        let token = CLIENT_RUNTIME.block_on(tokens().access_token()).expect("a token");
+        bencher.bench_local(|| {
+            CLIENT_RUNTIME.block_on(async {
+                let response = http.get(&url).bearer_auth(token.secret()).send().await.expect("a response");
+                response.bytes().await.expect("a body")
+            })
+        });
+    }
+
+    #[divan::bench(sample_count = 300, sample_size = 10)]
+    fn token_manager_send(bencher: Bencher) {
+        let (http, url, tokens) = (reqwest_client(), resource_url(), tokens());
+        bencher.bench_local(|| {
+            CLIENT_RUNTIME.block_on(async {
+                tokens.send(http.get(&url)).await.expect("a response").bytes().await.expect("a body")
+            })
+        });
+    }
+
+    #[divan::bench(sample_count = 300, sample_size = 10)]
+    fn reqwest_middleware(bencher: Bencher) {
+        let http = reqwest_middleware::ClientBuilder::new(reqwest_client())
+            .with(TokenMiddleware::new(tokens()))
+            .build();
+        let url = resource_url();
+        bencher.bench_local(|| {
+            CLIENT_RUNTIME.block_on(async {
+                http.get(&url).send().await.expect("a response").bytes().await.expect("a body")
+            })
+        });
+    }
+
+    fn hyper_client() -> HyperClient<hyper_util::client::legacy::connect::HttpConnector, Empty<Bytes>> {
+        let _runtime = CLIENT_RUNTIME.enter();
+        HyperClient::builder(TokioExecutor::new()).build_http()
+    }
+
+    #[divan::bench(sample_count = 300, sample_size = 10)]
+    fn hyper_header_by_hand(bencher: Bencher) {
+        let (mut http, url) = (hyper_client(), resource_url());
+        let token = CLIENT_RUNTIME.block_on(tokens().access_token()).expect("a token");
+        bencher.bench_local(|| {
+            CLIENT_RUNTIME.block_on(async {
+                let request = http::Request::get(&url)
+                    .header("authorization", format!("Bearer {}", token.secret()))
+                    .body(Empty::new())
+                    .expect("a request");
+                let response = http.call(request).await.expect("a response");
+                response.into_body().collect().await.expect("a body").to_bytes()
+            })
+        });
+    }
+
+    #[divan::bench(sample_count = 300, sample_size = 10)]
+    fn tower_layer(bencher: Bencher) {
+        let mut http = TokenLayer::new(tokens()).layer(hyper_client());
+        let url = resource_url();
+        bencher.bench_local(|| {
+            CLIENT_RUNTIME.block_on(async {
+                let request = http::Request::get(&url).body(Empty::new()).expect("a request");
+                let response = http.call(request).await.expect("a response");
+                response.into_body().collect().await.expect("a body").to_bytes()
+            })
+        });
+    }
+}
+
 /// Polls a future once with a no-op waker: the cached-token path completes without waiting,
 /// so this measures it without an executor's overhead.
 fn ready<F: Future>(future: F) -> F::Output {
