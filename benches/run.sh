@@ -44,7 +44,11 @@ cargo build --release -q -p oauth-bench --bin sequential_requests
 "${CARGO_TARGET_DIR:-target}/release/sequential_requests" | tee "$work/memory.json" >&2
 
 echo "== 6: clean release builds, side by side" >&2
+# Default features (rustls on ring), then rustls on aws-lc-rs, each from nothing.
 timed build_oauth_client env CARGO_TARGET_DIR="$work/target-oauth-client" cargo build --release -p oauth-client
+timed build_oauth_client_aws_lc env CARGO_TARGET_DIR="$work/target-oauth-client-aws-lc" \
+  cargo build --release -p oauth-client --no-default-features --features rustls-aws-lc
+rm -rf "$work/target-oauth-client" "$work/target-oauth-client-aws-lc"
 # oauth2 with its default features (reqwest + rustls), as a user's crate depending on it alone.
 mkdir -p "$work/oauth2-user/src"
 printf '[package]\nname = "oauth2-user"\nversion = "0.0.0"\nedition = "2021"\npublish = false\n\n[dependencies]\noauth2 = "5"\n\n[workspace]\n' \
@@ -52,6 +56,7 @@ printf '[package]\nname = "oauth2-user"\nversion = "0.0.0"\nedition = "2021"\npu
 echo 'pub use oauth2;' >"$work/oauth2-user/src/lib.rs"
 cargo generate-lockfile -q --manifest-path "$work/oauth2-user/Cargo.toml"
 timed build_oauth2 env CARGO_TARGET_DIR="$work/target-oauth2" cargo build --release --manifest-path "$work/oauth2-user/Cargo.toml"
+rm -rf "$work/target-oauth2"
 
 echo "== 6: macro expansion cost, 100 grants vs 1" >&2
 for grants in 1 100; do

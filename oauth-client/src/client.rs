@@ -151,7 +151,9 @@ impl OAuthClient {
             issuer: None,
             authorization_policy: AuthorizationPolicy::default(),
             client_auth: None,
+            #[cfg(feature = "__tls")]
             identity: None,
+            #[cfg(feature = "__tls")]
             root_certificates: Vec::new(),
             #[cfg(feature = "dpop")]
             dpop: None,
@@ -355,7 +357,9 @@ pub struct OAuthClientBuilder {
     issuer: Option<String>,
     authorization_policy: AuthorizationPolicy,
     client_auth: Option<ClientAuth>,
+    #[cfg(feature = "__tls")]
     identity: Option<reqwest::Identity>,
+    #[cfg(feature = "__tls")]
     root_certificates: Vec<reqwest::Certificate>,
     #[cfg(feature = "dpop")]
     dpop: Option<crate::dpop::DpopKey>,
@@ -485,13 +489,16 @@ impl OAuthClientBuilder {
 
     /// The client certificate and key for mutual TLS (RFC 8705), installed in the HTTP client
     /// the builder makes (with [`http_client`](Self::http_client), configure yours instead).
+    /// Needs a TLS feature (`rustls`, `rustls-aws-lc` or `native-tls`).
+    #[cfg(feature = "__tls")]
     pub fn identity(mut self, identity: reqwest::Identity) -> Self {
         self.identity = Some(identity);
         self
     }
 
     /// Trusts `certificate` as a root for the provider's TLS certificate (a private CA),
-    /// in the HTTP client the builder makes.
+    /// in the HTTP client the builder makes. Needs a TLS feature.
+    #[cfg(feature = "__tls")]
     pub fn add_root_certificate(mut self, certificate: reqwest::Certificate) -> Self {
         self.root_certificates.push(certificate);
         self
@@ -543,15 +550,26 @@ impl OAuthClientBuilder {
         let http = match self.http_client {
             Some(client) => client,
             None => {
-                let mut builder = reqwest::Client::builder()
-                    .redirect(reqwest::redirect::Policy::none())
-                    .connect_timeout(self.connect_timeout);
-                if let Some(identity) = self.identity {
-                    builder = builder.identity(identity);
+                #[cfg(not(feature = "__tls"))]
+                if token_url.scheme() == "https" {
+                    return Err(Error::Config(
+                        "this build has no TLS: enable oauth-client's `rustls`, `rustls-aws-lc` or \
+                         `native-tls` feature, or give the builder your own client (`http_client`)"
+                            .into(),
+                    ));
                 }
-                for certificate in self.root_certificates {
-                    builder = builder.add_root_certificate(certificate);
-                }
+                let builder = crate::http_client::builder().connect_timeout(self.connect_timeout);
+                #[cfg(feature = "__tls")]
+                let builder = {
+                    let mut builder = builder;
+                    if let Some(identity) = self.identity {
+                        builder = builder.identity(identity);
+                    }
+                    for certificate in self.root_certificates {
+                        builder = builder.add_root_certificate(certificate);
+                    }
+                    builder
+                };
                 builder
                     .build()
                     .map_err(|error| Error::Config(format!("could not build the HTTP client: {error}")))?

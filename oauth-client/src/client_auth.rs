@@ -252,8 +252,8 @@ impl ClientAuth {
     }
 
     /// `tls_client_auth` (RFC 8705 §2.1): the client proves itself with a certificate from a
-    /// CA the provider trusts, given to the HTTP client
-    /// ([`OAuthClientBuilder::identity`](crate::OAuthClientBuilder::identity)); `client_id`
+    /// CA the provider trusts, given to the HTTP client (`OAuthClientBuilder::identity`, with
+    /// a TLS feature); `client_id`
     /// goes in the form, and the provider's mTLS endpoint aliases are used.
     pub fn tls_client_auth(client_id: impl Into<String>) -> Self {
         let client_id = client_id.into();

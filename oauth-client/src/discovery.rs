@@ -82,8 +82,7 @@ impl OAuthClient {
     /// `issuer`'s metadata, checked to be about `issuer`.
     pub async fn metadata(issuer: &str) -> Result<ProviderMetadata, Error> {
         let base = crate::endpoint_url::parse("issuer URL", issuer, false)?;
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
+        let http = crate::http_client::builder()
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|error| Error::Config(format!("could not build the HTTP client: {error}")))?;

@@ -51,22 +51,26 @@ pub struct DpopKey {
 impl DpopKey {
     /// A new P-256 key, signing with ES256 (what providers support first).
     pub fn generate() -> Result<Self, Error> {
-        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(
-            &ECDSA_P256_SHA256_FIXED_SIGNING,
-            &aws_lc_rs::rand::SystemRandom::new(),
-        )
-        .map_err(|_| Error::Config("could not generate a DPoP key".into()))?;
-        Self::from_der(Algorithm::ES256, pkcs8.as_ref())
+        use p256::pkcs8::EncodePrivateKey as _;
+        // A uniformly random scalar: 32 random bytes, drawn again in the rare case (about
+        // 2^-32) that they are not below the curve's order.
+        let secret = loop {
+            if let Ok(secret) = p256::SecretKey::from_slice(&random_bytes::<32>()?) {
+                break secret;
+            }
+        };
+        let pkcs8 = secret.to_pkcs8_der().map_err(|_| Error::Config("could not encode a DPoP key".into()))?;
+        Self::from_der(Algorithm::ES256, pkcs8.as_bytes())
     }
 
     /// A new Ed25519 key, signing with EdDSA.
     pub fn generate_ed25519() -> Result<Self, Error> {
-        // PKCS#8 v1 (RFC 5208): the form the signing library reads Ed25519 keys in.
-        let pkcs8 =
-            aws_lc_rs::signature::Ed25519KeyPair::generate_pkcs8v1(&aws_lc_rs::rand::SystemRandom::new())
-                .map_err(|_| Error::Config("could not generate a DPoP key".into()))?;
-        Self::from_der(Algorithm::EdDSA, pkcs8.as_ref())
+        use ed25519_dalek::pkcs8::{EncodePrivateKey as _, KeypairBytes};
+        // PKCS#8 v1 (RFC 5208), without the public key: the form both signing backends read.
+        let pkcs8 = KeypairBytes { secret_key: random_bytes()?, public_key: None }
+            .to_pkcs8_der()
+            .map_err(|_| Error::Config("could not encode a DPoP key".into()))?;
+        Self::from_der(Algorithm::EdDSA, pkcs8.as_bytes())
     }
 
     /// A key from PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`): P-256 (ES256), Ed25519 (EdDSA)
@@ -93,11 +97,12 @@ impl DpopKey {
             Algorithm::RS256 | Algorithm::PS256 => EncodingKey::from_rsa_der(der),
             other => return Err(Error::Config(format!("DPoP does not support {other:?} keys here"))),
         };
+        crate::signing::ensure_provider();
         let public = Jwk::from_encoding_key(&key, algorithm).map_err(|error| {
             Error::Config(format!("the DPoP key is not usable for {algorithm:?}: {error}"))
         })?;
         // Signing once proves the key and the algorithm fit together.
-        jsonwebtoken::encode(&Header::new(algorithm), &Map::new(), &key).map_err(|error| {
+        crate::signing::encode(&Header::new(algorithm), &Map::new(), &key).map_err(|error| {
             Error::Config(format!("the DPoP key is not usable for {algorithm:?}: {error}"))
         })?;
         let thumbprint = public
@@ -153,7 +158,7 @@ impl DpopKey {
                 Value::String(URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))),
             );
         }
-        jsonwebtoken::encode(&header, &claims, &self.key)
+        crate::signing::encode(&header, &claims, &self.key)
             .map_err(|error| Error::Config(format!("could not sign the DPoP proof: {error}")))
     }
 }
@@ -177,10 +182,14 @@ fn htu(url: &Url) -> String {
 }
 
 fn random_id() -> Result<String, Error> {
-    let mut bytes = [0u8; 16];
+    Ok(URL_SAFE_NO_PAD.encode(random_bytes::<16>()?))
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], Error> {
+    let mut bytes = [0; N];
     getrandom::fill(&mut bytes)
         .map_err(|error| Error::Config(format!("the random number generator failed: {error}")))?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
+    Ok(bytes)
 }
 
 fn pem_body(pem: &str, label: &str) -> Result<Vec<u8>, Error> {

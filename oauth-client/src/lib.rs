@@ -213,6 +213,7 @@ pub mod extensions;
 pub mod migration {}
 mod form;
 mod grants;
+mod http_client;
 pub mod manager;
 #[cfg(any(feature = "reqwest-middleware", feature = "tower"))]
 pub mod middleware;
@@ -221,6 +222,8 @@ mod request;
 mod response;
 mod retry;
 mod secret;
+#[cfg(feature = "jwt")]
+mod signing;
 mod token;
 mod transport;
 

@@ -63,7 +63,7 @@ impl SigningKey {
         let mut header = Header::new(self.algorithm);
         header.typ = Some(typ.to_owned());
         header.kid = self.key_id.clone();
-        jsonwebtoken::encode(&header, claims, &self.key)
+        crate::signing::encode(&header, claims, &self.key)
             .map_err(|error| Error::Config(format!("could not sign the {typ}: {error}")))
     }
 
@@ -174,7 +174,7 @@ impl JwtAssertion {
         claims.insert("jti".into(), URL_SAFE_NO_PAD.encode(jti).into());
         let mut header = Header::new(self.key.algorithm);
         header.kid = self.key_id.clone().or_else(|| self.key.key_id.clone());
-        jsonwebtoken::encode(&header, &claims, &self.key.key)
+        crate::signing::encode(&header, &claims, &self.key.key)
             .map_err(|error| Error::Config(format!("could not sign the assertion: {error}")))
     }
 }
