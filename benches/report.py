@@ -184,6 +184,16 @@ def main():
                          f"({row(key)['median'] / row(base)['median']:.3f}×)")
             out.append(f"| {label} | {human(row(key)['median'])} | {human(row(key)['fastest'])} | {extra} |")
         out.append("")
+    if "id_token/oauth_client" in divan:
+        ours, theirs = divan["id_token/oauth_client"], divan["id_token/openidconnect_rs"]
+        out.append("### Validating an ID token with a cached key (OpenID Connect)\n")
+        out.append("An RS256 ID token (2048-bit key) whose key is already held: parse, signature, `iss`, `aud`, "
+                   "`exp`/`iat`, `nonce`. Both on the RustCrypto `rsa` crate.\n")
+        out.append("| implementation | median | fastest |")
+        out.append("|---|---|---|")
+        out.append(f"| `oidc::IdTokenVerifier::verify` | {human(ours['median'])} | {human(ours['fastest'])} |")
+        out.append(f"| openidconnect-rs 4 (`CoreIdToken::claims`) | {human(theirs['median'])} | {human(theirs['fastest'])} |")
+        out.append(f"\nRatio oauth-client ÷ openidconnect-rs: **{ours['median'] / theirs['median']:.2f}×**.\n")
     out.append("## 3. Token manager read path (`access_token()` on a valid cached token)\n")
     out.append("| threads | median per call | fastest |")
     out.append("|---|---|---|")

@@ -336,6 +336,65 @@ mod middleware {
     }
 }
 
+/// Validating an RS256 ID token whose key is already held (signature, issuer, audience,
+/// lifetime, nonce): this crate against openidconnect-rs, parsing included in both.
+mod id_token {
+    use jsonwebtoken::jwk::{Jwk, JwkSet};
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    use oauth_client::oidc::{Expected, IdTokenVerifier, JwksCache};
+
+    use super::*;
+
+    const ISSUER: &str = "https://login.example.com";
+    const CLIENT: &str = "bench-client";
+    const NONCE: &str = "n-0S6_WzA2Mj";
+
+    /// The token and the key set (JSON) it verifies with.
+    static SIGNED: LazyLock<(String, String)> = LazyLock::new(|| {
+        let pem = std::fs::read(format!("{}/../tests/fixtures/rsa-private.pem", env!("CARGO_MANIFEST_DIR")))
+            .expect("the test key");
+        let key = EncodingKey::from_rsa_pem(&pem).expect("an RSA key");
+        let mut jwk = Jwk::from_encoding_key(&key, Algorithm::RS256).expect("a JWK");
+        jwk.common.key_id = Some("k1".into());
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some("k1".into());
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs();
+        let claims = serde_json::json!({
+            "iss": ISSUER, "sub": "alice", "aud": CLIENT, "exp": now + 86_400, "iat": now, "nonce": NONCE,
+        });
+        let token = jsonwebtoken::encode(&header, &claims, &key).expect("a signed token");
+        (token, serde_json::to_string(&JwkSet { keys: vec![jwk] }).expect("JSON"))
+    });
+
+    #[divan::bench(sample_count = 300, sample_size = 20)]
+    fn oauth_client(bencher: Bencher) {
+        let (token, keys) = &*SIGNED;
+        let keys = JwksCache::fixed(serde_json::from_str(keys).expect("a key set")).expect("a cache");
+        let verifier = IdTokenVerifier::new(ISSUER, CLIENT, keys);
+        bencher
+            .bench_local(|| ready(verifier.verify(token, Expected::nothing().nonce(NONCE))).expect("valid"));
+    }
+
+    #[divan::bench(sample_count = 300, sample_size = 20)]
+    fn openidconnect_rs(bencher: Bencher) {
+        use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet};
+        use openidconnect::{ClientId, IssuerUrl, Nonce};
+        let (token, keys) = &*SIGNED;
+        let keys: CoreJsonWebKeySet = serde_json::from_str(keys).expect("a key set");
+        let verifier = CoreIdTokenVerifier::new_public_client(
+            ClientId::new(CLIENT.into()),
+            IssuerUrl::new(ISSUER.into()).expect("a URL"),
+            keys,
+        );
+        let nonce = Nonce::new(NONCE.into());
+        bencher.bench_local(|| {
+            let parsed: CoreIdToken = token.parse().expect("a JWT");
+            parsed.claims(&verifier, &nonce).expect("valid").subject().len()
+        });
+    }
+}
+
 /// Polls a future once with a no-op waker: the cached-token path completes without waiting,
 /// so this measures it without an executor's overhead.
 fn ready<F: Future>(future: F) -> F::Output {

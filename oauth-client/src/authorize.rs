@@ -60,6 +60,8 @@ pub struct AuthorizationRequest {
     resources: Vec<String>,
     authorization_details: Option<Result<serde_json::Value, String>>,
     dpop_jkt: Option<String>,
+    nonce: Option<String>,
+    max_age: Option<u64>,
     issuer: Option<String>,
     require_issuer: bool,
     require_pushed: bool,
@@ -82,6 +84,8 @@ impl AuthorizationRequest {
             resources: Vec::new(),
             authorization_details: None,
             dpop_jkt: None,
+            nonce: None,
+            max_age: None,
             issuer: None,
             require_issuer: false,
             require_pushed: false,
@@ -210,6 +214,21 @@ impl AuthorizationRequest {
         self
     }
 
+    /// The OpenID Connect `nonce` the ID token must carry back (OIDC Core §3.1.2.1). Without
+    /// it, a request whose scope holds `openid` gets a random one (128 bits); read it from
+    /// [`PendingAuthorization::nonce`], which the ID token check uses.
+    pub fn nonce(mut self, nonce: impl Into<String>) -> Self {
+        self.nonce = Some(nonce.into());
+        self
+    }
+
+    /// `max_age` (OIDC Core §3.1.2.1): the user must have logged in at most this many seconds
+    /// ago; the ID token check then requires `auth_time` and enforces it.
+    pub fn max_age(mut self, seconds: u64) -> Self {
+        self.max_age = Some(seconds);
+        self
+    }
+
     /// Adds a query parameter (e.g. `prompt`, `login_hint`, `audience`), after the standard ones.
     pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.extra.push(name, value);
@@ -285,6 +304,16 @@ impl AuthorizationRequest {
             .transpose()
             .map_err(|error| Error::Config(format!("the authorization_details do not serialize: {error}")))?;
         let verifier = if self.pkce { Some(PkceVerifier::generate()?) } else { None };
+        let openid =
+            self.scope.as_deref().is_some_and(|scope| scope.split(' ').any(|scope| scope == "openid"));
+        let nonce = match (self.nonce, self.extra.iter().find(|(name, _)| *name == "nonce")) {
+            (Some(nonce), _) => Some(nonce),
+            // Given as a plain parameter: it is sent from there, and checked all the same.
+            (None, Some((_, given))) => Some(given.to_owned()),
+            (None, None) if openid => Some(URL_SAFE_NO_PAD.encode(random_bytes::<16>()?)),
+            (None, None) => None,
+        };
+        let nonce_in_extra = self.extra.iter().any(|(name, _)| name == "nonce");
         let mut parameters = vec![
             ("response_type".to_owned(), "code".to_owned()),
             ("client_id".to_owned(), self.client_id.clone()),
@@ -310,6 +339,12 @@ impl AuthorizationRequest {
         if let Some(jkt) = &self.dpop_jkt {
             add("dpop_jkt", jkt);
         }
+        if let Some(nonce) = nonce.as_deref().filter(|_| !nonce_in_extra) {
+            add("nonce", nonce);
+        }
+        if let Some(max_age) = self.max_age {
+            add("max_age", &max_age.to_string());
+        }
         for (name, value) in self.extra.iter() {
             add(name, value);
         }
@@ -318,6 +353,8 @@ impl AuthorizationRequest {
             client_id: self.client_id,
             state,
             verifier,
+            nonce,
+            max_age: self.max_age,
             parameters,
             resources: self.resources,
             issuer: self.issuer,
@@ -334,6 +371,8 @@ struct Prepared {
     client_id: String,
     state: String,
     verifier: Option<PkceVerifier>,
+    nonce: Option<String>,
+    max_age: Option<u64>,
     /// The authorization parameters, in order.
     parameters: Vec<(String, String)>,
     resources: Vec<String>,
@@ -396,6 +435,8 @@ impl Prepared {
             url,
             state: self.state,
             verifier: self.verifier,
+            nonce: self.nonce,
+            max_age: self.max_age,
             resources: self.resources,
             issuer: self.issuer,
             require_issuer: self.require_issuer,
@@ -410,6 +451,8 @@ pub struct PendingAuthorization {
     url: Url,
     state: String,
     verifier: Option<PkceVerifier>,
+    nonce: Option<String>,
+    max_age: Option<u64>,
     resources: Vec<String>,
     issuer: Option<String>,
     require_issuer: bool,
@@ -424,6 +467,17 @@ impl PendingAuthorization {
     /// The `state` sent with the request.
     pub fn state(&self) -> &str {
         &self.state
+    }
+
+    /// The OpenID Connect `nonce` sent (generated for an `openid` scope), which the ID token
+    /// must carry back.
+    pub fn nonce(&self) -> Option<&str> {
+        self.nonce.as_deref()
+    }
+
+    /// The `max_age` sent, if any.
+    pub fn max_age(&self) -> Option<u64> {
+        self.max_age
     }
 
     /// The PKCE verifier, if PKCE is on.

@@ -80,6 +80,9 @@ pub(crate) struct ClientConfig {
     /// How the client authenticates, applied to every attempt of every request that takes
     /// client authentication and carries no `Authorization` header of the caller's.
     pub(crate) client_auth: Option<ClientAuth>,
+    /// The ID token algorithms the provider's metadata lists.
+    #[cfg(feature = "oidc")]
+    pub(crate) id_token_algorithms: Vec<String>,
     /// The DPoP key and the nonces servers gave it (RFC 9449).
     #[cfg(feature = "dpop")]
     pub(crate) dpop: Option<Arc<crate::dpop::Dpop>>,
@@ -151,6 +154,8 @@ impl OAuthClient {
             issuer: None,
             authorization_policy: AuthorizationPolicy::default(),
             client_auth: None,
+            #[cfg(feature = "oidc")]
+            id_token_algorithms: Vec::new(),
             #[cfg(feature = "__tls")]
             identity: None,
             #[cfg(feature = "__tls")]
@@ -357,6 +362,9 @@ pub struct OAuthClientBuilder {
     issuer: Option<String>,
     authorization_policy: AuthorizationPolicy,
     client_auth: Option<ClientAuth>,
+    /// The metadata's `id_token_signing_alg_values_supported`.
+    #[cfg(feature = "oidc")]
+    id_token_algorithms: Vec<String>,
     #[cfg(feature = "__tls")]
     identity: Option<reqwest::Identity>,
     #[cfg(feature = "__tls")]
@@ -524,6 +532,18 @@ impl OAuthClientBuilder {
             self.mtls_aliases.insert(endpoint.to_owned(), url.to_owned());
         }
         self.issuer = Some(metadata.issuer.clone());
+        if let Some(jwks_uri) = metadata.extra.get("jwks_uri").and_then(serde_json::Value::as_str) {
+            self.endpoints.insert("jwks".to_owned(), jwks_uri.to_owned());
+        }
+        #[cfg(feature = "oidc")]
+        {
+            self.id_token_algorithms = metadata
+                .extra
+                .get("id_token_signing_alg_values_supported")
+                .and_then(serde_json::Value::as_array)
+                .map(|names| names.iter().filter_map(serde_json::Value::as_str).map(str::to_owned).collect())
+                .unwrap_or_default();
+        }
         let flag =
             |member: &str| metadata.extra.get(member).and_then(serde_json::Value::as_bool).unwrap_or(false);
         self.authorization_policy = AuthorizationPolicy {
@@ -584,6 +604,8 @@ impl OAuthClientBuilder {
                 issuer: self.issuer,
                 authorization_policy: self.authorization_policy,
                 client_auth: self.client_auth,
+                #[cfg(feature = "oidc")]
+                id_token_algorithms: self.id_token_algorithms,
                 #[cfg(feature = "dpop")]
                 dpop: self.dpop.map(|key| Arc::new(crate::dpop::Dpop::new(key))),
                 timeout: self.timeout,

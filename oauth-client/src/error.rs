@@ -141,6 +141,11 @@ pub enum Error {
     #[error("the resource request is not valid: {0}")]
     InvalidResourceRequest(String),
 
+    /// An ID token was refused (cargo feature `oidc`).
+    #[cfg(feature = "oidc")]
+    #[error(transparent)]
+    IdToken(crate::oidc::IdTokenError),
+
     /// The client or the request is misconfigured; nothing was sent.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -196,6 +201,8 @@ impl Error {
             | Error::StoreUnavailable { .. }
             | Error::NoRuntime
             | Error::DeviceCodeExpired { .. } => None,
+            #[cfg(feature = "oidc")]
+            Error::IdToken(_) => None,
         }
     }
 

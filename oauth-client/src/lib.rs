@@ -71,6 +71,8 @@
 //!   (`"vendor_consent"`) — and sends no `grant_type`; the URL comes from
 //!   [`OAuthClientBuilder::endpoint_url`] or discovery (`vendor_consent_endpoint`).
 //!   `client_auth = false` keeps the client's [`ClientAuth`] off that request.
+//!   `method = "GET"` sends the fields in the URL's query instead of a form body (UserInfo,
+//!   reads); it requires `client_auth = false`, as credentials must not go in a URL.
 //! - The method returns `Result<T, E>`: `T` is any `serde::de::DeserializeOwned + 'static`
 //!   model of the response body (for [`OAuthToken`], the client also sets
 //!   [`expiry`](OAuthToken::expiry); `()` accepts any success body); `E` is [`Error`] or any
@@ -217,6 +219,8 @@ mod http_client;
 pub mod manager;
 #[cfg(any(feature = "reqwest-middleware", feature = "tower"))]
 pub mod middleware;
+#[cfg(feature = "oidc")]
+pub mod oidc;
 mod provider_error;
 mod request;
 mod response;

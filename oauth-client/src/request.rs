@@ -42,6 +42,9 @@ impl Endpoint {
     pub const REGISTRATION: Endpoint = Endpoint::named("registration");
     /// The UserInfo endpoint (OpenID Connect Core §5.3).
     pub const USERINFO: Endpoint = Endpoint::named("userinfo");
+    /// The provider's JSON Web Key Set (metadata `jwks_uri`), read by
+    /// [`oidc::JwksCache`](crate::oidc::JwksCache) (cargo feature `oidc`).
+    pub const JWKS: Endpoint = Endpoint::named("jwks");
 
     /// The endpoint called `name`: lowercase snake case, as in `<name>_endpoint` of the
     /// provider's metadata.
@@ -67,6 +70,8 @@ pub struct GrantRequest<'a> {
     pub(crate) endpoint: Endpoint,
     /// Whether the client's configured authentication applies (the macro's `client_auth`).
     pub(crate) client_auth: bool,
+    /// Sent as a GET with the fields in the query (the macro's `method = "GET"`).
+    pub(crate) get: bool,
     pub(crate) grant_type: Option<&'static str>,
     /// A `grant_type` among the caller's additional fields, which replaces the declared one.
     pub(crate) grant_type_override: Option<&'a str>,
@@ -80,6 +85,7 @@ impl<'a> GrantRequest<'a> {
         GrantRequest {
             endpoint: Endpoint::TOKEN,
             client_auth: true,
+            get: false,
             grant_type: Some(grant_type),
             grant_type_override: None,
             form: Vec::new(),
@@ -92,6 +98,7 @@ impl<'a> GrantRequest<'a> {
         GrantRequest {
             endpoint,
             client_auth: true,
+            get: false,
             grant_type: None,
             grant_type_override: None,
             form: Vec::new(),
@@ -103,6 +110,15 @@ impl<'a> GrantRequest<'a> {
     /// authorized by a bearer token instead).
     #[must_use]
     pub fn without_client_auth(mut self) -> Self {
+        self.client_auth = false;
+        self
+    }
+
+    /// A request sent as a GET, its fields in the URL's query, with no body (never with client
+    /// authentication: the macro requires `client_auth = false`).
+    #[must_use]
+    pub fn sent_with_get(mut self) -> Self {
+        self.get = true;
         self.client_auth = false;
         self
     }

@@ -4,7 +4,7 @@
 //! The rules for providers that bend RFC 6749 live in [`normalize`]; [`excerpt`] makes the
 //! body excerpt of a decode error safe to log.
 
-mod excerpt;
+pub(crate) mod excerpt;
 mod normalize;
 
 use std::any::{Any, TypeId};

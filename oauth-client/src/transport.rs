@@ -221,12 +221,26 @@ async fn exchange(
     body: &Bytes,
     auth_headers: Option<HeaderMap>,
 ) -> Result<Received, Error> {
-    let mut builder = config
-        .http
-        .post(url.clone())
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(ACCEPT, "application/json")
-        .timeout(config.timeout);
+    let mut builder = if request.get {
+        let mut url = url.clone();
+        if !body.is_empty() {
+            let query = match url.query() {
+                Some(existing) if !existing.is_empty() => {
+                    format!("{existing}&{}", String::from_utf8_lossy(body))
+                }
+                _ => String::from_utf8_lossy(body).into_owned(),
+            };
+            url.set_query(Some(&query));
+        }
+        config.http.get(url)
+    } else {
+        config
+            .http
+            .post(url.clone())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body.clone())
+    };
+    builder = builder.header(ACCEPT, "application/json").timeout(config.timeout);
     for (name, value) in &request.headers {
         let name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| Error::Config(format!("`{name}` is not a valid HTTP header name")))?;
@@ -242,7 +256,7 @@ async fn exchange(
     if let Some(auth_headers) = auth_headers {
         builder = builder.headers(auth_headers);
     }
-    let response = builder.body(body.clone()).send().await.map_err(Error::transport)?;
+    let response = builder.send().await.map_err(Error::transport)?;
     // A user-supplied HTTP client may follow redirects: never accept an answer from elsewhere.
     if !same_origin(response.url(), url) {
         let status = response.status().as_u16();

@@ -16,9 +16,12 @@ pub(crate) struct GrantArgs {
     pub(crate) endpoint: Option<LitStr>,
     /// Whether the client's configured authentication applies (`client_auth = false`: no).
     pub(crate) client_auth: bool,
+    /// `method = "GET"`: the fields go in the query of a GET (UserInfo, reads of a resource).
+    pub(crate) get: bool,
 }
 
-const EXPECTED: &str = "expected `grant_type = \"...\"`, `endpoint = \"...\"` or `client_auth = false`";
+const EXPECTED: &str =
+    "expected `grant_type = \"...\"`, `endpoint = \"...\"`, `client_auth = false` or `method = \"GET\"`";
 
 /// An endpoint name as providers' metadata spell it before `_endpoint`: lowercase letters,
 /// digits and underscores, starting with a letter.
@@ -43,6 +46,7 @@ pub(crate) fn parse(tokens: TokenStream, ctxt: &mut Ctxt) -> GrantArgs {
     let mut grant_type: Option<LitStr> = None;
     let mut endpoint: Option<LitStr> = None;
     let mut client_auth: Option<syn::LitBool> = None;
+    let mut method: Option<LitStr> = None;
     let parser = syn::meta::parser(|meta: ParseNestedMeta| {
         if meta.path.is_ident("grant_type") {
             let literal = string_value(&meta, "grant_type", "client_credentials")?;
@@ -89,6 +93,22 @@ pub(crate) fn parse(tokens: TokenStream, ctxt: &mut Ctxt) -> GrantArgs {
             }
             client_auth = Some(literal);
             Ok(())
+        } else if meta.path.is_ident("method") {
+            let literal = string_value(&meta, "method", "GET")?;
+            if method.is_some() {
+                return Err(meta.error("duplicate `method`; give it once"));
+            }
+            if !matches!(literal.value().as_str(), "GET" | "POST") {
+                return Err(syn::Error::new(
+                    literal.span(),
+                    format!(
+                        "unsupported method `{}`; write `method = \"GET\"` or `method = \"POST\"` (the default)",
+                        literal.value()
+                    ),
+                ));
+            }
+            method = Some(literal);
+            Ok(())
         } else {
             let name = quote::ToTokens::to_token_stream(&meta.path).to_string().replace(' ', "");
             Err(meta.error(format!("unknown oauth_grant argument `{name}`; {EXPECTED}")))
@@ -101,6 +121,7 @@ pub(crate) fn parse(tokens: TokenStream, ctxt: &mut Ctxt) -> GrantArgs {
             grant_type: grant_type.or_else(|| Some(LitStr::new("", Span::call_site()))),
             endpoint: None,
             client_auth: true,
+            get: false,
         };
     }
     let token_endpoint = endpoint.as_ref().is_none_or(|literal| literal.value() == "token");
@@ -119,9 +140,21 @@ pub(crate) fn parse(tokens: TokenStream, ctxt: &mut Ctxt) -> GrantArgs {
         ),
         _ => {}
     }
-    GrantArgs {
-        grant_type,
-        endpoint: endpoint.filter(|_| !token_endpoint),
-        client_auth: client_auth.is_none_or(|literal| literal.value),
+    let client_auth = client_auth.is_none_or(|literal| literal.value);
+    let get = method.as_ref().is_some_and(|literal| literal.value() == "GET");
+    if let Some(literal) = method.as_ref().filter(|_| get) {
+        if token_endpoint {
+            ctxt.error_spanned(
+                literal,
+                "the token endpoint takes POST (RFC 6749 §3.2); remove `method = \"GET\"`",
+            );
+        } else if client_auth {
+            ctxt.error_spanned(
+                literal,
+                "a GET carries its fields in the URL, where client credentials must not go; \
+                 add `client_auth = false` (authorize it with a header, e.g. a bearer token)",
+            );
+        }
     }
+    GrantArgs { grant_type, endpoint: endpoint.filter(|_| !token_endpoint), client_auth, get }
 }

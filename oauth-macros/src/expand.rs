@@ -98,6 +98,7 @@ fn expand(grant: &Grant<'_>) -> TokenStream {
     };
     let new_request =
         if grant.args.client_auth { new_request } else { quote!(#new_request.without_client_auth()) };
+    let new_request = if grant.args.get { quote!(#new_request.sent_with_get()) } else { new_request };
 
     // Mixed-site hygiene: these locals can never clash with a user's parameter names.
     let client = Ident::new("__client", Span::mixed_site());

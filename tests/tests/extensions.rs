@@ -463,3 +463,417 @@ async fn a_declared_extension_trait_works_for_a_users_own_endpoint_type() {
     Provider(client).revoke_token(AUTH, "t", None, None).await.unwrap();
     assert_eq!(only_request(&server).await.url.path(), "/revoke");
 }
+
+/// Issue "OpenID Connect": ID tokens checked against a provider double whose key set the test
+/// controls (rotation, unknown keys, `Cache-Control`), and every way a token can be wrong.
+mod id_tokens {
+    use std::sync::Arc;
+
+    use jsonwebtoken::jwk::{Jwk, JwkSet};
+    use jsonwebtoken::{EncodingKey, Header};
+    use oauth_client::AuthorizationRequest;
+    use oauth_client::oidc::{Expected, IdTokenError, IdTokenVerifier, JwksCache};
+    use oauth_client_tests::clock::ManualClock;
+    use wiremock::{Request, Respond};
+
+    use super::*;
+
+    const ISSUER: &str = "https://login.example.com";
+    const CLIENT: &str = "my-app";
+    const T0: i64 = 1_800_000_000;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    /// A signing key of the provider double, with its `kid`.
+    struct Signer {
+        kid: String,
+        algorithm: Algorithm,
+        key: EncodingKey,
+    }
+
+    impl Signer {
+        fn rsa(kid: &str) -> Self {
+            Signer {
+                kid: kid.into(),
+                algorithm: Algorithm::RS256,
+                key: EncodingKey::from_rsa_pem(&fixture("rsa-private.pem")).unwrap(),
+            }
+        }
+
+        fn ec(kid: &str) -> Self {
+            Signer {
+                kid: kid.into(),
+                algorithm: Algorithm::ES256,
+                key: EncodingKey::from_ec_pem(&fixture("ec-private.pem")).unwrap(),
+            }
+        }
+
+        fn jwk(&self) -> Jwk {
+            let mut jwk = Jwk::from_encoding_key(&self.key, self.algorithm).unwrap();
+            jwk.common.key_id = Some(self.kid.clone());
+            jwk
+        }
+
+        fn sign(&self, claims: &Value) -> String {
+            let mut header = Header::new(self.algorithm);
+            header.kid = Some(self.kid.clone());
+            jsonwebtoken::encode(&header, claims, &self.key).unwrap()
+        }
+    }
+
+    /// Serves the key set the test puts in it, with an optional `Cache-Control`.
+    struct KeySetEndpoint {
+        keys: Arc<Mutex<Vec<Jwk>>>,
+        cache_control: Option<&'static str>,
+    }
+
+    impl Respond for KeySetEndpoint {
+        fn respond(&self, _: &Request) -> ResponseTemplate {
+            let set = JwkSet { keys: self.keys.lock().unwrap().clone() };
+            let response = ResponseTemplate::new(200).set_body_json(&set);
+            match self.cache_control {
+                Some(value) => response.insert_header("cache-control", value),
+                None => response,
+            }
+        }
+    }
+
+    struct Provider {
+        server: MockServer,
+        keys: Arc<Mutex<Vec<Jwk>>>,
+        clock: ManualClock,
+        verifier: IdTokenVerifier,
+    }
+
+    impl Provider {
+        async fn start(keys: Vec<Jwk>, cache_control: Option<&'static str>) -> Self {
+            let server = MockServer::start().await;
+            let keys = Arc::new(Mutex::new(keys));
+            Mock::given(method("GET"))
+                .and(path("/jwks"))
+                .respond_with(KeySetEndpoint { keys: Arc::clone(&keys), cache_control })
+                .mount(&server)
+                .await;
+            let clock = ManualClock::at(T0);
+            let cache = JwksCache::new(&format!("{}/jwks", server.uri()), reqwest::Client::new())
+                .unwrap()
+                .clock(clock.clone());
+            let verifier = IdTokenVerifier::new(ISSUER, CLIENT, cache)
+                .algorithms([Algorithm::RS256, Algorithm::ES256])
+                .clock(clock.clone());
+            Provider { server, keys, clock, verifier }
+        }
+
+        async fn fetches(&self) -> usize {
+            self.server.received_requests().await.unwrap().len()
+        }
+    }
+
+    fn claims() -> Value {
+        json!({"iss": ISSUER, "sub": "alice", "aud": CLIENT, "exp": T0 + 300, "iat": T0, "nonce": "n-0S6_WzA2Mj", "email": "alice@example.com"})
+    }
+
+    fn with(changes: Value) -> Value {
+        let mut claims = claims();
+        for (name, value) in changes.as_object().unwrap() {
+            if value.is_null() {
+                claims.as_object_mut().unwrap().remove(name);
+            } else {
+                claims[name] = value.clone();
+            }
+        }
+        claims
+    }
+
+    async fn verify(
+        provider: &Provider,
+        token: &str,
+    ) -> Result<oauth_client::oidc::IdTokenClaims, IdTokenError> {
+        match provider.verifier.verify(token, Expected::nothing().nonce("n-0S6_WzA2Mj")).await {
+            Ok(claims) => Ok(claims),
+            Err(Error::IdToken(error)) => Err(error),
+            Err(other) => panic!("expected an ID token error, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_valid_token_gives_its_claims_and_the_keys_are_fetched_once() {
+        let signer = Signer::rsa("k1");
+        let provider = Provider::start(vec![signer.jwk()], None).await;
+        let got = verify(&provider, &signer.sign(&claims())).await.unwrap();
+        assert_eq!(
+            (got.iss.as_str(), got.sub.as_str(), got.aud.as_slice()),
+            (ISSUER, "alice", &[CLIENT.to_owned()][..])
+        );
+        assert_eq!(got.extra["email"], "alice@example.com");
+        verify(&provider, &signer.sign(&claims())).await.unwrap();
+        assert_eq!(provider.fetches().await, 1);
+    }
+
+    #[tokio::test]
+    async fn every_wrong_claim_is_refused_with_its_own_error() {
+        let signer = Signer::ec("k1");
+        let provider = Provider::start(vec![signer.jwk()], None).await;
+        let cases = [
+            (
+                with(json!({"aud": "someone-else"})),
+                IdTokenError::WrongAudience { client_id: CLIENT.into(), found: vec!["someone-else".into()] },
+            ),
+            (
+                with(json!({"iss": "https://evil.example"})),
+                IdTokenError::WrongIssuer { expected: ISSUER.into(), found: "https://evil.example".into() },
+            ),
+            (with(json!({"exp": T0 - 61})), IdTokenError::Expired { exp: T0 - 61, now: T0 }),
+            (with(json!({"iat": T0 + 61})), IdTokenError::IssuedInTheFuture { iat: T0 + 61, now: T0 }),
+            (with(json!({"nonce": null})), IdTokenError::MissingNonce),
+            (with(json!({"nonce": "another"})), IdTokenError::NonceMismatch),
+            (with(json!({"aud": [CLIENT, "other"]})), IdTokenError::MissingAuthorizedParty),
+            (with(json!({"azp": "other"})), IdTokenError::WrongAuthorizedParty { found: "other".into() }),
+        ];
+        for (claims, expected) in cases {
+            assert_eq!(verify(&provider, &signer.sign(&claims)).await.unwrap_err(), expected, "{claims}");
+        }
+        // Within the leeway (60 s): accepted.
+        verify(&provider, &signer.sign(&with(json!({"exp": T0 - 59, "iat": T0 + 59})))).await.unwrap();
+        verify(&provider, &signer.sign(&with(json!({"aud": [CLIENT, "other"], "azp": CLIENT}))))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn forged_signatures_and_algorithms_are_refused() {
+        let signer = Signer::rsa("k1");
+        let provider = Provider::start(vec![signer.jwk()], None).await;
+        let b64 = |value: &Value| URL_SAFE_NO_PAD.encode(value.to_string());
+        use base64::Engine as _;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+        let unsigned = format!("{}.{}.", b64(&json!({"alg": "none", "kid": "k1"})), b64(&claims()));
+        assert_eq!(
+            verify(&provider, &unsigned).await.unwrap_err(),
+            IdTokenError::UnsupportedAlgorithm("none".into())
+        );
+
+        // HS256 "signed" with the public key's bytes: the key confusion attack.
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("k1".into());
+        let confused =
+            jsonwebtoken::encode(&header, &claims(), &EncodingKey::from_secret(&fixture("rsa-public.pem")))
+                .unwrap();
+        assert_eq!(
+            verify(&provider, &confused).await.unwrap_err(),
+            IdTokenError::UnsupportedAlgorithm("HS256".into())
+        );
+
+        // A valid signature by another key under the same kid.
+        let impostor = Signer {
+            kid: "k1".into(),
+            algorithm: Algorithm::ES256,
+            key: EncodingKey::from_ec_pem(&fixture("ec-private.pem")).unwrap(),
+        };
+        assert!(
+            matches!(
+                verify(&provider, &impostor.sign(&claims())).await.unwrap_err(),
+                IdTokenError::UnknownKey { .. }
+            ),
+            "an RSA key never checks ES256"
+        );
+
+        let token = signer.sign(&claims());
+        let (head, rest) = token.split_once('.').unwrap();
+        let (_, signature) = rest.rsplit_once('.').unwrap();
+        let tampered = format!("{head}.{}.{signature}", b64(&with(json!({"sub": "mallory"}))));
+        assert_eq!(verify(&provider, &tampered).await.unwrap_err(), IdTokenError::BadSignature);
+        assert!(matches!(verify(&provider, "not.a-jwt").await.unwrap_err(), IdTokenError::Malformed(_)));
+    }
+
+    #[tokio::test]
+    async fn hmac_tokens_need_the_client_secret() {
+        let provider = Provider::start(vec![], None).await;
+        let verifier = provider
+            .verifier
+            .clone()
+            .algorithms([Algorithm::HS256])
+            .client_secret("s3cret-of-the-client-0123456789ab");
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims(),
+            &EncodingKey::from_secret(b"s3cret-of-the-client-0123456789ab"),
+        )
+        .unwrap();
+        assert_eq!(verifier.verify(&token, Expected::nothing()).await.unwrap().sub, "alice");
+        let forged = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims(),
+            &EncodingKey::from_secret(b"guess"),
+        )
+        .unwrap();
+        assert!(matches!(
+            verifier.verify(&forged, Expected::nothing()).await,
+            Err(Error::IdToken(IdTokenError::BadSignature))
+        ));
+        assert_eq!(provider.fetches().await, 0, "HMAC never reads the public key set");
+    }
+
+    #[tokio::test]
+    async fn at_hash_c_hash_and_max_age() {
+        let signer = Signer::rsa("k1");
+        let provider = Provider::start(vec![signer.jwk()], None).await;
+        // OIDC Core §3.1.3.6: the left half of SHA-256, base64url.
+        let half = |value: &str| {
+            use base64::Engine as _;
+            use sha2::Digest as _;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(&sha2::Sha256::digest(value.as_bytes())[..16])
+        };
+        let token = signer.sign(&with(
+            json!({"at_hash": half("the-access-token"), "c_hash": half("the-code"), "auth_time": T0 - 100}),
+        ));
+        let check = |access: &'static str, code: &'static str, max_age: u64| {
+            let verifier = provider.verifier.clone();
+            let token = token.clone();
+            async move {
+                verifier
+                    .verify(&token, Expected::nothing().access_token(access).code(code).max_age(max_age))
+                    .await
+            }
+        };
+        check("the-access-token", "the-code", 100).await.unwrap();
+        assert!(matches!(
+            check("another-token", "the-code", 100).await,
+            Err(Error::IdToken(IdTokenError::AccessTokenHashMismatch))
+        ));
+        assert!(matches!(
+            check("the-access-token", "another-code", 100).await,
+            Err(Error::IdToken(IdTokenError::CodeHashMismatch))
+        ));
+        assert!(matches!(
+            check("the-access-token", "the-code", 30).await,
+            Err(Error::IdToken(IdTokenError::AuthenticationTooOld { auth_time, max_age: 30 })) if auth_time == T0 - 100
+        ));
+        let no_auth_time = signer.sign(&claims());
+        assert!(matches!(
+            provider.verifier.verify(&no_auth_time, Expected::nothing().max_age(30)).await,
+            Err(Error::IdToken(IdTokenError::MissingAuthTime))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_rotated_key_is_picked_up_with_one_fetch() {
+        let (old, new) = (Signer::rsa("2026-11"), Signer::ec("2026-12"));
+        let provider = Provider::start(vec![old.jwk()], None).await;
+        verify(&provider, &old.sign(&claims())).await.unwrap();
+        // The provider publishes the new key next to the old one, then signs with it.
+        provider.keys.lock().unwrap().push(new.jwk());
+        provider.clock.advance(61);
+        let later = with(json!({"exp": T0 + 600}));
+        verify(&provider, &new.sign(&later)).await.unwrap();
+        verify(&provider, &old.sign(&later)).await.unwrap();
+        assert_eq!(provider.fetches().await, 2, "one fetch for the new key");
+        // Then the old key is retired: tokens signed with it are refused once the set is
+        // fetched again; those of the new key keep working without a fetch.
+        provider.keys.lock().unwrap().remove(0);
+        verify(&provider, &new.sign(&later)).await.unwrap();
+        assert_eq!(provider.fetches().await, 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_thousand_unknown_key_ids_cause_one_fetch() {
+        let signer = Signer::rsa("k1");
+        let provider = Arc::new(Provider::start(vec![signer.jwk()], None).await);
+        verify(&provider, &signer.sign(&claims())).await.unwrap();
+        provider.clock.advance(61);
+        let signed = signer.sign(&claims());
+        let (_, payload_and_signature) = signed.split_once('.').unwrap();
+        let sprayed: Vec<_> = (0..1000)
+            .map(|serial| {
+                use base64::Engine as _;
+                let provider = Arc::clone(&provider);
+                // Only the header changes: the key is looked up before any signature check.
+                let header = json!({"alg": "RS256", "kid": format!("made-up-{serial}")}).to_string();
+                let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header);
+                let token = format!("{header}.{payload_and_signature}");
+                tokio::spawn(async move { verify(&provider, &token).await })
+            })
+            .collect();
+        for call in sprayed {
+            assert!(matches!(call.await.unwrap(), Err(IdTokenError::UnknownKey { kid: Some(_) })));
+        }
+        tokio::task::yield_now().await;
+        assert_eq!(provider.fetches().await, 2, "the first fetch, and one refetch for all 1,000");
+        verify(&provider, &signer.sign(&claims())).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn cache_control_max_age_is_honoured() {
+        let signer = Signer::rsa("k1");
+        let provider = Provider::start(vec![signer.jwk()], Some("public, max-age=120")).await;
+        verify(&provider, &signer.sign(&claims())).await.unwrap();
+        provider.clock.advance(119);
+        verify(&provider, &signer.sign(&with(json!({"exp": T0 + 600})))).await.unwrap();
+        assert_eq!(provider.fetches().await, 1);
+        provider.clock.advance(2);
+        verify(&provider, &signer.sign(&with(json!({"exp": T0 + 600})))).await.unwrap();
+        assert_eq!(provider.fetches().await, 2, "fetched again after max-age");
+    }
+
+    #[test]
+    fn an_openid_request_carries_a_nonce_and_max_age() {
+        let pending = AuthorizationRequest::new("https://login.example.com/authorize", CLIENT)
+            .scope("openid email")
+            .max_age(300)
+            .build()
+            .unwrap();
+        let nonce = pending.nonce().expect("a nonce for an openid scope").to_owned();
+        assert_eq!(nonce.len(), 22, "128 bits, base64url");
+        let sent: Vec<(String, String)> = pending.url().query_pairs().into_owned().collect();
+        assert!(sent.contains(&("nonce".into(), nonce)));
+        assert!(sent.contains(&("max_age".into(), "300".into())));
+        assert_eq!(pending.max_age(), Some(300));
+        let plain = AuthorizationRequest::new("https://login.example.com/authorize", CLIENT)
+            .scope("read")
+            .build()
+            .unwrap();
+        assert_eq!(plain.nonce(), None);
+        assert!(!plain.url().query_pairs().any(|(name, _)| name == "nonce"));
+    }
+}
+
+/// `method = "GET"`: the declared fields go in the query (after the endpoint URL's own), with
+/// no body and no `Content-Type`; headers as declared.
+#[tokio::test]
+async fn a_get_request_sends_its_fields_in_the_query() {
+    use oauth_client::{Endpoint, oauth_grant};
+
+    trait Lookup: TokenEndpoint {
+        #[oauth_grant(endpoint = "vendor_lookup", method = "GET", client_auth = false)]
+        async fn look_up(
+            &self,
+            #[header("Authorization")] authorization: &str,
+            #[form] user: &str,
+            #[form] fields: &[&str],
+        ) -> Result<Value, Error>;
+    }
+    impl Lookup for OAuthClient {}
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/lookup"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"found": true})))
+        .mount(&server)
+        .await;
+    let client = OAuthClient::builder(format!("{}/token", server.uri()))
+        .endpoint_url(Endpoint::named("vendor_lookup"), format!("{}/lookup?v=2", server.uri()))
+        .client_auth(oauth_client::ClientAuth::client_secret_post("id", "never-in-a-url"))
+        .build()
+        .unwrap();
+    let found = client.look_up("Bearer at", "alice & bob", &["email", "name"]).await.unwrap();
+    assert_eq!(found, json!({"found": true}));
+    let request = only_request(&server).await;
+    assert_eq!(request.url.query(), Some("v=2&user=alice+%26+bob&fields=email&fields=name"));
+    assert!(request.body.is_empty());
+    assert_eq!(header_of(&request, "content-type"), None);
+    assert_eq!(header_of(&request, "authorization"), Some("Bearer at"));
+}

@@ -878,6 +878,85 @@ mod oidc_provider {
         panic!("no redirect to the client after ten steps");
     }
 
+    /// Issue "OpenID Connect": a login with `openid` in each of the provider's three key
+    /// phases (k1; k2 signing with k1 still published; k2 alone), each ID token validated;
+    /// the rotation costs exactly one extra key-set fetch. UserInfo is tied to the ID token.
+    #[tokio::test]
+    async fn openid_login_validated_across_a_signing_key_rotation() {
+        use oauth_client::oidc::{Expected, IdTokenError, IdTokenVerifier, JwksCache, UserInfo};
+        use oauth_client::{AuthorizationRequest, Error, OAuthToken};
+
+        use super::REDIRECT_URI;
+        let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let http = reqwest::Client::new();
+        let key_phase = |phase: u8| {
+            let request = http.post(format!("{issuer}/test/key-phase/{phase}"));
+            async move { assert_eq!(request.send().await.unwrap().status(), 204) }
+        };
+        key_phase(0).await;
+        let client = OAuthClient::discover(&issuer)
+            .await
+            .unwrap()
+            .client_auth(ClientAuth::client_secret_basic("oidc-client", "oidc-client-secret"))
+            .build()
+            .unwrap();
+        // Fetch again at once on an unknown key: the phases follow each other within seconds.
+        let keys = JwksCache::for_client(&client).unwrap().refetch_interval(std::time::Duration::ZERO);
+        let verifier = IdTokenVerifier::new(&issuer, "oidc-client", keys);
+        let log_in = || async {
+            let pending = AuthorizationRequest::for_client(&client, "oidc-client")
+                .unwrap()
+                .redirect_uri(REDIRECT_URI)
+                .scope("openid")
+                .build()
+                .unwrap();
+            let redirect = login_and_consent(&issuer, pending.url().as_str()).await;
+            let code = pending.code_from_redirect(&redirect).unwrap();
+            let token = client
+                .request_token_acg("", &code, REDIRECT_URI, Some(&pending.token_params()))
+                .await
+                .unwrap();
+            (pending, token)
+        };
+        let kid_of = |token: &OAuthToken| {
+            let id_token = token.extra["id_token"].as_str().unwrap();
+            jsonwebtoken::decode_header(id_token).unwrap().kid.unwrap()
+        };
+
+        let (pending, token) = log_in().await;
+        assert_eq!(kid_of(&token), "k1");
+        let claims =
+            verifier.verify_token_response(&token, Expected::from_authorization(&pending)).await.unwrap();
+        assert_eq!((claims.iss.as_str(), claims.sub.as_str()), (issuer.as_str(), "alice"));
+        assert_eq!(claims.nonce.as_deref(), pending.nonce());
+        let info = client.user_info(&format!("Bearer {}", token.access_token.secret())).await.unwrap();
+        info.check_subject(&claims).unwrap();
+        assert_eq!(verifier.keys().fetches(), 1);
+
+        key_phase(1).await;
+        let (pending, token) = log_in().await;
+        assert_eq!(kid_of(&token), "k2", "the new key signs");
+        verifier.verify_token_response(&token, Expected::from_authorization(&pending)).await.unwrap();
+        assert_eq!(verifier.keys().fetches(), 2, "one fetch for the new key");
+
+        key_phase(2).await;
+        let (pending, token) = log_in().await;
+        let claims =
+            verifier.verify_token_response(&token, Expected::from_authorization(&pending)).await.unwrap();
+        assert_eq!(verifier.keys().fetches(), 2, "the old key's retirement costs nothing");
+        let replayed =
+            verifier.verify_token_response(&token, Expected::nothing().nonce("another-login")).await;
+        assert!(matches!(replayed, Err(Error::IdToken(IdTokenError::NonceMismatch))), "{replayed:?}");
+        let mut someone_else = claims.clone();
+        someone_else.sub = "mallory".into();
+        let info = client.user_info(&format!("Bearer {}", token.access_token.secret())).await.unwrap();
+        assert!(matches!(
+            info.check_subject(&someone_else),
+            Err(Error::IdToken(IdTokenError::SubjectMismatch))
+        ));
+        key_phase(0).await;
+    }
+
     /// A rich authorization request's detail type (RFC 9396), as the caller models it.
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     struct AccountInformation {

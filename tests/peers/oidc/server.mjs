@@ -8,6 +8,11 @@
 // HTTP_PORT serves the issuer; HTTPS_PORT serves the same provider over TLS and asks for a
 // client certificate (`requestCert`), which tls_client_auth reads from the TLS socket. The
 // metadata names the HTTPS token endpoint in `mtls_endpoint_aliases` (RFC 8705 §5).
+//
+// Signing-key rotation: the provider exists in three phases that differ only in their key
+// set — [k1], [k2, k1] (k2 signs), [k2] — sharing one store (oidc-provider's memory adapter
+// is per process) and one cookie key, so a flow may span a rotation. `POST /test/key-phase/N`
+// switches phase (the listeners are on 127.0.0.1 only).
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -42,7 +47,19 @@ function certificateSubjectMatches(ctx, property, expected) {
 
 const clientCredentials = { grant_types: ['client_credentials'], redirect_uris: [], response_types: [] };
 
-const provider = new Provider(issuer, {
+// The signing keys of the rotation phases.
+function signingKey(kid) {
+  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
+}
+const [k1, k2] = [signingKey('k1'), signingKey('k2')];
+const keyPhases = [[k1], [k2, k1], [k2]];
+const cookieKeys = [crypto.randomBytes(32).toString('hex')];
+const dpopNonceSecret = crypto.randomBytes(32);
+
+const configuration = (signingKeys) => ({
+  jwks: { keys: signingKeys },
+  cookies: { keys: cookieKeys },
   clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'tls_client_auth', 'none'],
   clients: [
     {
@@ -91,6 +108,15 @@ const provider = new Provider(issuer, {
       authorization_details_types: ['account_information'],
     },
     {
+      // A plain OpenID Connect client: authorization code with `openid`, an ID token.
+      client_id: 'oidc-client',
+      client_secret: 'oidc-client-secret',
+      token_endpoint_auth_method: 'client_secret_basic',
+      redirect_uris: ['http://127.0.0.1:9/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    },
+    {
       ...clientCredentials,
       client_id: 'mtls-client',
       token_endpoint_auth_method: 'tls_client_auth',
@@ -130,7 +156,7 @@ const provider = new Provider(issuer, {
       authorizationDetailsForIntrospection: (ctx, token) => token.rar,
     },
     // Every DPoP proof must carry a nonce the server issued (RFC 9449 §8).
-    dPoP: { enabled: true, nonceSecret: crypto.randomBytes(32), requireNonce: () => true },
+    dPoP: { enabled: true, nonceSecret: dpopNonceSecret, requireNonce: () => true },
     mTLS: {
       enabled: true,
       tlsClientAuth: true,
@@ -145,7 +171,18 @@ const provider = new Provider(issuer, {
   },
 });
 
-const callback = provider.callback();
+const providers = keyPhases.map((keys) => new Provider(issuer, configuration(keys)));
+let phase = 0;
+const callbacks = providers.map((provider) => provider.callback());
+const callback = (req, res) => {
+  const switchTo = /^\/test\/key-phase\/(\d)$/.exec(req.url);
+  if (req.method === 'POST' && switchTo && Number(switchTo[1]) < providers.length) {
+    phase = Number(switchTo[1]);
+    res.writeHead(204).end();
+    return;
+  }
+  callbacks[phase](req, res);
+};
 http.createServer(callback).listen(Number(httpPort), '127.0.0.1');
 https
   .createServer(

@@ -1,0 +1,9 @@
+#[allow(unused_imports)]
+use oauth_client::{oauth_grant, Error, FormParams, OAuthToken, TokenEndpoint};
+
+pub trait Grants: TokenEndpoint {
+    #[oauth_grant(endpoint = "userinfo", method = "PATCH", client_auth = false)]
+    async fn grant(&self, #[header("Authorization")] authorization: &str) -> Result<(), Error>;
+}
+
+fn main() {}
