@@ -23,7 +23,9 @@ timed() { # timed LABEL COMMAND...: runs it and appends "LABEL seconds" to $work
 
 run_started=$(seconds)
 echo "== 1-4: cargo bench -p oauth-bench" >&2
-cargo bench -p oauth-bench --bench oauth 2>/dev/null | tee "$work/divan.txt" >&2
+# With rustls-aws-lc added to the defaults: signatures (JWT, DPoP, ID tokens) on aws-lc-rs, the
+# backend for signing-heavy use; the default build's RustCrypto figures are in findings.md.
+cargo bench -p oauth-bench --bench oauth --features oauth-client/rustls-aws-lc 2>/dev/null | tee "$work/divan.txt" >&2
 
 echo "== 1: instructions per round trip (callgrind), generated vs hand-written" >&2
 cargo build --release -q -p oauth-bench --bin profile_round_trip

@@ -141,6 +141,10 @@ pub enum Error {
     #[error("the resource request is not valid: {0}")]
     InvalidResourceRequest(String),
 
+    /// A protected resource's metadata (RFC 9728) could not be used.
+    #[error(transparent)]
+    ResourceMetadata(crate::ResourceMetadataError),
+
     /// An ID token was refused (cargo feature `oidc`).
     #[cfg(feature = "oidc")]
     #[error(transparent)]
@@ -195,6 +199,7 @@ impl Error {
             Error::Timeout
             | Error::Config(_)
             | Error::InvalidResourceRequest(_)
+            | Error::ResourceMetadata(_)
             | Error::Redirect(_)
             | Error::RefreshUnavailable(_)
             | Error::SharedRefreshFailed { .. }

@@ -221,6 +221,7 @@ pub mod manager;
 pub mod middleware;
 #[cfg(feature = "oidc")]
 pub mod oidc;
+mod protected_resource;
 mod provider_error;
 mod request;
 mod response;
@@ -245,6 +246,7 @@ pub use form::FormParams;
 pub use grants::OAuthAuthorization;
 pub use manager::TokenManager;
 pub use oauth_macros::oauth_grant;
+pub use protected_resource::{DiscoveredResource, ProtectedResourceMetadata, ResourceMetadataError};
 pub use provider_error::{OAuthProviderError, OAuthProviderErrorKind};
 pub use request::Endpoint;
 pub use retry::RetryPolicy;

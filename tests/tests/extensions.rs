@@ -877,3 +877,37 @@ async fn a_get_request_sends_its_fields_in_the_query() {
     assert_eq!(header_of(&request, "content-type"), None);
     assert_eq!(header_of(&request, "authorization"), Some("Bearer at"));
 }
+
+/// RFC 9728 refusals: a challenge without `resource_metadata`, and metadata about another
+/// resource (an impersonation attempt), are typed errors; nothing is discovered.
+#[tokio::test]
+async fn resource_metadata_that_cannot_be_trusted_is_refused() {
+    use oauth_client::ResourceMetadataError;
+    use reqwest::header::{HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-protected-resource"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"resource": "https://elsewhere.example/", "authorization_servers": ["https://as.example"]}),
+        ))
+        .mount(&server)
+        .await;
+    let challenge = |value: String| {
+        let mut headers = HeaderMap::new();
+        headers.insert(WWW_AUTHENTICATE, HeaderValue::from_str(&value).unwrap());
+        headers
+    };
+    let things = format!("{}/things", server.uri());
+    let error = OAuthClient::discover_from_challenge(&things, &challenge(r#"Bearer realm="api""#.into()))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::ResourceMetadata(ResourceMetadataError::NoResourceMetadata)), "{error:?}");
+    let named =
+        format!(r#"Bearer resource_metadata="{}/.well-known/oauth-protected-resource""#, server.uri());
+    let error = OAuthClient::discover_from_challenge(&things, &challenge(named)).await.unwrap_err();
+    let Error::ResourceMetadata(ResourceMetadataError::ResourceMismatch { expected, found }) = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!((expected.as_str(), found.as_str()), (things.as_str(), "https://elsewhere.example/"));
+}

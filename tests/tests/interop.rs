@@ -957,6 +957,41 @@ mod oidc_provider {
         key_phase(0).await;
     }
 
+    /// Issue "OpenID Connect and discovery": a resource server's 401 leads the client to its
+    /// metadata (RFC 9728), its authorization server (discovered), and a token for that
+    /// resource (RFC 8707), which the resource server accepts; a token for no resource it
+    /// refuses.
+    #[tokio::test]
+    async fn a_resource_server_leads_the_client_to_its_authorization_server() {
+        use oauth_client::manager::ClientCredentials;
+        use oauth_client_tests::resource_server::ResourceServer;
+        let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let post_client = || ClientAuth::client_secret_post("post-client", "post-client-secret");
+        let introspector = discovered(&issuer, post_client()).await;
+        let api = ResourceServer::start_protected(introspector, String::new(), vec![issuer.clone()]).await;
+        let things = format!("{}/things", api.url);
+        let http = reqwest::Client::new();
+        let refused = http.get(&things).send().await.unwrap();
+        assert_eq!(refused.status(), 401);
+
+        let found = OAuthClient::discover_from_challenge(&things, refused.headers()).await.unwrap();
+        assert_eq!(found.resource_indicator(), format!("{}/", api.url));
+        assert_eq!(found.authorization_server.issuer, issuer);
+        let client = found.client_builder().client_auth(post_client()).build().unwrap();
+        let tokens = TokenManager::builder(
+            client.clone(),
+            ClientCredentials::using_client_auth().resource(found.resource_indicator()),
+        )
+        .build();
+        let response = tokens.send(http.post(&things).body("rfc9728")).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.text().await.unwrap(), "things for rfc9728");
+
+        let for_no_resource = TokenManager::builder(client, ClientCredentials::using_client_auth()).build();
+        let response = for_no_resource.send(http.get(&things)).await.unwrap();
+        assert_eq!(response.status(), 401, "a token for no resource is refused, after one retry");
+    }
+
     /// A rich authorization request's detail type (RFC 9396), as the caller models it.
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     struct AccountInformation {

@@ -135,8 +135,11 @@ const configuration = (signingKeys) => ({
       enabled: true,
       defaultResource: async (ctx, client, oneOf) => oneOf,
       useGrantedResource: async () => true,
+      // The tests' own resource servers on loopback (RFC 9728 discovery) are resources too.
       getResourceServerInfo: async (ctx, indicator) => {
-        if (indicator !== 'https://api.example/') throw new errors.InvalidTarget();
+        if (indicator !== 'https://api.example/' && !/^http:\/\/127\.0\.0\.1:\d+\/$/.test(indicator)) {
+          throw new errors.InvalidTarget();
+        }
         return { scope: 'api:read', accessTokenFormat: 'opaque', accessTokenTTL: 600 };
       },
     },

@@ -1,0 +1,203 @@
+//! Finding the authorization server from the protected resource (RFC 9728): its metadata, at
+//! the URL a `401`'s `WWW-Authenticate: Bearer resource_metadata="..."` names or at its
+//! well-known location, then the authorization server it lists, discovered (RFC 8414, then
+//! OpenID Connect Discovery).
+
+use std::time::Duration;
+
+use reqwest::Url;
+use reqwest::header::{ACCEPT, HeaderMap};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::client::{OAuthClient, OAuthClientBuilder};
+use crate::discovery::ProviderMetadata;
+use crate::error::Error;
+use crate::response::{self, Leniency};
+
+/// A protected resource's metadata (RFC 9728 §2).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ProtectedResourceMetadata {
+    /// The resource identifier: the `resource` indicator (RFC 8707) of tokens for it.
+    pub resource: String,
+    /// Issuers of the authorization servers that issue tokens for it.
+    #[serde(default)]
+    pub authorization_servers: Vec<String>,
+    /// The scopes it understands.
+    #[serde(default)]
+    pub scopes_supported: Vec<String>,
+    /// Whether it accepts only DPoP-bound tokens (RFC 9449).
+    #[serde(default)]
+    pub dpop_bound_access_tokens_required: bool,
+    /// Every other member (`bearer_methods_supported`, `resource_name`, ...).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A protected resource and the authorization server chosen for it.
+#[derive(Clone, Debug)]
+pub struct DiscoveredResource {
+    /// The resource's metadata.
+    pub resource: ProtectedResourceMetadata,
+    /// The metadata of the first authorization server it lists that could be discovered.
+    pub authorization_server: ProviderMetadata,
+}
+
+impl DiscoveredResource {
+    /// The resource identifier, to send as the `resource` indicator (RFC 8707) of token and
+    /// authorization requests, so that tokens are issued for this resource only.
+    pub fn resource_indicator(&self) -> &str {
+        &self.resource.resource
+    }
+
+    /// A client of the authorization server, configured from its metadata; add the client
+    /// authentication (or register first) and build it.
+    pub fn client_builder(&self) -> OAuthClientBuilder {
+        OAuthClient::builder(&self.authorization_server.token_endpoint)
+            .with_metadata(&self.authorization_server)
+    }
+}
+
+/// Why a protected resource's metadata could not be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResourceMetadataError {
+    /// The response has no `WWW-Authenticate` challenge with `resource_metadata`.
+    #[error("the resource server's answer names no `resource_metadata` (RFC 9728 §5.1)")]
+    NoResourceMetadata,
+    /// The metadata is about another resource than the one asked (RFC 9728 §3.3): it may
+    /// come from an attacker impersonating the resource.
+    #[error("the metadata is for resource `{found}`, not `{expected}` (RFC 9728 §3.3)")]
+    ResourceMismatch {
+        /// The resource the client addressed.
+        expected: String,
+        /// The metadata's `resource`.
+        found: String,
+    },
+    /// The metadata lists no authorization server.
+    #[error("the resource's metadata lists no `authorization_servers`")]
+    NoAuthorizationServer,
+}
+
+impl OAuthClient {
+    /// From a resource server's `401` to `requested`: reads `resource_metadata` from the
+    /// response's `WWW-Authenticate`, fetches the metadata, checks that it is about a
+    /// resource `requested` belongs to (same origin, its path a prefix of the requested
+    /// one; RFC 9728 §3.3 asks for the identical URL, and resources such as MCP servers name
+    /// their base), and discovers the first authorization server it lists that answers.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use oauth_client::OAuthClient;
+    /// use oauth_client::manager::ClientCredentials;
+    ///
+    /// let api = "https://mcp.example.com/mcp";
+    /// let refused = reqwest::get(api).await?;
+    /// if refused.status() == 401 {
+    ///     let found = OAuthClient::discover_from_challenge(api, refused.headers()).await?;
+    ///     let client = found.client_builder().build()?;      // add client_auth, or register
+    ///     let source = ClientCredentials::using_client_auth().resource(found.resource_indicator());
+    ///     # let _ = (client, source);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn discover_from_challenge(
+        requested: &str,
+        headers: &HeaderMap,
+    ) -> Result<DiscoveredResource, Error> {
+        let requested = crate::endpoint_url::parse("resource URL", requested, false)?;
+        let metadata_url = crate::challenge::challenges(headers)
+            .into_iter()
+            .filter(|challenge| {
+                challenge.scheme.eq_ignore_ascii_case("Bearer")
+                    || challenge.scheme.eq_ignore_ascii_case("DPoP")
+            })
+            .find_map(|challenge| challenge.param("resource_metadata").map(str::to_owned))
+            .ok_or(Error::ResourceMetadata(ResourceMetadataError::NoResourceMetadata))?;
+        let metadata_url = crate::endpoint_url::parse("resource metadata URL", &metadata_url, false)?;
+        let metadata = fetch::<ProtectedResourceMetadata>(&metadata_url).await?;
+        if !belongs_to(&requested, &metadata.resource) {
+            return Err(Error::ResourceMetadata(ResourceMetadataError::ResourceMismatch {
+                expected: requested.to_string(),
+                found: metadata.resource,
+            }));
+        }
+        Self::authorization_server_of(metadata).await
+    }
+
+    /// From the resource identifier: fetches its metadata at the well-known location
+    /// (`/.well-known/oauth-protected-resource` inserted before the path, RFC 9728 §3.1),
+    /// which must name the identical resource, then discovers its authorization server.
+    pub async fn discover_resource(resource: &str) -> Result<DiscoveredResource, Error> {
+        let identifier = crate::endpoint_url::parse("resource identifier", resource, false)?;
+        let path = identifier.path().trim_end_matches('/');
+        let mut well_known = identifier.clone();
+        well_known.set_path(&format!("/.well-known/oauth-protected-resource{path}"));
+        let metadata = fetch::<ProtectedResourceMetadata>(&well_known).await?;
+        if metadata.resource != resource {
+            return Err(Error::ResourceMetadata(ResourceMetadataError::ResourceMismatch {
+                expected: resource.to_owned(),
+                found: metadata.resource,
+            }));
+        }
+        Self::authorization_server_of(metadata).await
+    }
+
+    async fn authorization_server_of(
+        resource: ProtectedResourceMetadata,
+    ) -> Result<DiscoveredResource, Error> {
+        let mut last_error = Error::ResourceMetadata(ResourceMetadataError::NoAuthorizationServer);
+        for issuer in &resource.authorization_servers {
+            match Self::metadata(issuer).await {
+                Ok(authorization_server) => return Ok(DiscoveredResource { resource, authorization_server }),
+                Err(error) => last_error = error,
+            }
+        }
+        Err(last_error)
+    }
+}
+
+/// Whether `requested` is at or under the resource identifier `resource`.
+fn belongs_to(requested: &Url, resource: &str) -> bool {
+    let Ok(resource) = Url::parse(resource) else { return false };
+    if resource.origin() != requested.origin() || resource.query().is_some() || resource.fragment().is_some()
+    {
+        return false;
+    }
+    let base = resource.path().trim_end_matches('/');
+    let path = requested.path();
+    path == base || path.strip_prefix(base).is_some_and(|rest| rest.starts_with('/')) || base.is_empty()
+}
+
+async fn fetch<T: serde::de::DeserializeOwned + 'static>(url: &Url) -> Result<T, Error> {
+    let http = crate::http_client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|error| Error::Config(format!("could not build the HTTP client: {error}")))?;
+    let response =
+        http.get(url.clone()).header(ACCEPT, "application/json").send().await.map_err(Error::transport)?;
+    let received =
+        crate::transport::read_capped(response, 1024 * 1024, crate::Clock::now(&crate::SystemClock)).await?;
+    response::interpret(received, Leniency::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_belongs_to_its_resource_or_one_above_it() {
+        let url = |s: &str| Url::parse(s).unwrap();
+        assert!(belongs_to(&url("https://api.example/mcp"), "https://api.example/mcp"));
+        assert!(belongs_to(&url("https://api.example/mcp/tools"), "https://api.example/mcp"));
+        assert!(belongs_to(&url("https://api.example/things"), "https://api.example/"));
+        assert!(belongs_to(&url("https://api.example/things"), "https://api.example"));
+        assert!(!belongs_to(&url("https://api.example/mcpx"), "https://api.example/mcp"));
+        assert!(!belongs_to(&url("https://api.example/other"), "https://api.example/mcp"));
+        assert!(!belongs_to(&url("https://evil.example/mcp"), "https://api.example/mcp"));
+        assert!(!belongs_to(&url("http://api.example/mcp"), "https://api.example/mcp"));
+        assert!(!belongs_to(&url("https://api.example/mcp"), "https://api.example/mcp?x=1"));
+        assert!(!belongs_to(&url("https://api.example/mcp"), "not a url"));
+    }
+}
