@@ -234,6 +234,16 @@ impl OAuthClient {
         self.with_config(|config| config.client_auth = Some(auth))
     }
 
+    /// A client that shares this one's connections and settings, with `endpoint` at `url`
+    /// (e.g. a registered client's configuration endpoint, RFC 7592).
+    pub fn with_endpoint_url(&self, endpoint: Endpoint, url: &str) -> Result<OAuthClient, Error> {
+        let described = format!("{} URL", endpoint.name().replace('_', " "));
+        let url = crate::endpoint_url::parse(&described, url, false)?;
+        Ok(self.with_config(|config| {
+            config.endpoints.insert(endpoint.name().to_owned(), url);
+        }))
+    }
+
     pub(crate) fn config(&self) -> &ClientConfig {
         &self.config
     }

@@ -71,8 +71,12 @@
 //!   (`"vendor_consent"`) — and sends no `grant_type`; the URL comes from
 //!   [`OAuthClientBuilder::endpoint_url`] or discovery (`vendor_consent_endpoint`).
 //!   `client_auth = false` keeps the client's [`ClientAuth`] off that request.
-//!   `method = "GET"` sends the fields in the URL's query instead of a form body (UserInfo,
-//!   reads); it requires `client_auth = false`, as credentials must not go in a URL.
+//!   `method = "GET"` (or `"DELETE"`) sends the fields in the URL's query instead of a form
+//!   body (UserInfo, reads), `method = "PUT"` a body like POST's; any method but POST
+//!   requires `client_auth = false`, as credentials go neither in a URL nor in JSON.
+//! - `#[json]` makes one parameter (any `serde::Serialize`) the whole body, as JSON
+//!   (dynamic client registration, vendor APIs); the request then takes no `#[form]` fields
+//!   and `client_auth = false`.
 //! - The method returns `Result<T, E>`: `T` is any `serde::de::DeserializeOwned + 'static`
 //!   model of the response body (for [`OAuthToken`], the client also sets
 //!   [`expiry`](OAuthToken::expiry); `()` accepts any success body); `E` is [`Error`] or any
@@ -223,6 +227,7 @@ pub mod middleware;
 pub mod oidc;
 mod protected_resource;
 mod provider_error;
+pub mod registration;
 mod request;
 mod response;
 mod retry;

@@ -42,9 +42,12 @@ impl Endpoint {
     pub const REGISTRATION: Endpoint = Endpoint::named("registration");
     /// The UserInfo endpoint (OpenID Connect Core §5.3).
     pub const USERINFO: Endpoint = Endpoint::named("userinfo");
-    /// The provider's JSON Web Key Set (metadata `jwks_uri`), read by
-    /// [`oidc::JwksCache`](crate::oidc::JwksCache) (cargo feature `oidc`).
+    /// The provider's JSON Web Key Set (metadata `jwks_uri`), read by `oidc::JwksCache`
+    /// (cargo feature `oidc`).
     pub const JWKS: Endpoint = Endpoint::named("jwks");
+    /// A registered client's configuration endpoint (RFC 7592 `registration_client_uri`), set
+    /// by [`ClientRegistration::configuration_client`](crate::registration::ClientRegistration::configuration_client).
+    pub const CLIENT_CONFIGURATION: Endpoint = Endpoint::named("client_configuration");
 
     /// The endpoint called `name`: lowercase snake case, as in `<name>_endpoint` of the
     /// provider's metadata.
@@ -70,8 +73,11 @@ pub struct GrantRequest<'a> {
     pub(crate) endpoint: Endpoint,
     /// Whether the client's configured authentication applies (the macro's `client_auth`).
     pub(crate) client_auth: bool,
-    /// Sent as a GET with the fields in the query (the macro's `method = "GET"`).
-    pub(crate) get: bool,
+    /// The HTTP method (the macro's `method`; POST by default). GET and DELETE send the
+    /// fields in the query.
+    pub(crate) method: reqwest::Method,
+    /// A JSON body (the macro's `#[json]`), or why the value did not serialize.
+    pub(crate) json: Option<Result<Vec<u8>, String>>,
     pub(crate) grant_type: Option<&'static str>,
     /// A `grant_type` among the caller's additional fields, which replaces the declared one.
     pub(crate) grant_type_override: Option<&'a str>,
@@ -85,7 +91,8 @@ impl<'a> GrantRequest<'a> {
         GrantRequest {
             endpoint: Endpoint::TOKEN,
             client_auth: true,
-            get: false,
+            method: reqwest::Method::POST,
+            json: None,
             grant_type: Some(grant_type),
             grant_type_override: None,
             form: Vec::new(),
@@ -98,7 +105,8 @@ impl<'a> GrantRequest<'a> {
         GrantRequest {
             endpoint,
             client_auth: true,
-            get: false,
+            method: reqwest::Method::POST,
+            json: None,
             grant_type: None,
             grant_type_override: None,
             form: Vec::new(),
@@ -114,13 +122,24 @@ impl<'a> GrantRequest<'a> {
         self
     }
 
-    /// A request sent as a GET, its fields in the URL's query, with no body (never with client
-    /// authentication: the macro requires `client_auth = false`).
+    /// A request sent with `method` (`"GET"`, `"PUT"`, `"DELETE"`; anything else is POST):
+    /// GET and DELETE carry the fields in the URL's query and no body. Never with client
+    /// authentication (the macro requires `client_auth = false`).
     #[must_use]
-    pub fn sent_with_get(mut self) -> Self {
-        self.get = true;
+    pub fn with_method(mut self, method: &'static str) -> Self {
+        self.method = match method {
+            "GET" => reqwest::Method::GET,
+            "PUT" => reqwest::Method::PUT,
+            "DELETE" => reqwest::Method::DELETE,
+            _ => reqwest::Method::POST,
+        };
         self.client_auth = false;
         self
+    }
+
+    /// Whether the fields go in the query (GET, DELETE) rather than a body.
+    pub(crate) fn fields_in_query(&self) -> bool {
+        self.method == reqwest::Method::GET || self.method == reqwest::Method::DELETE
     }
 
     /// Whether the caller gave a header called `name` (any case).
@@ -336,4 +355,10 @@ impl<T: AdditionalForm> AdditionalForm for Option<T> {
             params.extend(request);
         }
     }
+}
+
+/// Sets the request's body to `value` as JSON (the macro's `#[json]`); a value that does not
+/// serialize fails the request before anything is sent.
+pub fn json_body<T: serde::Serialize + ?Sized>(value: &T, request: &mut GrantRequest<'_>) {
+    request.json = Some(serde_json::to_vec(value).map_err(|error| error.to_string()));
 }

@@ -26,7 +26,15 @@ where
     E: From<Error>,
 {
     let config = client.config();
-    let form = encode_form(&request);
+    let form = match &request.json {
+        Some(Ok(json)) => String::from_utf8_lossy(json).into_owned(),
+        Some(Err(error)) => {
+            return Err(E::from(Error::Config(format!(
+                "the request's JSON body does not serialize: {error}"
+            ))));
+        }
+        None => encode_form(&request),
+    };
     let per_attempt = PerAttempt::new(config, &request);
     // With nothing to compute per attempt, every attempt shares the one encoded body.
     let shared_body = per_attempt.is_empty().then(|| Bytes::from(form.clone()));
@@ -221,7 +229,7 @@ async fn exchange(
     body: &Bytes,
     auth_headers: Option<HeaderMap>,
 ) -> Result<Received, Error> {
-    let mut builder = if request.get {
+    let mut builder = if request.fields_in_query() {
         let mut url = url.clone();
         if !body.is_empty() {
             let query = match url.query() {
@@ -232,12 +240,14 @@ async fn exchange(
             };
             url.set_query(Some(&query));
         }
-        config.http.get(url)
+        config.http.request(request.method.clone(), url)
     } else {
+        let content_type =
+            if request.json.is_some() { "application/json" } else { "application/x-www-form-urlencoded" };
         config
             .http
-            .post(url.clone())
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .request(request.method.clone(), url.clone())
+            .header(CONTENT_TYPE, content_type)
             .body(body.clone())
     };
     builder = builder.header(ACCEPT, "application/json").timeout(config.timeout);

@@ -16,12 +16,16 @@ pub(crate) struct GrantArgs {
     pub(crate) endpoint: Option<LitStr>,
     /// Whether the client's configured authentication applies (`client_auth = false`: no).
     pub(crate) client_auth: bool,
-    /// `method = "GET"`: the fields go in the query of a GET (UserInfo, reads of a resource).
-    pub(crate) get: bool,
+    /// The HTTP method when not POST: `GET` and `DELETE` send the fields in the query, `PUT`
+    /// a body like POST's.
+    pub(crate) method: Option<LitStr>,
 }
 
 const EXPECTED: &str =
     "expected `grant_type = \"...\"`, `endpoint = \"...\"`, `client_auth = false` or `method = \"GET\"`";
+
+/// The methods a declared request may use.
+const METHODS: [&str; 4] = ["GET", "POST", "PUT", "DELETE"];
 
 /// An endpoint name as providers' metadata spell it before `_endpoint`: lowercase letters,
 /// digits and underscores, starting with a letter.
@@ -98,11 +102,11 @@ pub(crate) fn parse(tokens: TokenStream, ctxt: &mut Ctxt) -> GrantArgs {
             if method.is_some() {
                 return Err(meta.error("duplicate `method`; give it once"));
             }
-            if !matches!(literal.value().as_str(), "GET" | "POST") {
+            if !METHODS.contains(&literal.value().as_str()) {
                 return Err(syn::Error::new(
                     literal.span(),
                     format!(
-                        "unsupported method `{}`; write `method = \"GET\"` or `method = \"POST\"` (the default)",
+                        "unsupported method `{}`; write `\"GET\"`, `\"PUT\"`, `\"DELETE\"` or `\"POST\"` (the default)",
                         literal.value()
                     ),
                 ));
@@ -121,7 +125,7 @@ pub(crate) fn parse(tokens: TokenStream, ctxt: &mut Ctxt) -> GrantArgs {
             grant_type: grant_type.or_else(|| Some(LitStr::new("", Span::call_site()))),
             endpoint: None,
             client_auth: true,
-            get: false,
+            method: None,
         };
     }
     let token_endpoint = endpoint.as_ref().is_none_or(|literal| literal.value() == "token");
@@ -141,20 +145,23 @@ pub(crate) fn parse(tokens: TokenStream, ctxt: &mut Ctxt) -> GrantArgs {
         _ => {}
     }
     let client_auth = client_auth.is_none_or(|literal| literal.value);
-    let get = method.as_ref().is_some_and(|literal| literal.value() == "GET");
-    if let Some(literal) = method.as_ref().filter(|_| get) {
+    let method = method.filter(|literal| literal.value() != "POST");
+    if let Some(literal) = &method {
+        let name = literal.value();
         if token_endpoint {
             ctxt.error_spanned(
                 literal,
-                "the token endpoint takes POST (RFC 6749 §3.2); remove `method = \"GET\"`",
+                format!("the token endpoint takes POST (RFC 6749 §3.2); remove `method = \"{name}\"`"),
             );
         } else if client_auth {
             ctxt.error_spanned(
                 literal,
-                "a GET carries its fields in the URL, where client credentials must not go; \
-                 add `client_auth = false` (authorize it with a header, e.g. a bearer token)",
+                format!(
+                    "a {name} carries no client authentication (its fields would go in the URL, or the body is \
+                     not a form); add `client_auth = false` (authorize it with a header, e.g. a bearer token)"
+                ),
             );
         }
     }
-    GrantArgs { grant_type, endpoint: endpoint.filter(|_| !token_endpoint), client_auth, get }
+    GrantArgs { grant_type, endpoint: endpoint.filter(|_| !token_endpoint), client_auth, method }
 }

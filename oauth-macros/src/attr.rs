@@ -1,5 +1,5 @@
 //! The helper attributes on the parameters of a grant method:
-//! `#[form]`, `#[form(rename = "...")]`, `#[header("Name")]` and `#[form_params]`.
+//! `#[form]`, `#[form(rename = "...")]`, `#[header("Name")]`, `#[form_params]` and `#[json]`.
 
 use proc_macro2::Span;
 use syn::{Attribute, Ident, LitStr, Meta};
@@ -14,14 +14,17 @@ pub(crate) enum ParamKind {
     Header { name: LitStr },
     /// The caller's additional form fields, merged after the named ones.
     FormParams,
+    /// The whole request body, as JSON.
+    Json,
 }
 
-const MARKERS: &str = "`#[form]`, `#[form(rename = \"...\")]`, `#[header(\"Name\")]` or `#[form_params]`";
+const MARKERS: &str =
+    "`#[form]`, `#[form(rename = \"...\")]`, `#[header(\"Name\")]`, `#[form_params]` or `#[json]`";
 
 /// Whether `attr` is one of the helper attributes this macro consumes (and strips).
 pub(crate) fn is_helper(attr: &Attribute) -> bool {
     let path = attr.path();
-    path.is_ident("form") || path.is_ident("header") || path.is_ident("form_params")
+    path.is_ident("form") || path.is_ident("header") || path.is_ident("form_params") || path.is_ident("json")
 }
 
 /// Reads the helper attributes of one parameter named `ident`. Reports a parameter with no
@@ -60,6 +63,11 @@ fn parse_one(attr: &Attribute, ident: &Ident) -> syn::Result<ParamKind> {
         parse_form(attr, ident)
     } else if path.is_ident("header") {
         parse_header(attr)
+    } else if path.is_ident("json") {
+        match &attr.meta {
+            Meta::Path(_) => Ok(ParamKind::Json),
+            _ => Err(syn::Error::new_spanned(&attr.meta, "`#[json]` takes no arguments; write `#[json]`")),
+        }
     } else {
         match &attr.meta {
             Meta::Path(_) => Ok(ParamKind::FormParams),

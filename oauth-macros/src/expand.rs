@@ -98,7 +98,10 @@ fn expand(grant: &Grant<'_>) -> TokenStream {
     };
     let new_request =
         if grant.args.client_auth { new_request } else { quote!(#new_request.without_client_auth()) };
-    let new_request = if grant.args.get { quote!(#new_request.sent_with_get()) } else { new_request };
+    let new_request = match &grant.args.method {
+        Some(method) => quote!(#new_request.with_method(#method)),
+        None => new_request,
+    };
 
     // Mixed-site hygiene: these locals can never clash with a user's parameter names.
     let client = Ident::new("__client", Span::mixed_site());
@@ -117,6 +120,9 @@ fn expand(grant: &Grant<'_>) -> TokenStream {
             },
             ParamKind::FormParams => quote_spanned! {span=>
                 ::oauth_client::__private::AdditionalForm::extend(&#name, &mut #request);
+            },
+            ParamKind::Json => quote_spanned! {span=>
+                ::oauth_client::__private::json_body(&#name, &mut #request);
             },
         }
     });

@@ -70,6 +70,9 @@ fn check_params(grant: &Grant<'_>, ctxt: &mut Ctxt) {
     let mut form_names: HashSet<&str> = HashSet::new();
     let mut header_names: HashSet<String> = HashSet::new();
     let mut form_params_seen = false;
+    let mut json_seen = false;
+    let form_seen =
+        grant.params.iter().any(|param| matches!(param.kind, ParamKind::Form { .. } | ParamKind::FormParams));
     for param in &grant.params {
         match &param.kind {
             ParamKind::Form { wire_name, span } => {
@@ -110,6 +113,36 @@ fn check_params(grant: &Grant<'_>, ctxt: &mut Ctxt) {
                     );
                 }
                 form_params_seen = true;
+            }
+            ParamKind::Json => {
+                let method = grant.args.method.as_ref().map(syn::LitStr::value);
+                if json_seen {
+                    ctxt.error_spanned(
+                        param.ident,
+                        "only one `#[json]` parameter is allowed: it is the whole body",
+                    );
+                } else if form_seen {
+                    ctxt.error_spanned(
+                        param.ident,
+                        "`#[json]` is the whole body, so the request takes no `#[form]` or `#[form_params]`; \
+                         put those fields in the JSON value",
+                    );
+                } else if matches!(method.as_deref(), Some("GET" | "DELETE")) {
+                    ctxt.error_spanned(
+                        param.ident,
+                        format!(
+                            "a {} has no body; send a `#[json]` body with POST or `method = \"PUT\"`",
+                            method.unwrap_or_default()
+                        ),
+                    );
+                } else if grant.args.client_auth {
+                    ctxt.error_spanned(
+                        param.ident,
+                        "client authentication goes in a form body, not JSON; add `client_auth = false` \
+                         (authorize the request with a header, e.g. `#[header(\"Authorization\")]`)",
+                    );
+                }
+                json_seen = true;
             }
         }
     }

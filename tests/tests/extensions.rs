@@ -911,3 +911,70 @@ async fn resource_metadata_that_cannot_be_trusted_is_refused() {
     };
     assert_eq!((expected.as_str(), found.as_str()), (things.as_str(), "https://elsewhere.example/"));
 }
+
+/// RFC 7591/7592 on the wire: registration posts the metadata as JSON with the initial access
+/// token; the configuration endpoint is read with GET, replaced with PUT (JSON), deleted with
+/// DELETE (204); no secret in `Debug`.
+#[tokio::test]
+async fn registration_requests_carry_json_and_the_right_methods() {
+    use oauth_client::registration::{ClientMetadata, ClientRegistrationManagement, DynamicRegistration};
+    use wiremock::matchers::header;
+
+    let server = MockServer::start().await;
+    let registered = json!({
+        "client_id": "c-1", "client_secret": "s3cr3t-registered", "client_id_issued_at": 1_800_000_000,
+        "registration_access_token": "rat-1", "registration_client_uri": format!("{}/reg/c-1", server.uri()),
+        "grant_types": ["client_credentials"], "client_name": "report", "vendor_flag": true,
+    });
+    Mock::given(method("POST"))
+        .and(path("/reg"))
+        .and(header("content-type", "application/json"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(&registered))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/reg/c-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&registered))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/reg/c-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&registered))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/reg/c-1"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let client = OAuthClient::builder(format!("{}/token", server.uri()))
+        .endpoint_url(oauth_client::Endpoint::REGISTRATION, format!("{}/reg", server.uri()))
+        .build()
+        .unwrap();
+
+    let mut metadata = ClientMetadata::for_grants(["client_credentials"]);
+    metadata.client_name = Some("report".into());
+    let registration = client.register_client(Some("Bearer initial"), &metadata).await.unwrap();
+    assert_eq!(registration.client_id, "c-1");
+    assert_eq!(registration.client_secret.as_ref().map(|secret| secret.secret()), Some("s3cr3t-registered"));
+    assert_eq!(registration.metadata.extra["vendor_flag"], json!(true));
+    let debug = format!("{registration:?}");
+    assert!(!debug.contains("s3cr3t-registered") && !debug.contains("rat-1"), "{debug}");
+
+    let sent = &server.received_requests().await.unwrap()[0];
+    assert_eq!(header_of(sent, "authorization"), Some("Bearer initial"));
+    let body: Value = serde_json::from_slice(&sent.body).unwrap();
+    assert_eq!(body, json!({"grant_types": ["client_credentials"], "client_name": "report"}));
+
+    let manage = registration.configuration_client(&client).unwrap();
+    let authorization = registration.management_authorization().unwrap();
+    assert_eq!(manage.read_client_registration(&authorization).await.unwrap(), registration);
+    manage.update_client_registration(&authorization, &registration.metadata).await.unwrap();
+    manage.delete_client_registration(&authorization).await.unwrap();
+    let requests = server.received_requests().await.unwrap();
+    let methods: Vec<&str> = requests.iter().map(|request| request.method.as_str()).collect();
+    assert_eq!(methods, ["POST", "GET", "PUT", "DELETE"]);
+    assert!(requests[1..].iter().all(|request| header_of(request, "authorization") == Some("Bearer rat-1")));
+    assert_eq!(header_of(&requests[2], "content-type"), Some("application/json"));
+    assert!(requests[3].body.is_empty());
+}

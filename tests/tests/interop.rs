@@ -992,6 +992,49 @@ mod oidc_provider {
         assert_eq!(response.status(), 401, "a token for no resource is refused, after one retry");
     }
 
+    /// Issue "OpenID Connect and discovery": a client registers itself (RFC 7591, with the
+    /// provider's initial access token), gets a token with its new credentials, reads and
+    /// renames its registration, and deletes it (RFC 7592), after which it is refused.
+    #[tokio::test]
+    async fn a_client_registers_itself_uses_its_credentials_and_deletes_itself() {
+        use oauth_client::registration::{ClientMetadata, ClientRegistrationManagement, DynamicRegistration};
+        let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let provider = OAuthClient::discover(&issuer).await.unwrap().build().unwrap();
+        let mut metadata = ClientMetadata::for_grants(["client_credentials"]);
+        metadata.response_types = Some(Vec::new());
+        metadata.redirect_uris = Some(Vec::new());
+        metadata.token_endpoint_auth_method = Some("client_secret_basic".into());
+        metadata.client_name = Some("nightly-report".into());
+        let refused = provider.register_client(None, &metadata).await.unwrap_err();
+        assert_eq!(refused.status(), Some(401), "registration needs the initial access token: {refused:?}");
+        let registration = provider
+            .register_client(Some("Bearer initial-access-token-for-the-tests"), &metadata)
+            .await
+            .unwrap();
+        let secret = registration.client_secret.clone().expect("a secret for client_secret_basic");
+        assert_eq!(registration.metadata.client_name.as_deref(), Some("nightly-report"));
+
+        let client = provider
+            .with_client_auth(ClientAuth::client_secret_basic(&registration.client_id, secret.clone()));
+        let token = client.request_token_ccg("", None, None).await.unwrap();
+        assert!(!token.access_token.secret().is_empty());
+
+        let manage = registration.configuration_client(&provider).unwrap();
+        let authorization = registration.management_authorization().unwrap();
+        let read = manage.read_client_registration(&authorization).await.unwrap();
+        assert_eq!(read.client_id, registration.client_id);
+        let mut renamed = read.metadata.clone();
+        renamed.client_name = Some("weekly-report".into());
+        renamed.extra.insert("client_id".into(), registration.client_id.clone().into());
+        renamed.extra.insert("client_secret".into(), secret.secret().into());
+        let updated = manage.update_client_registration(&authorization, &renamed).await.unwrap();
+        assert_eq!(updated.metadata.client_name.as_deref(), Some("weekly-report"));
+
+        manage.delete_client_registration(&authorization).await.unwrap();
+        let gone = client.request_token_ccg("", None, None).await.unwrap_err();
+        assert_eq!(provider_kind(&gone), &OAuthProviderErrorKind::InvalidClient);
+    }
+
     /// A rich authorization request's detail type (RFC 9396), as the caller models it.
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     struct AccountInformation {

@@ -125,6 +125,10 @@ const configuration = (signingKeys) => ({
   ],
   features: {
     clientCredentials: { enabled: true },
+    // Dynamic client registration (RFC 7591) behind an initial access token, and its
+    // management (RFC 7592).
+    registration: { enabled: true, initialAccessToken: 'initial-access-token-for-the-tests' },
+    registrationManagement: { enabled: true, rotateRegistrationAccessToken: false },
     introspection: { enabled: true },
     revocation: { enabled: true },
     devInteractions: { enabled: true },

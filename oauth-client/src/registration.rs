@@ -1,0 +1,170 @@
+//! Dynamic client registration (RFC 7591) and the management of a registered client
+//! (RFC 7592), declared with [`oauth_grant`] like any other request.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::Error;
+use crate::request::Endpoint;
+use crate::secret::{AccessToken, ClientSecret};
+use crate::{OAuthClient, TokenEndpoint, oauth_grant};
+
+/// A client's metadata (RFC 7591 §2): what it asks to be registered with, and what the
+/// provider answers it was registered with. Members not named here are in `extra`. A `None`
+/// is not sent (the provider's default applies); `Some(vec![])` is sent as `[]` (a
+/// client-credentials client says it has no `redirect_uris` and no `response_types` so).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ClientMetadata {
+    /// Where the authorization server may redirect the browser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uris: Option<Vec<String>>,
+    /// How the client authenticates at the token endpoint (`client_secret_basic`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<String>,
+    /// The grants it uses (`authorization_code`, `client_credentials`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_types: Option<Vec<String>>,
+    /// The response types it uses (`code`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_types: Option<Vec<String>>,
+    /// A name to show users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
+    /// The scopes it may ask for, space-separated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Its public keys by reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// Its public keys by value (a JWK Set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<Value>,
+    /// Every other member (`contacts`, `logo_uri`, `software_statement`, a provider's own).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ClientMetadata {
+    /// Metadata for a client that uses `grant_types`, nothing else set.
+    pub fn for_grants<I: IntoIterator<Item = S>, S: Into<String>>(grant_types: I) -> Self {
+        ClientMetadata {
+            grant_types: Some(grant_types.into_iter().map(Into::into).collect()),
+            ..ClientMetadata::default()
+        }
+    }
+}
+
+/// The provider's answer to a registration (RFC 7591 §3.2.1, RFC 7592 §3): the client's
+/// credentials and the metadata it was registered with. `Debug` shows no secret.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ClientRegistration {
+    /// The client identifier issued.
+    pub client_id: String,
+    /// The client secret issued, if any (`Debug` prints `[redacted]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<ClientSecret>,
+    /// When `client_id` was issued, Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id_issued_at: Option<i64>,
+    /// When the secret expires, Unix seconds; `0` never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret_expires_at: Option<i64>,
+    /// The token that authorizes reading, updating and deleting this registration
+    /// (RFC 7592), if the provider supports that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_access_token: Option<AccessToken>,
+    /// Where this registration is managed (RFC 7592).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_client_uri: Option<String>,
+    /// The metadata the client was registered with.
+    #[serde(flatten)]
+    pub metadata: ClientMetadata,
+}
+
+impl ClientRegistration {
+    /// `client` with this registration's configuration endpoint (`registration_client_uri`),
+    /// for [`read_client_registration`](ClientRegistrationManagement::read_client_registration)
+    /// and friends.
+    pub fn configuration_client(&self, client: &OAuthClient) -> Result<OAuthClient, Error> {
+        let uri = self.registration_client_uri.as_deref().ok_or_else(|| {
+            Error::Config(
+                "the provider gave no `registration_client_uri`: this registration cannot be managed".into(),
+            )
+        })?;
+        client.with_endpoint_url(Endpoint::CLIENT_CONFIGURATION, uri)
+    }
+
+    /// `Authorization: Bearer <registration access token>`, for the management requests.
+    pub fn management_authorization(&self) -> Result<String, Error> {
+        let token = self.registration_access_token.as_ref().ok_or_else(|| {
+            Error::Config(
+                "the provider gave no `registration_access_token`: this registration cannot be managed"
+                    .into(),
+            )
+        })?;
+        Ok(format!("Bearer {}", token.secret()))
+    }
+}
+
+/// Registers a client at the provider's registration endpoint (RFC 7591; discovery's
+/// `registration_endpoint`).
+///
+/// ```no_run
+/// use oauth_client::registration::{ClientMetadata, DynamicRegistration};
+/// use oauth_client::{ClientAuth, OAuthAuthorization, OAuthClient};
+///
+/// # async fn run() -> Result<(), oauth_client::Error> {
+/// let provider = OAuthClient::discover("https://login.example.com").await?.build()?;
+/// let mut metadata = ClientMetadata::for_grants(["client_credentials"]);
+/// metadata.client_name = Some("nightly-report".into());
+/// let registered = provider.register_client(Some("Bearer initial-access-token"), &metadata).await?;
+/// let secret = registered.client_secret.clone().expect("a confidential client");
+/// let client = provider.with_client_auth(ClientAuth::client_secret_basic(&registered.client_id, secret));
+/// let token = client.request_token_ccg("", None, None).await?;
+/// # let _ = token;
+/// # Ok(()) }
+/// ```
+pub trait DynamicRegistration: TokenEndpoint {
+    /// Registers a client with `metadata`; `initial_access_token` is the provider's
+    /// `Authorization` for open registration, if it asks for one (`Bearer ...`).
+    #[oauth_grant(endpoint = "registration", client_auth = false)]
+    async fn register_client(
+        &self,
+        #[header("Authorization")] initial_access_token: Option<&str>,
+        #[json] metadata: &ClientMetadata,
+    ) -> Result<ClientRegistration, Error>;
+}
+
+impl DynamicRegistration for OAuthClient {}
+
+/// Reads, updates and deletes a registered client (RFC 7592) at its configuration endpoint
+/// ([`ClientRegistration::configuration_client`]), authorized with its registration access
+/// token ([`ClientRegistration::management_authorization`]).
+pub trait ClientRegistrationManagement: TokenEndpoint {
+    /// The client's current registration.
+    #[oauth_grant(endpoint = "client_configuration", method = "GET", client_auth = false)]
+    async fn read_client_registration(
+        &self,
+        #[header("Authorization")] registration_access_token: &str,
+    ) -> Result<ClientRegistration, Error>;
+
+    /// Replaces the client's metadata with `metadata` (which carries the `client_id`, and the
+    /// secret if one was issued, in `extra`, as RFC 7592 §2.2 asks).
+    #[oauth_grant(endpoint = "client_configuration", method = "PUT", client_auth = false)]
+    async fn update_client_registration(
+        &self,
+        #[header("Authorization")] registration_access_token: &str,
+        #[json] metadata: &ClientMetadata,
+    ) -> Result<ClientRegistration, Error>;
+
+    /// Deletes the registration: the client's credentials stop working.
+    #[oauth_grant(endpoint = "client_configuration", method = "DELETE", client_auth = false)]
+    async fn delete_client_registration(
+        &self,
+        #[header("Authorization")] registration_access_token: &str,
+    ) -> Result<(), Error>;
+}
+
+impl ClientRegistrationManagement for OAuthClient {}

@@ -1,0 +1,9 @@
+#[allow(unused_imports)]
+use oauth_client::{oauth_grant, Error, FormParams, OAuthToken, TokenEndpoint};
+
+pub trait Grants: TokenEndpoint {
+    #[oauth_grant(endpoint = "vendor")]
+    async fn grant(&self, #[json] body: &serde_json::Value) -> Result<(), Error>;
+}
+
+fn main() {}
