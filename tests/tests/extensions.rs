@@ -819,6 +819,40 @@ mod id_tokens {
         assert_eq!(provider.fetches().await, 2, "fetched again after max-age");
     }
 
+    /// Two processes sharing a store fetch the provider's keys once between them, and once
+    /// more after a rotation, whichever meets the new key first.
+    #[tokio::test]
+    async fn a_fleet_shares_the_key_set_through_the_store() {
+        let (old, new) = (Signer::rsa("k1"), Signer::ec("k2"));
+        let provider = Provider::start(vec![old.jwk()], None).await;
+        let store = Arc::new(oauth_client::manager::MemoryStore::new());
+        let process = || {
+            let cache = JwksCache::new(&format!("{}/jwks", provider.server.uri()), reqwest::Client::new())
+                .unwrap()
+                .clock(provider.clock.clone())
+                .shared_through(store.clone());
+            IdTokenVerifier::new(ISSUER, CLIENT, cache)
+                .algorithms([Algorithm::RS256, Algorithm::ES256])
+                .clock(provider.clock.clone())
+        };
+        let (first, second) = (process(), process());
+        let check = |verifier: &IdTokenVerifier, token: String| {
+            let verifier = verifier.clone();
+            async move { verifier.verify(&token, Expected::nothing()).await.map(|claims| claims.sub) }
+        };
+        check(&first, old.sign(&claims())).await.unwrap();
+        check(&second, old.sign(&claims())).await.unwrap();
+        assert_eq!(provider.fetches().await, 1, "the second process read the stored set");
+        assert_eq!((first.keys().fetches(), second.keys().fetches()), (1, 0));
+
+        provider.keys.lock().unwrap().push(new.jwk());
+        provider.clock.advance(61);
+        let later = with(json!({"exp": T0 + 600}));
+        check(&second, new.sign(&later)).await.unwrap();
+        check(&first, new.sign(&later)).await.unwrap();
+        assert_eq!(provider.fetches().await, 2, "one fetch for the new key, for the fleet");
+    }
+
     #[test]
     fn an_openid_request_carries_a_nonce_and_max_age() {
         let pending = AuthorizationRequest::new("https://login.example.com/authorize", CLIENT)

@@ -258,6 +258,23 @@ async fn redis_saves_are_fenced_by_version_and_locks_renewed_by_their_holder_onl
     assert!(store.try_lock("fenced", Duration::from_millis(300)).await.unwrap().is_some());
 }
 
+/// Issue "OpenID Connect": a provider's key set is shared through Redis, per `jwks_uri`,
+/// for as long as the saver said.
+#[tokio::test]
+async fn redis_shares_key_sets_for_their_lifetime() {
+    use oauth_client::manager::TokenStore as _;
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let Some(redis) = RedisServer::start() else { return };
+    let store = RedisStore::new(&redis.url).unwrap().command_timeout(Duration::from_secs(5));
+    let uri = "https://login.example.com/jwks";
+    assert_eq!(store.load_key_set(uri).await.unwrap(), None);
+    store.save_key_set(uri, r#"{"keys":[]}"#, Duration::from_millis(300)).await.unwrap();
+    assert_eq!(store.load_key_set(uri).await.unwrap().as_deref(), Some(r#"{"keys":[]}"#));
+    assert_eq!(store.load_key_set("https://other.example/jwks").await.unwrap(), None);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(store.load_key_set(uri).await.unwrap(), None, "expired with its lifetime");
+}
+
 // A fleet of real processes under refresh-token rotation. The provider revokes the whole
 // grant when a used refresh token comes back, so one replay anywhere shows as a `Reuse`
 // event and as errors in every process.

@@ -192,6 +192,10 @@ impl RedisStore {
         format!("{}{key}:lock", self.prefix)
     }
 
+    fn key_set_key(&self, jwks_uri: &str) -> String {
+        format!("{}jwks:{jwks_uri}", self.prefix)
+    }
+
     fn nonce_key(&self, origin: &str) -> String {
         format!("{}dpop-nonce:{origin}", self.prefix)
     }
@@ -308,6 +312,24 @@ impl TokenStore for RedisStore {
 
     fn load_dpop_nonce<'a>(&'a self, origin: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
         Box::pin(async move { self.run(redis::cmd("GET").arg(self.nonce_key(origin))).await })
+    }
+
+    fn load_key_set<'a>(&'a self, jwks_uri: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        Box::pin(async move { self.run(redis::cmd("GET").arg(self.key_set_key(jwks_uri))).await })
+    }
+
+    fn save_key_set<'a>(
+        &'a self,
+        jwks_uri: &'a str,
+        key_set: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+            let mut command = redis::cmd("SET");
+            command.arg(self.key_set_key(jwks_uri)).arg(key_set).arg("PX").arg(millis);
+            self.run::<()>(&command).await
+        })
     }
 
     /// Kept for 5 minutes: servers rotate nonces within minutes (RFC 9449 §8.2).

@@ -201,6 +201,25 @@ pub trait TokenStore: Send + Sync + 'static {
         let _ = (origin, nonce);
         Box::pin(std::future::ready(Ok(())))
     }
+
+    /// A provider's key set (the JSON a key-set cache kept, keyed by its `jwks_uri`) that a
+    /// process sharing this store fetched, so that a fleet fetches it once
+    /// (`oidc::JwksCache::shared_through`). Default: none kept.
+    fn load_key_set<'a>(&'a self, jwks_uri: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        let _ = jwks_uri;
+        Box::pin(std::future::ready(Ok(None)))
+    }
+
+    /// Keeps a key set for `ttl`. Default: not kept.
+    fn save_key_set<'a>(
+        &'a self,
+        jwks_uri: &'a str,
+        key_set: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = (jwks_uri, key_set, ttl);
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// A version for a token saved now that is greater than `current`: milliseconds since the
@@ -218,6 +237,7 @@ pub(crate) fn next_version(current: u64, now: SystemTime) -> u64 {
 pub struct MemoryStore {
     entries: Mutex<HashMap<String, Entry>>,
     dpop_nonces: Mutex<HashMap<String, String>>,
+    key_sets: Mutex<HashMap<String, (String, Instant)>>,
     next_holder: std::sync::atomic::AtomicU64,
 }
 
@@ -336,6 +356,24 @@ impl TokenStore for MemoryStore {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let mut nonces = self.dpop_nonces.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         nonces.insert(origin.to_owned(), nonce.to_owned());
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn load_key_set<'a>(&'a self, jwks_uri: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        let sets = self.key_sets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let live =
+            sets.get(jwks_uri).filter(|(_, until)| Instant::now() < *until).map(|(set, _)| set.clone());
+        Box::pin(std::future::ready(Ok(live)))
+    }
+
+    fn save_key_set<'a>(
+        &'a self,
+        jwks_uri: &'a str,
+        key_set: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let mut sets = self.key_sets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        sets.insert(jwks_uri.to_owned(), (key_set.to_owned(), Instant::now() + ttl));
         Box::pin(std::future::ready(Ok(())))
     }
 }

@@ -27,6 +27,8 @@ use crate::error::Error;
 ///   fetch, not a thousand.
 /// - Concurrent callers that need a fetch share one (single flight); a failed fetch keeps
 ///   the keys already held.
+/// - Processes sharing a [`TokenStore`](crate::manager::TokenStore) (Redis) share the key
+///   set too ([`shared_through`](Self::shared_through)): one fetches, the others read it.
 ///
 /// ```no_run
 /// # async fn run(client: oauth_client::OAuthClient) -> Result<(), oauth_client::Error> {
@@ -49,6 +51,8 @@ struct Inner {
     keys: ArcSwapOption<KeySet>,
     /// Held while fetching: callers that need a fetch wait for the one under way.
     flight: tokio::sync::Mutex<()>,
+    /// Where processes of a fleet share the key set.
+    store: Option<Arc<dyn crate::manager::TokenStore>>,
     fetches: AtomicU64,
 }
 
@@ -118,6 +122,7 @@ impl JwksCache {
                 refetch_interval: 60,
                 keys: ArcSwapOption::empty(),
                 flight: tokio::sync::Mutex::new(()),
+                store: None,
                 fetches: AtomicU64::new(0),
             }),
         }
@@ -141,7 +146,17 @@ impl JwksCache {
         self
     }
 
-    /// How many times the key set was fetched.
+    /// Shares the key set with the processes that use the same `store`: before fetching, a
+    /// set another process stored (still fresh, holding the key asked for) is used; after
+    /// fetching, the set is stored for as long as it is fresh. Call before sharing the cache.
+    pub fn shared_through(mut self, store: Arc<dyn crate::manager::TokenStore>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.store = Some(store);
+        }
+        self
+    }
+
+    /// How many times the key set was fetched from the provider.
     pub fn fetches(&self) -> u64 {
         self.inner.fetches.load(Ordering::Relaxed)
     }
@@ -161,13 +176,13 @@ impl JwksCache {
             }
             _ => {}
         }
-        let set = self.fetch_after(current.as_ref().map_or(0, |set| set.generation)).await?;
+        let set = self.fetch_after(current.as_ref().map_or(0, |set| set.generation), kid).await?;
         find(&set.keys, kid, algorithm)?.ok_or_else(|| unknown_key(kid))
     }
 
     /// Fetches the set, unless another caller replaced generation `seen` (the set this
     /// caller found wanting) while this one waited.
-    async fn fetch_after(&self, seen: u64) -> Result<Arc<KeySet>, Error> {
+    async fn fetch_after(&self, seen: u64, kid: Option<&str>) -> Result<Arc<KeySet>, Error> {
         let _flight = self.inner.flight.lock().await;
         if let Some(set) = self.inner.keys.load_full()
             && (set.generation != seen || set.fresh_until == i64::MAX)
@@ -176,8 +191,14 @@ impl JwksCache {
             return Ok(set);
         }
         let generation = seen + 1;
+        if let Some(shared) = self.load_shared(generation, kid).await {
+            let shared = Arc::new(shared);
+            self.inner.keys.store(Some(Arc::clone(&shared)));
+            return Ok(shared);
+        }
         match self.fetch(generation).await {
             Ok(set) => {
+                self.save_shared(&set).await;
                 let set = Arc::new(set);
                 self.inner.keys.store(Some(Arc::clone(&set)));
                 Ok(set)
@@ -198,6 +219,43 @@ impl JwksCache {
                 }
                 None => Err(error),
             },
+        }
+    }
+
+    /// A fresh set another process stored, if it holds `kid` (any set, for no `kid`).
+    async fn load_shared(&self, generation: u64, kid: Option<&str>) -> Option<KeySet> {
+        let store = self.inner.store.as_ref()?;
+        let stored = match store.load_key_set(self.inner.url.as_str()).await {
+            Ok(stored) => stored?,
+            Err(error) => {
+                tracing::warn!(error = %error, "could not read the shared key set; fetching it");
+                return None;
+            }
+        };
+        let stored: SharedKeySet = serde_json::from_str(&stored).ok()?;
+        let now = self.inner.clock.now();
+        let has_kid =
+            kid.is_none_or(|kid| stored.keys.iter().any(|key| key.common.key_id.as_deref() == Some(kid)));
+        (now < stored.fresh_until && has_kid).then_some(KeySet {
+            keys: stored.keys,
+            generation,
+            fetched_at: stored.fetched_at,
+            fresh_until: stored.fresh_until,
+        })
+    }
+
+    async fn save_shared(&self, set: &KeySet) {
+        let Some(store) = &self.inner.store else { return };
+        let ttl = u64::try_from(set.fresh_until.saturating_sub(set.fetched_at)).unwrap_or(0);
+        if ttl == 0 {
+            return;
+        }
+        let shared =
+            SharedKeySet { keys: set.keys.clone(), fetched_at: set.fetched_at, fresh_until: set.fresh_until };
+        let Ok(json) = serde_json::to_string(&shared) else { return };
+        if let Err(error) = store.save_key_set(self.inner.url.as_str(), &json, Duration::from_secs(ttl)).await
+        {
+            tracing::warn!(error = %error, "could not share the key set");
         }
     }
 
@@ -244,6 +302,14 @@ impl core::fmt::Debug for JwksCache {
             .field("fetches", &self.fetches())
             .finish_non_exhaustive()
     }
+}
+
+/// A key set as processes share it through a store.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SharedKeySet {
+    keys: Vec<Jwk>,
+    fetched_at: i64,
+    fresh_until: i64,
 }
 
 /// Seconds to keep a set: `max-age` (capped), none for `no-store`/`no-cache`, else the default.
