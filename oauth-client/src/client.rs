@@ -83,6 +83,9 @@ pub(crate) struct ClientConfig {
     /// The ID token algorithms the provider's metadata lists.
     #[cfg(feature = "oidc")]
     pub(crate) id_token_algorithms: Vec<String>,
+    /// The signed-introspection algorithms the provider's metadata lists (RFC 9701).
+    #[cfg(feature = "oidc")]
+    pub(crate) introspection_algorithms: Vec<String>,
     /// The DPoP key and the nonces servers gave it (RFC 9449).
     #[cfg(feature = "dpop")]
     pub(crate) dpop: Option<Arc<crate::dpop::Dpop>>,
@@ -156,6 +159,8 @@ impl OAuthClient {
             client_auth: None,
             #[cfg(feature = "oidc")]
             id_token_algorithms: Vec::new(),
+            #[cfg(feature = "oidc")]
+            introspection_algorithms: Vec::new(),
             #[cfg(feature = "__tls")]
             identity: None,
             #[cfg(feature = "__tls")]
@@ -375,6 +380,9 @@ pub struct OAuthClientBuilder {
     /// The metadata's `id_token_signing_alg_values_supported`.
     #[cfg(feature = "oidc")]
     id_token_algorithms: Vec<String>,
+    /// The metadata's `introspection_signing_alg_values_supported`.
+    #[cfg(feature = "oidc")]
+    introspection_algorithms: Vec<String>,
     #[cfg(feature = "__tls")]
     identity: Option<reqwest::Identity>,
     #[cfg(feature = "__tls")]
@@ -547,12 +555,18 @@ impl OAuthClientBuilder {
         }
         #[cfg(feature = "oidc")]
         {
-            self.id_token_algorithms = metadata
-                .extra
-                .get("id_token_signing_alg_values_supported")
-                .and_then(serde_json::Value::as_array)
-                .map(|names| names.iter().filter_map(serde_json::Value::as_str).map(str::to_owned).collect())
-                .unwrap_or_default();
+            let names = |member: &str| -> Vec<String> {
+                metadata
+                    .extra
+                    .get(member)
+                    .and_then(serde_json::Value::as_array)
+                    .map(|names| {
+                        names.iter().filter_map(serde_json::Value::as_str).map(str::to_owned).collect()
+                    })
+                    .unwrap_or_default()
+            };
+            self.id_token_algorithms = names("id_token_signing_alg_values_supported");
+            self.introspection_algorithms = names("introspection_signing_alg_values_supported");
         }
         let flag =
             |member: &str| metadata.extra.get(member).and_then(serde_json::Value::as_bool).unwrap_or(false);
@@ -616,6 +630,8 @@ impl OAuthClientBuilder {
                 client_auth: self.client_auth,
                 #[cfg(feature = "oidc")]
                 id_token_algorithms: self.id_token_algorithms,
+                #[cfg(feature = "oidc")]
+                introspection_algorithms: self.introspection_algorithms,
                 #[cfg(feature = "dpop")]
                 dpop: self.dpop.map(|key| Arc::new(crate::dpop::Dpop::new(key))),
                 timeout: self.timeout,

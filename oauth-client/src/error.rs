@@ -150,6 +150,11 @@ pub enum Error {
     #[error(transparent)]
     IdToken(crate::oidc::IdTokenError),
 
+    /// A signed introspection response (RFC 9701) was refused (cargo feature `oidc`).
+    #[cfg(feature = "oidc")]
+    #[error("the signed introspection response was refused: {0}")]
+    IntrospectionResponse(crate::oidc::IdTokenError),
+
     /// The client or the request is misconfigured; nothing was sent.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -207,7 +212,7 @@ impl Error {
             | Error::NoRuntime
             | Error::DeviceCodeExpired { .. } => None,
             #[cfg(feature = "oidc")]
-            Error::IdToken(_) => None,
+            Error::IdToken(_) | Error::IntrospectionResponse(_) => None,
         }
     }
 

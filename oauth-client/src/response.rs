@@ -62,6 +62,37 @@ pub(crate) fn interpret<T: DeserializeOwned + 'static>(
     }
 }
 
+/// A success response whose body is a JWT (`application/<type>+jwt`, e.g. RFC 9701's
+/// `token-introspection+jwt`), as text; any other answer is read as [`interpret`] reads it.
+/// A JSON success is refused: a server that ignored the request for a signed answer must not
+/// pass for one that signed it.
+#[cfg(feature = "oidc")]
+pub(crate) fn interpret_jwt(received: Received, leniency: Leniency) -> Result<String, Error> {
+    if !(200..300).contains(&received.status) {
+        return match interpret::<Value>(received, leniency) {
+            Err(error) => Err(error),
+            // `interpret` fails every status but 2xx; should that change, still no JWT here.
+            Ok(_) => Err(Error::Decode {
+                status: 0,
+                reason: "no JWT in the answer".into(),
+                excerpt: String::new(),
+            }),
+        };
+    }
+    let declares_jwt =
+        received.headers.get(CONTENT_TYPE).and_then(|value| value.to_str().ok()).is_some_and(|value| {
+            value.split(';').next().is_some_and(|media| media.trim().to_ascii_lowercase().ends_with("+jwt"))
+        });
+    if !declares_jwt {
+        return Err(received.decode_error(
+            "expected a signed JWT answer (`application/...+jwt`); the server sent another type".into(),
+        ));
+    }
+    String::from_utf8(received.body.clone())
+        .map(|text| text.trim().to_owned())
+        .map_err(|_| received.decode_error("the JWT is not UTF-8".into()))
+}
+
 impl Received {
     /// The status as a typed value (the field stays a number for the match in `interpret`).
     pub(crate) fn status_code(&self) -> reqwest::StatusCode {

@@ -25,13 +25,21 @@ where
     T: DeserializeOwned + 'static,
     E: From<Error>,
 {
+    send_interpreted(client, request, response::interpret::<T>).await.map_err(E::from)
+}
+
+/// [`send`] with another reading of the response than a JSON model (a signed JWT answer,
+/// RFC 9701): the same attempts, authentication, retries and limits.
+pub(crate) async fn send_interpreted<T>(
+    client: &OAuthClient,
+    request: GrantRequest<'_>,
+    interpret: fn(Received, response::Leniency) -> Result<T, Error>,
+) -> Result<T, Error> {
     let config = client.config();
     let form = match &request.json {
         Some(Ok(json)) => String::from_utf8_lossy(json).into_owned(),
         Some(Err(error)) => {
-            return Err(E::from(Error::Config(format!(
-                "the request's JSON body does not serialize: {error}"
-            ))));
+            return Err(Error::Config(format!("the request's JSON body does not serialize: {error}")));
         }
         None => encode_form(&request),
     };
@@ -63,7 +71,7 @@ where
                 any_success_status: request.endpoint != crate::request::Endpoint::TOKEN,
                 ..config.leniency
             };
-            response::interpret(received, leniency).map(Some)
+            interpret(received, leniency).map(Some)
         }
         .await;
         let result = match result {
@@ -83,7 +91,7 @@ where
                 tracing::debug!(grant_type = request.label(), attempt, ?wait, error = %error, "retrying token request");
                 tokio::time::sleep(wait).await;
             }
-            result => return result.map_err(E::from),
+            result => return result,
         }
     }
 }
@@ -250,7 +258,10 @@ async fn exchange(
             .header(CONTENT_TYPE, content_type)
             .body(body.clone())
     };
-    builder = builder.header(ACCEPT, "application/json").timeout(config.timeout);
+    if !request.has_header("accept") {
+        builder = builder.header(ACCEPT, "application/json");
+    }
+    builder = builder.timeout(config.timeout);
     for (name, value) in &request.headers {
         let name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| Error::Config(format!("`{name}` is not a valid HTTP header name")))?;

@@ -853,6 +853,64 @@ mod id_tokens {
         assert_eq!(provider.fetches().await, 2, "one fetch for the new key, for the fleet");
     }
 
+    /// RFC 9701: a signed introspection answer is accepted only with its type, issuer and
+    /// audience; a JSON answer to a request for a signed one is refused (a downgrade).
+    #[tokio::test]
+    async fn signed_introspection_answers_are_checked() {
+        use oauth_client::oidc::SignedIntrospection;
+        let signer = Signer::rsa("k1");
+        let provider = Provider::start(vec![signer.jwk()], None).await;
+        let answer = |typ: Option<&str>, claims: Value| {
+            let mut header = Header::new(Algorithm::RS256);
+            header.kid = Some("k1".into());
+            header.typ = typ.map(str::to_owned);
+            jsonwebtoken::encode(&header, &claims, &signer.key).unwrap()
+        };
+        let introspection = |aud: &str| json!({"iss": ISSUER, "aud": aud, "iat": T0, "token_introspection": {"active": true, "client_id": CLIENT}});
+        let cases = [
+            (Some(answer(Some("token-introspection+jwt"), introspection(CLIENT))), None),
+            (Some(answer(Some("JWT"), introspection(CLIENT))), Some("type")),
+            (Some(answer(Some("token-introspection+jwt"), introspection("other"))), Some("audience")),
+            (None, Some("decode")),
+        ];
+        for (jwt, refusal) in cases {
+            let endpoint = MockServer::start().await;
+            let response = match &jwt {
+                Some(jwt) => ResponseTemplate::new(200)
+                    .set_body_raw(jwt.clone(), "application/token-introspection+jwt"),
+                None => ResponseTemplate::new(200).set_body_json(json!({"active": true})),
+            };
+            Mock::given(method("POST"))
+                .and(path("/introspect"))
+                .and(wiremock::matchers::header("accept", "application/token-introspection+jwt"))
+                .respond_with(response)
+                .mount(&endpoint)
+                .await;
+            let client = OAuthClient::builder(format!("{}/token", endpoint.uri()))
+                .issuer(ISSUER)
+                .introspection_url(format!("{}/introspect", endpoint.uri()))
+                .endpoint_url(oauth_client::Endpoint::JWKS, format!("{}/jwks", provider.server.uri()))
+                .build()
+                .unwrap();
+            let signed = SignedIntrospection::for_client(&client, CLIENT)
+                .unwrap()
+                .clock(provider.clock.clone(), Duration::from_secs(60));
+            let result = signed.introspect(&client, AUTH, "the-token", None).await;
+            match (refusal, result) {
+                (None, Ok(info)) => {
+                    assert_eq!((info.active, info.client_id.as_deref()), (true, Some(CLIENT)))
+                }
+                (Some("type"), Err(Error::IntrospectionResponse(IdTokenError::WrongType { found }))) => {
+                    assert_eq!(found.as_deref(), Some("JWT"))
+                }
+                (Some("audience"), Err(Error::IntrospectionResponse(IdTokenError::WrongAudience { .. }))) => {
+                }
+                (Some("decode"), Err(Error::Decode { status: 200, .. })) => {}
+                (refusal, result) => panic!("expected {refusal:?}, got {result:?}"),
+            }
+        }
+    }
+
     #[test]
     fn an_openid_request_carries_a_nonce_and_max_age() {
         let pending = AuthorizationRequest::new("https://login.example.com/authorize", CLIENT)

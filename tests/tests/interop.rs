@@ -1035,6 +1035,27 @@ mod oidc_provider {
         assert_eq!(provider_kind(&gone), &OAuthProviderErrorKind::InvalidClient);
     }
 
+    /// Issue "OpenID Connect": introspection answered as a signed JWT (RFC 9701), checked with
+    /// the provider's keys; the JSON answer stays available to the same client.
+    #[tokio::test]
+    async fn a_signed_introspection_response_is_verified() {
+        use oauth_client::extensions::TokenIntrospection;
+        use oauth_client::oidc::SignedIntrospection;
+        let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let client =
+            discovered(&issuer, ClientAuth::client_secret_post("post-client", "post-client-secret")).await;
+        let token = client.request_token_ccg("", None, None).await.unwrap();
+        let signed = SignedIntrospection::for_client(&client, "post-client").unwrap();
+        let info = signed.introspect(&client, "", token.access_token.secret(), None).await.unwrap();
+        assert!(info.active);
+        assert_eq!(info.client_id.as_deref(), Some("post-client"));
+        assert_eq!(signed.keys().fetches(), 1);
+        let plain = client.introspect_token("", token.access_token.secret(), None, None).await.unwrap();
+        assert_eq!(plain.client_id, info.client_id);
+        let unknown = signed.introspect(&client, "", "not-a-token", None).await.unwrap();
+        assert!(!unknown.active);
+    }
+
     /// A rich authorization request's detail type (RFC 9396), as the caller models it.
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     struct AccountInformation {

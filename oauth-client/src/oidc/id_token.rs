@@ -233,37 +233,11 @@ impl IdTokenVerifier {
 
     /// Validates `id_token` (a compact JWS) and returns its claims.
     pub async fn verify(&self, id_token: &str, expected: Expected<'_>) -> Result<IdTokenClaims, Error> {
-        let fail = |error: IdTokenError| Err(Error::IdToken(error));
-        let header = Header::read(id_token)?;
-        let algorithm = match asymmetric_or_hmac(&header.alg) {
-            Some(algorithm) if self.algorithms.contains(&algorithm) => algorithm,
-            _ => return fail(IdTokenError::UnsupportedAlgorithm(header.alg)),
-        };
-        let key = if is_hmac(algorithm) {
-            match &self.client_secret {
-                Some(secret) => DecodingKey::from_secret(secret.secret().as_bytes()),
-                None => return fail(IdTokenError::UnsupportedAlgorithm(header.alg)),
-            }
-        } else {
-            self.keys.key(header.kid.as_deref(), algorithm).await?
-        };
-        crate::signing::ensure_provider();
-        let mut validation = Validation::new(algorithm);
-        // The claims are checked below, each with its own error.
-        validation.required_spec_claims.clear();
-        validation.validate_exp = false;
-        validation.validate_aud = false;
-        let claims: IdTokenClaims = match jsonwebtoken::decode(id_token, &key, &validation) {
-            Ok(data) => data.claims,
-            Err(error) => {
-                return fail(match error.kind() {
-                    jsonwebtoken::errors::ErrorKind::InvalidSignature => IdTokenError::BadSignature,
-                    _ => IdTokenError::Malformed(error.to_string()),
-                });
-            }
-        };
-        self.check_claims(&claims, algorithm, &expected)?;
-        Ok(claims)
+        let signed = verify_signature(id_token, &self.algorithms, &self.keys, self.client_secret.as_ref())
+            .await
+            .map_err(Error::IdToken)?;
+        self.check_claims(&signed.claims, signed.algorithm, &expected)?;
+        Ok(signed.claims)
     }
 
     fn check_claims(
@@ -340,16 +314,64 @@ impl core::fmt::Debug for IdTokenVerifier {
     }
 }
 
+/// A JWS whose signature verified, with its claims.
+pub(crate) struct Signed<C> {
+    pub(crate) algorithm: Algorithm,
+    /// The header's `typ`.
+    pub(crate) typ: Option<String>,
+    pub(crate) claims: C,
+}
+
+/// Checks `jws`'s algorithm against `algorithms` and its signature with a key of `keys` (or
+/// `secret`, for HMAC), then decodes its claims. The claims are not checked.
+pub(crate) async fn verify_signature<C: serde::de::DeserializeOwned>(
+    jws: &str,
+    algorithms: &[Algorithm],
+    keys: &JwksCache,
+    secret: Option<&ClientSecret>,
+) -> Result<Signed<C>, IdTokenError> {
+    let header = Header::read(jws)?;
+    let algorithm = match asymmetric_or_hmac(&header.alg) {
+        Some(algorithm) if algorithms.contains(&algorithm) => algorithm,
+        _ => return Err(IdTokenError::UnsupportedAlgorithm(header.alg)),
+    };
+    let key = if is_hmac(algorithm) {
+        match secret {
+            Some(secret) => DecodingKey::from_secret(secret.secret().as_bytes()),
+            None => return Err(IdTokenError::UnsupportedAlgorithm(header.alg)),
+        }
+    } else {
+        keys.key(header.kid.as_deref(), algorithm).await.map_err(|error| match error {
+            Error::IdToken(error) => error,
+            other => IdTokenError::KeySetUnavailable(other.to_string()),
+        })?
+    };
+    crate::signing::ensure_provider();
+    let mut validation = Validation::new(algorithm);
+    // The caller checks the claims, each with its own error.
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    match jsonwebtoken::decode::<C>(jws, &key, &validation) {
+        Ok(data) => Ok(Signed { algorithm, typ: header.typ, claims: data.claims }),
+        Err(error) => Err(match error.kind() {
+            jsonwebtoken::errors::ErrorKind::InvalidSignature => IdTokenError::BadSignature,
+            _ => IdTokenError::Malformed(error.to_string()),
+        }),
+    }
+}
+
 /// The JOSE header, read without trusting it: `alg` kept as text so that `none` and unknown
 /// names get a clear error.
 struct Header {
     alg: String,
     kid: Option<String>,
+    typ: Option<String>,
 }
 
 impl Header {
-    fn read(jws: &str) -> Result<Self, Error> {
-        let malformed = |why: &str| Error::IdToken(IdTokenError::Malformed(why.to_owned()));
+    fn read(jws: &str) -> Result<Self, IdTokenError> {
+        let malformed = |why: &str| IdTokenError::Malformed(why.to_owned());
         let mut parts = jws.split('.');
         let (Some(header), Some(_), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next())
         else {
@@ -363,12 +385,13 @@ impl Header {
         if header.contains_key("crit") {
             return Err(malformed("the header has critical extensions (`crit`), which are not understood"));
         }
-        Ok(Header { alg: alg.to_owned(), kid: header.get("kid").and_then(Value::as_str).map(str::to_owned) })
+        let text = |name: &str| header.get(name).and_then(Value::as_str).map(str::to_owned);
+        Ok(Header { alg: alg.to_owned(), kid: text("kid"), typ: text("typ") })
     }
 }
 
 /// The algorithms an ID token may use here (`none` is not one).
-fn asymmetric_or_hmac(name: &str) -> Option<Algorithm> {
+pub(crate) fn asymmetric_or_hmac(name: &str) -> Option<Algorithm> {
     match name {
         "RS256" => Some(Algorithm::RS256),
         "RS384" => Some(Algorithm::RS384),

@@ -13,14 +13,17 @@
 //!   ties its answer to the ID token's user.
 
 mod id_token;
+mod introspection;
 mod jwks;
 mod userinfo;
 
 pub use id_token::{Expected, IdTokenClaims, IdTokenVerifier};
+pub use introspection::SignedIntrospection;
 pub use jwks::JwksCache;
 pub use userinfo::{UserInfo, UserInfoClaims};
 
-/// Why an ID token was refused.
+/// Why an ID token (or another JWT the provider signed: a signed introspection response) was
+/// refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum IdTokenError {
@@ -44,6 +47,15 @@ pub enum IdTokenError {
     /// The token names no `kid` and several keys fit its algorithm.
     #[error("the ID token names no key id and several of the provider's keys fit")]
     AmbiguousKey,
+    /// The JWT's `typ` is not the one its use requires (RFC 9701: `token-introspection+jwt`).
+    #[error("the JWT has type {found:?}, not the one expected")]
+    WrongType {
+        /// The header's `typ`.
+        found: Option<String>,
+    },
+    /// The provider's key set could not be fetched, and no key was held.
+    #[error("the provider's keys could not be fetched: {0}")]
+    KeySetUnavailable(String),
     /// The provider's key cannot be used.
     #[error("the provider's key cannot be used: {0}")]
     UnusableKey(String),

@@ -67,6 +67,8 @@ const configuration = (signingKeys) => ({
       client_id: 'post-client',
       client_secret: 'post-client-secret',
       token_endpoint_auth_method: 'client_secret_post',
+      // Signed introspection answers (RFC 9701) when asked for with their media type.
+      introspection_signed_response_alg: 'RS256',
     },
     {
       ...clientCredentials,
@@ -130,6 +132,7 @@ const configuration = (signingKeys) => ({
     registration: { enabled: true, initialAccessToken: 'initial-access-token-for-the-tests' },
     registrationManagement: { enabled: true, rotateRegistrationAccessToken: false },
     introspection: { enabled: true },
+    jwtIntrospection: { enabled: true },
     revocation: { enabled: true },
     devInteractions: { enabled: true },
     pushedAuthorizationRequests: { enabled: true },
