@@ -13,7 +13,7 @@ use crate::{OAuthClient, TokenEndpoint, oauth_grant};
 /// provider answers it was registered with. Members not named here are in `extra`. A `None`
 /// is not sent (the provider's default applies); `Some(vec![])` is sent as `[]` (a
 /// client-credentials client says it has no `redirect_uris` and no `response_types` so).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ClientMetadata {
     /// Where the authorization server may redirect the browser.
@@ -43,6 +43,36 @@ pub struct ClientMetadata {
     /// Every other member (`contacts`, `logo_uri`, `software_statement`, a provider's own).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// Like a derived `Debug`, but the values of secret members in `extra` (a `client_secret`
+/// sent back in an update, a software statement) read `[redacted]`.
+impl core::fmt::Debug for ClientMetadata {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let extra: Map<String, Value> = self
+            .extra
+            .iter()
+            .map(|(name, value)| {
+                let shown = if crate::token::is_secret_member(name) || name == "software_statement" {
+                    Value::String("[redacted]".into())
+                } else {
+                    value.clone()
+                };
+                (name.clone(), shown)
+            })
+            .collect();
+        f.debug_struct("ClientMetadata")
+            .field("redirect_uris", &self.redirect_uris)
+            .field("token_endpoint_auth_method", &self.token_endpoint_auth_method)
+            .field("grant_types", &self.grant_types)
+            .field("response_types", &self.response_types)
+            .field("client_name", &self.client_name)
+            .field("scope", &self.scope)
+            .field("jwks_uri", &self.jwks_uri)
+            .field("jwks", &self.jwks)
+            .field("extra", &extra)
+            .finish()
+    }
 }
 
 impl ClientMetadata {

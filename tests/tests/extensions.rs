@@ -1052,6 +1052,10 @@ async fn registration_requests_carry_json_and_the_right_methods() {
     assert_eq!(registration.metadata.extra["vendor_flag"], json!(true));
     let debug = format!("{registration:?}");
     assert!(!debug.contains("s3cr3t-registered") && !debug.contains("rat-1"), "{debug}");
+    let mut update = registration.metadata.clone();
+    update.extra.insert("client_secret".into(), json!("s3cr3t-registered"));
+    let debug = format!("{update:?}");
+    assert!(!debug.contains("s3cr3t-registered") && debug.contains("vendor_flag"), "{debug}");
 
     let sent = &server.received_requests().await.unwrap()[0];
     assert_eq!(header_of(sent, "authorization"), Some("Bearer initial"));

@@ -192,6 +192,13 @@ impl RedisStore {
         format!("{}{key}:lock", self.prefix)
     }
 
+    /// `SET key value PX ttl`: a value that expires on its own.
+    async fn set_expiring(&self, key: String, value: &str, ttl: Duration) -> Result<(), StoreError> {
+        let mut command = redis::cmd("SET");
+        command.arg(key).arg(value).arg("PX").arg(milliseconds(ttl));
+        self.run::<()>(&command).await
+    }
+
     fn key_set_key(&self, jwks_uri: &str) -> String {
         format!("{}jwks:{jwks_uri}", self.prefix)
     }
@@ -304,9 +311,7 @@ impl TokenStore for RedisStore {
             }
             let json = serde_json::to_string(failure)
                 .map_err(|error| StoreError::new(StoreErrorKind::Other, error))?;
-            let mut command = redis::cmd("SET");
-            command.arg(self.failure_key(key)).arg(json).arg("PX").arg(milliseconds(ttl));
-            self.run::<()>(&command).await
+            self.set_expiring(self.failure_key(key), &json, ttl).await
         })
     }
 
@@ -324,12 +329,7 @@ impl TokenStore for RedisStore {
         key_set: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-            let mut command = redis::cmd("SET");
-            command.arg(self.key_set_key(jwks_uri)).arg(key_set).arg("PX").arg(millis);
-            self.run::<()>(&command).await
-        })
+        Box::pin(async move { self.set_expiring(self.key_set_key(jwks_uri), key_set, ttl).await })
     }
 
     /// Kept for 5 minutes: servers rotate nonces within minutes (RFC 9449 §8.2).
@@ -338,10 +338,8 @@ impl TokenStore for RedisStore {
         origin: &'a str,
         nonce: &'a str,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            let mut command = redis::cmd("SET");
-            command.arg(self.nonce_key(origin)).arg(nonce).arg("PX").arg(300_000u64);
-            self.run::<()>(&command).await
-        })
+        Box::pin(
+            async move { self.set_expiring(self.nonce_key(origin), nonce, Duration::from_secs(300)).await },
+        )
     }
 }
