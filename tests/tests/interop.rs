@@ -422,6 +422,169 @@ mod django_oauth_toolkit_middleware {
     }
 }
 
+/// Issue "`oauth`: a command-line client": the CLI's commands against the real servers, in
+/// process (the same code as the `oauth` binary), output parsed and exit codes checked.
+mod cli {
+    use super::*;
+
+    /// Runs `oauth ARGS`; the exit code, standard output and standard error.
+    async fn oauth(args: &[&str]) -> (i32, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code =
+            oauth_cli::run_async(std::iter::once("oauth").chain(args.iter().copied()), &mut out, &mut err)
+                .await;
+        (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+    }
+
+    #[tokio::test]
+    async fn client_credentials_as_json_and_as_a_summary_never_showing_the_token() {
+        let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
+        let _serial = django_oauth_toolkit::exclusive().await;
+        let token_url = format!("{base}/o/token/");
+        let common = ["--token-url", &token_url, "--client-id", "cc-client", "--client-secret", "cc-secret"];
+        let (code, out, err) = oauth(&[&common[..], &["client-credentials", "--json", "-v"]].concat()).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        let json: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(json["token_type"], "Bearer");
+        assert_eq!(json["access_token"], "[redacted]");
+        assert_eq!(json["scope"], "read write");
+        assert!(json["expiry"].as_i64().is_some());
+        assert!(err.starts_with("< HTTP 200 OK"), "{err}");
+
+        let (code, out, _) = oauth(&[&common[..], &["client-credentials", "--scope", "read"]].concat()).await;
+        assert_eq!(code, oauth_cli::EXIT_OK);
+        assert!(out.starts_with("Bearer token, valid 1 h (until 20"), "{out}");
+        assert!(out.contains("scope \"read\", no refresh token"), "{out}");
+
+        let (code, out, _) =
+            oauth(&[&common[..], &["client-credentials", "--json", "--show-secrets"]].concat()).await;
+        assert_eq!(code, oauth_cli::EXIT_OK);
+        let shown: Value = serde_json::from_str(&out).unwrap();
+        let secret = shown["access_token"].as_str().unwrap();
+        assert_ne!(secret, "[redacted]");
+        let info = django_oauth_toolkit::client(&base)
+            .introspect_token(&auth("cc-client", "cc-secret"), secret, None, None)
+            .await
+            .unwrap();
+        assert!(info.active, "--show-secrets prints the real token");
+    }
+
+    #[tokio::test]
+    async fn a_refused_client_exits_with_the_provider_code_and_its_rfc_6749_error() {
+        let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
+        let _serial = django_oauth_toolkit::exclusive().await;
+        let token_url = format!("{base}/o/token/");
+        let sentinel = "sentinel-secret-4f1d";
+        let args = [
+            "--token-url",
+            &token_url,
+            "--client-id",
+            "cc-client",
+            "--client-secret",
+            sentinel,
+            "-v",
+            "client-credentials",
+        ];
+        let (code, out, err) = oauth(&args).await;
+        assert_eq!(code, oauth_cli::EXIT_PROVIDER);
+        assert!(out.is_empty());
+        assert!(err.contains("< HTTP 401"), "{err}");
+        assert!(err.contains("error code (RFC 6749 §5.2): invalid_client"), "{err}");
+        assert!(!err.contains(sentinel), "the secret never appears: {err}");
+
+        let (code, _, err) = oauth(&["client-credentials"]).await;
+        assert_eq!(code, oauth_cli::EXIT_USAGE, "{err}");
+        assert!(err.contains("--issuer URL"), "{err}");
+        let (code, _, _) = oauth(&[
+            "--token-url",
+            "http://127.0.0.1:9/token",
+            "--client-id",
+            "x",
+            "--client-secret",
+            "y",
+            "client-credentials",
+        ])
+        .await;
+        assert_eq!(code, oauth_cli::EXIT_TRANSPORT, "nothing listens on port 9");
+        let (code, _, _) = oauth(&["no-such-command"]).await;
+        assert_eq!(code, oauth_cli::EXIT_USAGE);
+    }
+
+    #[tokio::test]
+    async fn password_then_refresh_then_introspect_and_revoke() {
+        let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
+        let _serial = django_oauth_toolkit::exclusive().await;
+        let token_url = format!("{base}/o/token/");
+        let (introspection_url, revocation_url) =
+            (format!("{base}/o/introspect/"), format!("{base}/o/revoke_token/"));
+        let common = [
+            "--token-url",
+            &token_url,
+            "--introspection-url",
+            &introspection_url,
+            "--revocation-url",
+            &revocation_url,
+            "--client-id",
+            "pw-client",
+            "--client-secret",
+            "pw-secret",
+        ];
+        let (code, out, err) = oauth(
+            &[
+                &common[..],
+                &["password", "--username", "alice", "--password", "wonderland", "--json", "--show-secrets"],
+            ]
+            .concat(),
+        )
+        .await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        let token: Value = serde_json::from_str(&out).unwrap();
+        let refresh = token["refresh_token"].as_str().unwrap().to_owned();
+        let (code, out, err) = oauth(
+            &[&common[..], &["refresh", "--refresh-token", &refresh, "--json", "--show-secrets"]].concat(),
+        )
+        .await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        let access =
+            serde_json::from_str::<Value>(&out).unwrap()["access_token"].as_str().unwrap().to_owned();
+
+        let introspect = [&common[..], &["introspect", "--token", &access]].concat();
+        let (code, out, err) = oauth(&introspect).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["active"], true);
+        let (code, out, _) =
+            oauth(&[&common[..], &["revoke", "--token", &access, "--hint", "access_token"]].concat()).await;
+        assert_eq!((code, out.as_str()), (oauth_cli::EXIT_OK, "revoked\n"));
+        let (_, out, _) = oauth(&introspect).await;
+        assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["active"], false);
+    }
+
+    #[tokio::test]
+    async fn discover_prints_the_metadata_and_issuer_runs_a_grant() {
+        let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let (code, out, err) = oauth(&["--issuer", &issuer, "discover"]).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        let metadata: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(metadata["issuer"], issuer.as_str());
+        assert_eq!(metadata["token_endpoint"], format!("{issuer}/token"));
+        let args = [
+            "--issuer",
+            &issuer,
+            "--client-id",
+            "post-client",
+            "--client-secret",
+            "post-client-secret",
+            "--auth",
+            "post",
+            "client-credentials",
+            "--json",
+        ];
+        let (code, out, err) = oauth(&args).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["token_type"], "Bearer");
+    }
+}
+
 mod oauth2_mock_server {
     use super::*;
 
