@@ -11,6 +11,7 @@
 //! Exit codes: [`EXIT_OK`], [`EXIT_USAGE`], [`EXIT_PROVIDER`], [`EXIT_TRANSPORT`],
 //! [`EXIT_TIMEOUT`], [`EXIT_OTHER`].
 
+mod loopback;
 pub mod summary;
 
 use std::ffi::OsString;
@@ -121,11 +122,16 @@ enum Command {
         scope: Option<String>,
     },
     /// Authorization code grant with PKCE (RFC 6749 §4.1, RFC 7636): prints the URL to open,
-    /// then redeems the code of the redirect you paste.
+    /// then redeems the code of the redirect, which it receives itself with `--listen` or
+    /// reads as a pasted URL.
     Code {
-        /// The redirect URI registered for the client.
+        /// The redirect URI registered for the client. With `--listen`, a loopback URI
+        /// (`http://127.0.0.1:PORT/path`; port 0 picks a free one, RFC 8252 §7.3).
         #[arg(long)]
         redirect_uri: String,
+        /// Receive the redirect on 127.0.0.1 instead of asking for it to be pasted.
+        #[arg(long)]
+        listen: bool,
         /// The scope to ask for.
         #[arg(long)]
         scope: Option<String>,
@@ -272,7 +278,12 @@ async fn execute(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<
             .refresh_token_acg("", refresh_token, scope.as_deref(), None)
             .await
             .map(|token| print_token(cli, out, &token)),
-        Command::Code { redirect_uri, scope, authorize_url } => {
+        Command::Code { redirect_uri, listen, scope, authorize_url } => {
+            let listener = if *listen { Some(loopback::Listener::bind(redirect_uri).await?) } else { None };
+            let redirect_uri = listener
+                .as_ref()
+                .map_or_else(|| redirect_uri.clone(), |listener| listener.redirect_uri.clone());
+            let redirect_uri = &redirect_uri;
             let request = match authorize_url {
                 Some(url) => AuthorizationRequest::new(url, &client_id),
                 None => AuthorizationRequest::for_client(&client, &client_id)?,
@@ -282,16 +293,30 @@ async fn execute(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<
                 request = request.scope(scope);
             }
             let pending = request.build()?;
-            let _ = writeln!(
-                err,
-                "Open this URL, log in, then paste the URL you are redirected to:\n{}",
-                pending.url()
-            );
-            let mut line = String::new();
-            std::io::stdin()
-                .read_line(&mut line)
-                .map_err(|error| usage(format!("could not read the redirect: {error}")))?;
-            let code = pending.code_from_redirect(line.trim())?;
+            let redirect = match listener {
+                Some(listener) => {
+                    let _ = writeln!(
+                        err,
+                        "Open this URL and log in; the redirect comes back here:\n{}",
+                        pending.url()
+                    );
+                    let _ = err.flush();
+                    listener.receive().await?
+                }
+                None => {
+                    let _ = writeln!(
+                        err,
+                        "Open this URL, log in, then paste the URL you are redirected to:\n{}",
+                        pending.url()
+                    );
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .map_err(|error| usage(format!("could not read the redirect: {error}")))?;
+                    line.trim().to_owned()
+                }
+            };
+            let code = pending.code_from_redirect(&redirect)?;
             client
                 .request_token_acg("", &code, redirect_uri, Some(&pending.token_params()))
                 .await

@@ -559,9 +559,82 @@ mod cli {
         assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["active"], false);
     }
 
+    /// Standard error as lines on a channel, so the test reads the authorization URL while
+    /// the command waits for the redirect.
+    struct Lines(std::sync::mpsc::Sender<String>, Vec<u8>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.1.extend_from_slice(bytes);
+            while let Some(end) = self.1.iter().position(|byte| *byte == b'\n') {
+                let line: Vec<u8> = self.1.drain(..=end).collect();
+                let _ = self.0.send(String::from_utf8_lossy(&line).trim_end().to_owned());
+            }
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// `oauth code --listen`: the URL is printed, the login happens in a "browser" (HTTP),
+    /// the browser is redirected to the command's loopback listener, and the command redeems
+    /// the code (PKCE, state, `iss` checked) and prints the token with the ID token's claims.
+    #[tokio::test]
+    async fn code_receives_the_redirect_on_its_loopback_listener() {
+        let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let _phases = crate::oidc_provider::KEY_PHASES.read().await;
+        let (sender, lines) = std::sync::mpsc::channel();
+        let args = [
+            "oauth",
+            "--issuer",
+            &issuer,
+            "--client-id",
+            "cli-client",
+            "--auth",
+            "none",
+            "code",
+            "--redirect-uri",
+            "http://127.0.0.1:0/callback",
+            "--listen",
+            "--scope",
+            "openid",
+            "--json",
+        ]
+        .map(str::to_owned);
+        let command = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            let code = oauth_cli::run(args, &mut out, &mut Lines(sender, Vec::new()));
+            (code, String::from_utf8(out).unwrap())
+        });
+        let url = tokio::task::spawn_blocking(move || {
+            lines.iter().find(|line| line.starts_with("http")).expect("the authorization URL")
+        })
+        .await
+        .unwrap();
+        let listener = reqwest::Url::parse(&url)
+            .unwrap()
+            .query_pairs()
+            .find(|(name, _)| name == "redirect_uri")
+            .map(|(_, value)| value.into_owned())
+            .expect("the redirect URI names the listener's port");
+        let redirect = super::oidc_provider::login_and_consent_to(&issuer, &url, &listener).await;
+        let page = reqwest::get(&redirect).await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page.text().await.unwrap().contains("go back to the terminal"));
+        let (code, out) = tokio::task::spawn_blocking(move || command.join().unwrap()).await.unwrap();
+        assert_eq!(code, oauth_cli::EXIT_OK, "{out}");
+        let token: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(token["access_token"], "[redacted]");
+        assert_eq!(token["id_token_claims_unverified"]["sub"], "alice");
+        assert_eq!(token["id_token_claims_unverified"]["aud"], "cli-client");
+    }
+
     #[tokio::test]
     async fn discover_prints_the_metadata_and_issuer_runs_a_grant() {
         let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let _phases = crate::oidc_provider::KEY_PHASES.read().await;
         let (code, out, err) = oauth(&["--issuer", &issuer, "discover"]).await;
         assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
         let metadata: Value = serde_json::from_str(&out).unwrap();
@@ -698,6 +771,10 @@ mod oauth2_mock_server {
 /// only: a wrong secret or key, a replayed assertion, a missing client certificate or another
 /// method is `invalid_client` there.
 mod oidc_provider {
+    /// The provider's signing keys change in one test (three phases, each its own provider
+    /// instance): it holds this for writing, every other test of the provider for reading.
+    pub(super) static KEY_PHASES: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
     use oauth_client::extensions::{ClientAssertion, SigningKey};
     use oauth_client::manager::ClientCredentials;
     use oauth_client::{ClientAuth, OAuthAuthorization, OAuthClient, OAuthProviderErrorKind, TokenManager};
@@ -722,6 +799,7 @@ mod oidc_provider {
     #[tokio::test]
     async fn client_secret_post_is_accepted_and_another_method_refused() {
         let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let _phases = crate::oidc_provider::KEY_PHASES.read().await;
         let client =
             discovered(&issuer, ClientAuth::client_secret_post("post-client", "post-client-secret")).await;
         let token = client.request_token_ccg("", None, None).await.unwrap();
@@ -741,6 +819,7 @@ mod oidc_provider {
     #[tokio::test]
     async fn client_secret_jwt_signs_a_fresh_assertion_every_time() {
         let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let _phases = crate::oidc_provider::KEY_PHASES.read().await;
         let client =
             discovered(&issuer, ClientAuth::client_secret_jwt("jwt-secret-client", JWT_SECRET)).await;
         for _ in 0..3 {
@@ -769,6 +848,7 @@ mod oidc_provider {
     #[tokio::test]
     async fn private_key_jwt_is_accepted_with_the_registered_key_only() {
         let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let _phases = crate::oidc_provider::KEY_PHASES.read().await;
         let key = SigningKey::rs256_pem(&fixture("rsa-private.pem")).unwrap();
         let client = discovered(&issuer, ClientAuth::private_key_jwt("private-key-client", key)).await;
         for _ in 0..3 {
@@ -782,6 +862,7 @@ mod oidc_provider {
     #[tokio::test]
     async fn a_private_key_jwt_token_manager_refreshes_again_and_again() {
         let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let _phases = crate::oidc_provider::KEY_PHASES.read().await;
         let key = SigningKey::rs256_pem(&fixture("rsa-private.pem")).unwrap();
         let client = discovered(&issuer, ClientAuth::private_key_jwt("private-key-client", key)).await;
         let manager = TokenManager::builder(client, ClientCredentials::using_client_auth()).build();
@@ -801,6 +882,7 @@ mod oidc_provider {
         use oauth_client::dpop::DpopKey;
         use oauth_client::extensions::TokenIntrospection;
         let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let _phases = crate::oidc_provider::KEY_PHASES.read().await;
         let key = DpopKey::generate().unwrap();
         let client = OAuthClient::discover(&issuer)
             .await
@@ -925,6 +1007,7 @@ mod oidc_provider {
         use oauth_client::extensions::TokenIntrospection;
         use oauth_client::manager::ClientCredentials;
         let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let _phases = crate::oidc_provider::KEY_PHASES.read().await;
         let tokens_key = DpopKey::generate().unwrap();
         let client = OAuthClient::discover(&issuer)
             .await
@@ -1003,6 +1086,15 @@ mod oidc_provider {
     /// Logs in as alice and consents through oidc-provider's development pages, following
     /// every redirect; returns the redirect to the client.
     async fn login_and_consent(issuer: &str, authorize_url: &str) -> String {
+        login_and_consent_to(issuer, authorize_url, super::REDIRECT_URI).await
+    }
+
+    /// [`login_and_consent`] for a client whose redirect URIs start with `redirect_prefix`.
+    pub(super) async fn login_and_consent_to(
+        issuer: &str,
+        authorize_url: &str,
+        redirect_prefix: &str,
+    ) -> String {
         let mut browser = Browser::new();
         let absolute = |location: &str| {
             if location.starts_with("http") { location.to_owned() } else { format!("{issuer}{location}") }
@@ -1013,7 +1105,7 @@ mod oidc_provider {
                 .location
                 .clone()
                 .unwrap_or_else(|| panic!("a redirect, got {}: {}", page.status, page.body));
-            if location.starts_with(super::REDIRECT_URI) {
+            if location.starts_with(redirect_prefix) {
                 return location;
             }
             let url = absolute(&location);
@@ -1051,6 +1143,8 @@ mod oidc_provider {
 
         use super::REDIRECT_URI;
         let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        // No other test talks to the provider while its keys change.
+        let _phases = KEY_PHASES.write().await;
         let http = reqwest::Client::new();
         let key_phase = |phase: u8| {
             let request = http.post(format!("{issuer}/test/key-phase/{phase}"));
@@ -1129,6 +1223,7 @@ mod oidc_provider {
         use oauth_client::manager::ClientCredentials;
         use oauth_client_tests::resource_server::ResourceServer;
         let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let _phases = crate::oidc_provider::KEY_PHASES.read().await;
         let post_client = || ClientAuth::client_secret_post("post-client", "post-client-secret");
         let introspector = discovered(&issuer, post_client()).await;
         let api = ResourceServer::start_protected(introspector, String::new(), vec![issuer.clone()]).await;
@@ -1162,6 +1257,7 @@ mod oidc_provider {
     async fn a_client_registers_itself_uses_its_credentials_and_deletes_itself() {
         use oauth_client::registration::{ClientMetadata, ClientRegistrationManagement, DynamicRegistration};
         let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let _phases = crate::oidc_provider::KEY_PHASES.read().await;
         let provider = OAuthClient::discover(&issuer).await.unwrap().build().unwrap();
         let mut metadata = ClientMetadata::for_grants(["client_credentials"]);
         metadata.response_types = Some(Vec::new());
@@ -1205,6 +1301,7 @@ mod oidc_provider {
         use oauth_client::extensions::TokenIntrospection;
         use oauth_client::oidc::SignedIntrospection;
         let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let _phases = crate::oidc_provider::KEY_PHASES.read().await;
         let client =
             discovered(&issuer, ClientAuth::client_secret_post("post-client", "post-client-secret")).await;
         let token = client.request_token_ccg("", None, None).await.unwrap();
@@ -1236,6 +1333,7 @@ mod oidc_provider {
         use oauth_client::extensions::TokenIntrospection;
         use oauth_client::{AuthorizationRequest, RedirectError};
         let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let _phases = crate::oidc_provider::KEY_PHASES.read().await;
         let rsa = fixture("rsa-private.pem");
         let dpop = DpopKey::generate().unwrap();
         let client = OAuthClient::discover(&issuer)
@@ -1314,6 +1412,7 @@ mod oidc_provider {
     #[tokio::test]
     async fn tls_client_auth_presents_the_certificate_at_the_mtls_alias() {
         let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let _phases = crate::oidc_provider::KEY_PHASES.read().await;
         let mtls_url = peer_or_skip!("OAUTH_PEER_OIDC_MTLS_URL");
         let certs = peer_or_skip!("OAUTH_PEER_OIDC_CERTS");
         let read = |name: &str| std::fs::read(format!("{certs}/{name}")).unwrap();

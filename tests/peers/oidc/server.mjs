@@ -110,6 +110,16 @@ const configuration = (signingKeys) => ({
       authorization_details_types: ['account_information'],
     },
     {
+      // A public native client, as the `oauth` command line is: any loopback port
+      // (RFC 8252 §7.3), PKCE, no secret.
+      client_id: 'cli-client',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: ['http://127.0.0.1/callback'],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+    },
+    {
       // A plain OpenID Connect client: authorization code with `openid`, an ID token.
       client_id: 'oidc-client',
       client_secret: 'oidc-client-secret',
