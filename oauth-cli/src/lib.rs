@@ -13,6 +13,7 @@
 
 mod loopback;
 pub mod summary;
+mod verbose;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -74,7 +75,8 @@ struct ProviderArgs {
     /// Print the result as JSON (tokens redacted unless `--show-secrets`).
     #[arg(long, global = true)]
     json: bool,
-    /// Print each exchange's response status and headers.
+    /// Print each exchange: the request (method, URL, headers and form with secrets redacted)
+    /// and the response (status, headers, body with tokens redacted).
     #[arg(short, long, global = true)]
     verbose: bool,
     /// Print tokens and secrets instead of `[redacted]`.
@@ -194,7 +196,12 @@ where
             return code;
         }
     };
-    match execute(&cli, out, err).await {
+    let trace = cli.provider.verbose.then(verbose::Trace::start);
+    let outcome = execute(&cli, out, err).await;
+    if let Some(trace) = trace {
+        let _ = err.write_all(&trace.finish());
+    }
+    match outcome {
         Ok(()) => EXIT_OK,
         Err(failure) => {
             let _ = writeln!(err, "{}", failure.message);
@@ -338,14 +345,7 @@ async fn execute(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         }
         Command::Discover => Ok(()),
     };
-    if args.verbose
-        && let (Some(status), Some(headers)) = (capture.status(), capture.headers())
-    {
-        let _ = writeln!(err, "< HTTP {status}");
-        for (name, value) in &headers {
-            let _ = writeln!(err, "< {name}: {}", String::from_utf8_lossy(value.as_bytes()));
-        }
-    }
+    let _ = capture;
     result.map_err(Failure::from)
 }
 

@@ -208,6 +208,9 @@ async fn attempt_once(
     // Reading the clock costs as much as the rest of the bookkeeping: only when traced.
     let started = (!span.is_disabled()).then(Instant::now);
     async {
+        if tracing::enabled!(tracing::Level::TRACE) {
+            trace_request(request, url, body, headers.as_ref());
+        }
         let result = exchange(config, url, request, body, headers).await;
         let span = tracing::Span::current();
         if let Some(started) = started {
@@ -216,6 +219,9 @@ async fn attempt_once(
         match &result {
             Ok(received) => {
                 span.record("status", received.status);
+                if tracing::enabled!(tracing::Level::TRACE) {
+                    trace_response(received);
+                }
                 tracing::debug!(
                     status = received.status,
                     bytes = received.body.len(),
@@ -284,6 +290,45 @@ async fn exchange(
         return Err(Error::UnexpectedRedirect { status, location: Some(response.url().to_string()) });
     }
     read_capped(response, config.max_response_bytes, config.clock.now()).await
+}
+
+/// The request as sent, at TRACE level, without credentials: sensitive header values (the
+/// ones declared, client authentication, DPoP proofs) and secret form fields read
+/// `[redacted]`. For people debugging a provider (`oauth -v`).
+fn trace_request(request: &GrantRequest<'_>, url: &Url, body: &Bytes, auth_headers: Option<&HeaderMap>) {
+    let mut headers: Vec<String> =
+        request.headers.iter().map(|(name, _)| format!("{name}: [redacted]")).collect();
+    for (name, value) in auth_headers.into_iter().flatten() {
+        let shown = if value.is_sensitive() { "[redacted]" } else { value.to_str().unwrap_or("[binary]") };
+        headers.push(format!("{name}: {shown}"));
+    }
+    // The encoded fields: a form (or JSON) body, or, for GET and DELETE, the query.
+    let fields = crate::response::redacted_body(body);
+    let (query, body) =
+        if request.fields_in_query() { (fields, String::new()) } else { (String::new(), fields) };
+    tracing::trace!(
+        method = %request.method,
+        url = %url,
+        query = %query,
+        headers = %headers.join(", "),
+        body = %body,
+        "request"
+    );
+}
+
+/// The response as received, at TRACE level, with the credentials in its body redacted.
+fn trace_response(received: &Received) {
+    let headers: Vec<String> = received
+        .headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap_or("[binary]")))
+        .collect();
+    tracing::trace!(
+        status = received.status,
+        headers = %headers.join(", "),
+        body = %crate::response::redacted_body(&received.body),
+        "response"
+    );
 }
 
 /// Reads a response that arrived at `received_at` (Unix seconds), refusing more than `limit`

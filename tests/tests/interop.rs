@@ -449,7 +449,15 @@ mod cli {
         assert_eq!(json["access_token"], "[redacted]");
         assert_eq!(json["scope"], "read write");
         assert!(json["expiry"].as_i64().is_some());
-        assert!(err.starts_with("< HTTP 200 OK"), "{err}");
+        // -v: the exchange as the library traced it, credentials redacted.
+        assert!(
+            err.contains("request method=POST") && err.contains("headers=authorization: [redacted]"),
+            "{err}"
+        );
+        assert!(
+            err.contains("response status=200") && err.contains(r#""access_token":"[redacted]""#),
+            "{err}"
+        );
 
         let (code, out, _) = oauth(&[&common[..], &["client-credentials", "--scope", "read"]].concat()).await;
         assert_eq!(code, oauth_cli::EXIT_OK);
@@ -488,9 +496,14 @@ mod cli {
         let (code, out, err) = oauth(&args).await;
         assert_eq!(code, oauth_cli::EXIT_PROVIDER);
         assert!(out.is_empty());
-        assert!(err.contains("< HTTP 401"), "{err}");
+        assert!(err.contains("response status=401"), "{err}");
         assert!(err.contains("error code (RFC 6749 §5.2): invalid_client"), "{err}");
         assert!(!err.contains(sentinel), "the secret never appears: {err}");
+        let with_post = [&args[..6], &["--auth", "post", "-v", "client-credentials"]].concat();
+        let (code, _, err) = oauth(&with_post).await;
+        assert_eq!(code, oauth_cli::EXIT_PROVIDER);
+        assert!(err.contains("client_secret=%5Bredacted%5D"), "{err}");
+        assert!(!err.contains(sentinel), "nor in the form: {err}");
 
         let (code, _, err) = oauth(&["client-credentials"]).await;
         assert_eq!(code, oauth_cli::EXIT_USAGE, "{err}");
