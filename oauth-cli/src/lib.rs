@@ -12,6 +12,7 @@
 //! [`EXIT_TIMEOUT`], [`EXIT_OTHER`].
 
 mod loopback;
+mod spinner;
 pub mod summary;
 mod verbose;
 
@@ -19,7 +20,7 @@ use std::ffi::OsString;
 use std::io::Write;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use oauth_client::extensions::{TokenIntrospection, TokenRevocation};
+use oauth_client::extensions::{DeviceAuthorization, TokenIntrospection, TokenRevocation, poll_device_token};
 use oauth_client::{AuthorizationRequest, ClientAuth, Error, OAuthAuthorization, OAuthClient, OAuthToken};
 use serde_json::{Value, json};
 
@@ -60,6 +61,9 @@ struct ProviderArgs {
     /// The introspection endpoint (RFC 7662), when not discovered.
     #[arg(long, env = "OAUTH_INTROSPECTION_URL", global = true)]
     introspection_url: Option<String>,
+    /// The device authorization endpoint (RFC 8628), when not discovered.
+    #[arg(long, env = "OAUTH_DEVICE_AUTHORIZATION_URL", global = true)]
+    device_authorization_url: Option<String>,
     /// The revocation endpoint (RFC 7009), when not discovered.
     #[arg(long, env = "OAUTH_REVOCATION_URL", global = true)]
     revocation_url: Option<String>,
@@ -140,6 +144,13 @@ enum Command {
         /// The authorization endpoint, when not discovered.
         #[arg(long)]
         authorize_url: Option<String>,
+    },
+    /// Device authorization grant (RFC 8628): shows the user code and where to enter it,
+    /// then polls until the user finishes (honouring `slow_down`).
+    Device {
+        /// The scope to ask for.
+        #[arg(long)]
+        scope: Option<String>,
     },
     /// Revoke a token (RFC 7009).
     Revoke {
@@ -259,6 +270,9 @@ async fn execute(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<
     if let Some(url) = &args.revocation_url {
         builder = builder.revocation_url(url);
     }
+    if let Some(url) = &args.device_authorization_url {
+        builder = builder.device_authorization_url(url);
+    }
     let client_id =
         args.client_id.clone().ok_or_else(|| usage("give the client: `--client-id` (or OAUTH_CLIENT_ID)"))?;
     let secret = || {
@@ -328,6 +342,22 @@ async fn execute(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<
                 .request_token_acg("", &code, redirect_uri, Some(&pending.token_params()))
                 .await
                 .map(|token| print_token(cli, out, &token))
+        }
+        Command::Device { scope } => {
+            let device = client.request_device_authorization("", scope.as_deref(), None).await?;
+            let _ = writeln!(
+                err,
+                "To sign in, open {} and enter the code {}",
+                device.verification_uri, device.user_code
+            );
+            if let Some(complete) = &device.verification_uri_complete {
+                let _ = writeln!(err, "(or open {complete})");
+            }
+            let _ = err.flush();
+            let polling = poll_device_token(&client, "", &device, None);
+            let token = spinner::while_waiting(polling, err).await?;
+            print_token(cli, out, &token);
+            Ok(())
         }
         Command::Revoke { token, hint } => {
             client.revoke_token("", token, hint.as_deref(), None).await.map(|()| {

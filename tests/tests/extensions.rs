@@ -1074,3 +1074,67 @@ async fn registration_requests_carry_json_and_the_right_methods() {
     assert_eq!(header_of(&requests[2], "content-type"), Some("application/json"));
     assert!(requests[3].body.is_empty());
 }
+
+/// `oauth device` against a provider double: the user code and where to enter it are shown,
+/// `authorization_pending` is polled through, and the token printed (redacted in `--json`).
+#[tokio::test]
+async fn the_cli_device_command_shows_the_code_and_polls() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/device"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "device_code": "dc-1", "user_code": "WDJB-MJHT", "verification_uri": "https://example.com/device",
+            "verification_uri_complete": "https://example.com/device?user_code=WDJB-MJHT", "expires_in": 600, "interval": 1,
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": "authorization_pending"})))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"access_token": "device-token-secret", "token_type": "Bearer", "expires_in": 60}),
+        ))
+        .mount(&server)
+        .await;
+    let (token_url, device_url) = (format!("{}/token", server.uri()), format!("{}/device", server.uri()));
+    let args = [
+        "oauth",
+        "--token-url",
+        &token_url,
+        "--device-authorization-url",
+        &device_url,
+        "--client-id",
+        "tv",
+        "--auth",
+        "none",
+        "device",
+        "--json",
+    ];
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = oauth_cli::run_async(args, &mut out, &mut err).await;
+    let (out, err) = (String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap());
+    assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+    assert_eq!(
+        err,
+        "To sign in, open https://example.com/device and enter the code WDJB-MJHT\n\
+         (or open https://example.com/device?user_code=WDJB-MJHT)\n"
+    );
+    let token: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (token["token_type"].as_str(), token["access_token"].as_str()),
+        (Some("Bearer"), Some("[redacted]"))
+    );
+    let polls = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|request| request.url.path() == "/token")
+        .count();
+    assert_eq!(polls, 2, "one authorization_pending, then the token");
+}
