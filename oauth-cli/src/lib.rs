@@ -12,6 +12,7 @@
 //! [`EXIT_TIMEOUT`], [`EXIT_OTHER`].
 
 mod loopback;
+mod profile;
 mod spinner;
 pub mod summary;
 mod verbose;
@@ -73,9 +74,17 @@ struct ProviderArgs {
     /// The client secret (prefer the environment variable: a flag shows in the process list).
     #[arg(long, env = "OAUTH_CLIENT_SECRET", hide_env_values = true, global = true)]
     client_secret: Option<String>,
-    /// How the client authenticates at the token endpoint.
-    #[arg(long, value_enum, env = "OAUTH_CLIENT_AUTH", default_value_t = AuthMethod::Basic, global = true)]
-    auth: AuthMethod,
+    /// How the client authenticates at the token endpoint [default: basic].
+    #[arg(long, value_enum, env = "OAUTH_CLIENT_AUTH", global = true)]
+    auth: Option<AuthMethod>,
+    /// A profile of the configuration file: its settings apply where neither a flag nor an
+    /// environment variable gives one.
+    #[arg(long, env = "OAUTH_PROFILE", global = true)]
+    profile: Option<String>,
+    /// The configuration file [default: $XDG_CONFIG_HOME/oauth/config.toml, or
+    /// ~/.config/oauth/config.toml].
+    #[arg(long, env = "OAUTH_CONFIG", global = true)]
+    config: Option<std::path::PathBuf>,
     /// Print the result as JSON (tokens redacted unless `--show-secrets`).
     #[arg(long, global = true)]
     json: bool,
@@ -88,7 +97,8 @@ struct ProviderArgs {
     show_secrets: bool,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 enum AuthMethod {
     /// `client_secret_basic`: HTTP Basic with the id and secret.
     Basic,
@@ -198,9 +208,13 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match Cli::try_parse_from(args).map_err(Err).and_then(|cli| profile::apply(cli).map_err(Ok)) {
         Ok(cli) => cli,
-        Err(error) => {
+        Err(Ok(failure)) => {
+            let _ = writeln!(err, "{}", failure.message);
+            return failure.code;
+        }
+        Err(Err(error)) => {
             let code = if error.use_stderr() { EXIT_USAGE } else { EXIT_OK };
             let rendered = error.render().to_string();
             let _ = if error.use_stderr() { write!(err, "{rendered}") } else { write!(out, "{rendered}") };
@@ -280,7 +294,7 @@ async fn execute(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<
             usage("this authentication method needs `--client-secret` (or OAUTH_CLIENT_SECRET)")
         })
     };
-    let auth = match args.auth {
+    let auth = match args.auth.unwrap_or(AuthMethod::Basic) {
         AuthMethod::Basic => ClientAuth::client_secret_basic(&client_id, secret()?),
         AuthMethod::Post => ClientAuth::client_secret_post(&client_id, secret()?),
         AuthMethod::None => ClientAuth::none(&client_id),

@@ -644,6 +644,43 @@ mod cli {
         assert_eq!(token["id_token_claims_unverified"]["aud"], "cli-client");
     }
 
+    /// A profile of the configuration file fills what flags and environment leave unset; a
+    /// flag wins over it.
+    #[tokio::test]
+    async fn a_profile_gives_the_settings_flags_do_not() {
+        let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
+        let _serial = django_oauth_toolkit::exclusive().await;
+        let config = std::env::temp_dir().join(format!("oauth-cli-profiles-{}.toml", std::process::id()));
+        std::fs::write(
+            &config,
+            format!(
+                "[profiles.dot]\ntoken_url = \"{base}/o/token/\"\nclient_id = \"cc-client\"\n\
+                 client_secret = \"cc-secret\"\nauth = \"post\"\n"
+            ),
+        )
+        .unwrap();
+        let config = config.to_str().unwrap();
+        let (code, out, err) =
+            oauth(&["--config", config, "--profile", "dot", "client-credentials", "--json"]).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["scope"], "read write");
+        let (code, _, err) = oauth(&[
+            "--config",
+            config,
+            "--profile",
+            "dot",
+            "--client-secret",
+            "wrong",
+            "client-credentials",
+        ])
+        .await;
+        assert_eq!(code, oauth_cli::EXIT_PROVIDER, "the flag wins: {err}");
+        let (code, _, err) = oauth(&["--config", config, "--profile", "prod", "client-credentials"]).await;
+        assert_eq!(code, oauth_cli::EXIT_USAGE);
+        assert!(err.contains("has no profile `prod`"), "{err}");
+        std::fs::remove_file(config).unwrap();
+    }
+
     #[tokio::test]
     async fn discover_prints_the_metadata_and_issuer_runs_a_grant() {
         let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");

@@ -1,0 +1,84 @@
+//! Profiles of the configuration file, the last source of settings: a flag wins over an
+//! environment variable, which wins over the profile.
+//!
+//! ```toml
+//! [profiles.staging]
+//! issuer = "https://login.staging.example.com"
+//! client_id = "my-app"
+//! client_secret = "..."     # or leave it to OAUTH_CLIENT_SECRET
+//! auth = "post"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::{AuthMethod, Cli, Failure, usage};
+
+#[derive(Deserialize)]
+struct File {
+    #[serde(default)]
+    profiles: BTreeMap<String, Profile>,
+}
+
+/// The settings a profile may give.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Profile {
+    issuer: Option<String>,
+    token_url: Option<String>,
+    introspection_url: Option<String>,
+    revocation_url: Option<String>,
+    device_authorization_url: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    auth: Option<AuthMethod>,
+}
+
+/// Fills what flags and environment left unset from `--profile`'s settings.
+pub(crate) fn apply(mut cli: Cli) -> Result<Cli, Failure> {
+    let Some(name) = cli.provider.profile.clone() else { return Ok(cli) };
+    let path = match &cli.provider.config {
+        Some(path) => path.clone(),
+        None => default_path().ok_or_else(|| usage("no configuration file: give `--config FILE`"))?,
+    };
+    let text = std::fs::read_to_string(&path).map_err(|error| {
+        usage(format!("could not read the configuration file {}: {error}", path.display()))
+    })?;
+    let mut file: File = toml::from_str(&text)
+        .map_err(|error| usage(format!("the configuration file {} is not valid: {error}", path.display())))?;
+    let profile = file
+        .profiles
+        .remove(&name)
+        .ok_or_else(|| usage(format!("the configuration file {} has no profile `{name}`", path.display())))?;
+    let args = &mut cli.provider;
+    let fill = |slot: &mut Option<String>, value: Option<String>| {
+        if slot.is_none() {
+            *slot = value;
+        }
+    };
+    // A profile naming the token URL must not collide with an issuer from the command line.
+    if args.token_url.is_none() {
+        fill(&mut args.issuer, profile.issuer);
+    }
+    if args.issuer.is_none() {
+        fill(&mut args.token_url, profile.token_url);
+    }
+    fill(&mut args.introspection_url, profile.introspection_url);
+    fill(&mut args.revocation_url, profile.revocation_url);
+    fill(&mut args.device_authorization_url, profile.device_authorization_url);
+    fill(&mut args.client_id, profile.client_id);
+    fill(&mut args.client_secret, profile.client_secret);
+    if args.auth.is_none() {
+        args.auth = profile.auth;
+    }
+    Ok(cli)
+}
+
+fn default_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
+    Some(base.join("oauth").join("config.toml"))
+}
