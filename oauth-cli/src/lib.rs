@@ -299,7 +299,7 @@ async fn execute(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         AuthMethod::Post => ClientAuth::client_secret_post(&client_id, secret()?),
         AuthMethod::None => ClientAuth::none(&client_id),
     };
-    let (client, capture) = builder.client_auth(auth).build()?.capturing_response();
+    let client = builder.client_auth(auth).build()?;
     let result = match &cli.command {
         Command::ClientCredentials { scope } => client
             .request_token_ccg("", scope.as_deref(), None)
@@ -389,7 +389,6 @@ async fn execute(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<
         }
         Command::Discover => Ok(()),
     };
-    let _ = capture;
     result.map_err(Failure::from)
 }
 

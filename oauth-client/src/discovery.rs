@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::client::{OAuthClient, OAuthClientBuilder};
 use crate::error::Error;
-use crate::response::{self, Leniency};
+use crate::response::{self, Leniency, Received};
 
 /// The metadata members this client uses; the rest is kept in `extra`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -82,10 +82,7 @@ impl OAuthClient {
     /// `issuer`'s metadata, checked to be about `issuer`.
     pub async fn metadata(issuer: &str) -> Result<ProviderMetadata, Error> {
         let base = crate::endpoint_url::parse("issuer URL", issuer, false)?;
-        let http = crate::http_client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|error| Error::Config(format!("could not build the HTTP client: {error}")))?;
+        let http = metadata_http()?;
         let path = base.path().trim_end_matches('/');
         let origin = base.origin().ascii_serialization();
         let candidates = [
@@ -94,7 +91,7 @@ impl OAuthClient {
         ];
         let mut last_error = None;
         for url in candidates {
-            match fetch(&http, &url).await {
+            match fetch_json::<ProviderMetadata>(http, &url).await {
                 Ok(metadata) => {
                     if metadata.issuer != issuer {
                         return Err(Error::Config(format!(
@@ -114,10 +111,30 @@ impl OAuthClient {
 /// Metadata documents are small; anything bigger is not one.
 const MAX_METADATA_BYTES: usize = 1024 * 1024;
 
-async fn fetch(http: &reqwest::Client, url: &str) -> Result<ProviderMetadata, Error> {
-    let response = http.get(url).header(ACCEPT, "application/json").send().await.map_err(Error::transport)?;
-    let received =
-        crate::transport::read_capped(response, MAX_METADATA_BYTES, crate::Clock::now(&crate::SystemClock))
-            .await?;
-    response::interpret(received, Leniency::default())
+/// The client that fetches metadata documents and key sets when the caller gave none: built
+/// once, so that discoveries share its connections.
+pub(crate) fn metadata_http() -> Result<&'static reqwest::Client, Error> {
+    static HTTP: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    if let Some(http) = HTTP.get() {
+        return Ok(http);
+    }
+    let http = crate::http_client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|error| Error::Config(format!("could not build the HTTP client: {error}")))?;
+    Ok(HTTP.get_or_init(|| http))
+}
+
+/// GETs a small document (metadata, a key set): at most [`MAX_METADATA_BYTES`], as received.
+pub(crate) async fn get_document(http: &reqwest::Client, url: &str, accept: &str) -> Result<Received, Error> {
+    let response = http.get(url).header(ACCEPT, accept).send().await.map_err(Error::transport)?;
+    crate::transport::read_capped(response, MAX_METADATA_BYTES, crate::Clock::now(&crate::SystemClock)).await
+}
+
+/// GETs a JSON metadata document and reads it as responses are read.
+pub(crate) async fn fetch_json<T: serde::de::DeserializeOwned + 'static>(
+    http: &reqwest::Client,
+    url: &str,
+) -> Result<T, Error> {
+    response::interpret(get_document(http, url, "application/json").await?, Leniency::default())
 }

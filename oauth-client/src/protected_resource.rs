@@ -3,17 +3,14 @@
 //! well-known location, then the authorization server it lists, discovered (RFC 8414, then
 //! OpenID Connect Discovery).
 
-use std::time::Duration;
-
 use reqwest::Url;
-use reqwest::header::{ACCEPT, HeaderMap};
+use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::client::{OAuthClient, OAuthClientBuilder};
 use crate::discovery::ProviderMetadata;
 use crate::error::Error;
-use crate::response::{self, Leniency};
 
 /// A protected resource's metadata (RFC 9728 §2).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -171,15 +168,7 @@ fn belongs_to(requested: &Url, resource: &str) -> bool {
 }
 
 async fn fetch<T: serde::de::DeserializeOwned + 'static>(url: &Url) -> Result<T, Error> {
-    let http = crate::http_client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|error| Error::Config(format!("could not build the HTTP client: {error}")))?;
-    let response =
-        http.get(url.clone()).header(ACCEPT, "application/json").send().await.map_err(Error::transport)?;
-    let received =
-        crate::transport::read_capped(response, 1024 * 1024, crate::Clock::now(&crate::SystemClock)).await?;
-    response::interpret(received, Leniency::default())
+    crate::discovery::fetch_json(crate::discovery::metadata_http()?, url.as_str()).await
 }
 
 #[cfg(test)]

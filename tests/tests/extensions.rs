@@ -911,6 +911,27 @@ mod id_tokens {
         }
     }
 
+    /// A key set is read like any metadata document: more than 1 MiB is refused, not held.
+    #[tokio::test]
+    async fn an_oversized_key_set_is_refused() {
+        let server = MockServer::start().await;
+        let huge = format!(r#"{{"keys":[],"padding":"{}"}}"#, "x".repeat(1024 * 1024 + 1));
+        Mock::given(method("GET"))
+            .and(path("/jwks"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(huge, "application/json"))
+            .mount(&server)
+            .await;
+        let cache = JwksCache::new(&format!("{}/jwks", server.uri()), reqwest::Client::new()).unwrap();
+        let verifier = IdTokenVerifier::new(ISSUER, CLIENT, cache);
+        let token = Signer::rsa("k1").sign(&claims());
+        match verifier.verify(&token, Expected::nothing()).await {
+            Err(Error::IdToken(IdTokenError::KeySetUnavailable(why))) => {
+                assert!(why.contains("larger than the limit"), "{why}")
+            }
+            other => panic!("expected the key set refused for its size, got {other:?}"),
+        }
+    }
+
     #[test]
     fn an_openid_request_carries_a_nonce_and_max_age() {
         let pending = AuthorizationRequest::new("https://login.example.com/authorize", CLIENT)

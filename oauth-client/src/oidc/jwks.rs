@@ -11,7 +11,7 @@ use arc_swap::ArcSwapOption;
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use reqwest::Url;
-use reqwest::header::{ACCEPT, CACHE_CONTROL, HeaderMap};
+use reqwest::header::{CACHE_CONTROL, HeaderMap};
 
 use super::IdTokenError;
 use crate::clock::{Clock, SystemClock};
@@ -98,9 +98,7 @@ impl JwksCache {
     /// distribute yourself, tests).
     pub fn fixed(keys: JwkSet) -> Result<Self, Error> {
         // Never used to send anything; a client is what the cache holds.
-        let http = crate::http_client::builder()
-            .build()
-            .map_err(|error| Error::Config(format!("could not build the HTTP client: {error}")))?;
+        let http = crate::discovery::metadata_http()?.clone();
         let url =
             Url::parse("urn:oauth-client:fixed-jwks").map_err(|error| Error::Config(error.to_string()))?;
         let cache = Self::with_url(url, http);
@@ -261,36 +259,13 @@ impl JwksCache {
 
     async fn fetch(&self, generation: u64) -> Result<KeySet, Error> {
         self.inner.fetches.fetch_add(1, Ordering::Relaxed);
-        let response = self
-            .inner
-            .http
-            .get(self.inner.url.clone())
-            .header(ACCEPT, "application/jwk-set+json, application/json")
-            .send()
-            .await
-            .map_err(Error::transport)?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(Error::transport)?;
-        if !status.is_success() {
-            return Err(Error::Http {
-                status: status.as_u16(),
-                headers,
-                body: crate::response::excerpt::redacted_body(&body),
-            });
-        }
-        let set: JwkSet = serde_json::from_slice(&body).map_err(|error| Error::Decode {
-            status: status.as_u16(),
-            reason: format!("not a JSON Web Key Set: {error}"),
-            excerpt: crate::response::excerpt::excerpt(&body),
-        })?;
+        let accept = "application/jwk-set+json, application/json";
+        let received =
+            crate::discovery::get_document(&self.inner.http, self.inner.url.as_str(), accept).await?;
+        let fresh_for = max_age(&received.headers);
+        let set: JwkSet = crate::response::interpret(received, crate::response::Leniency::default())?;
         let now = self.inner.clock.now();
-        Ok(KeySet {
-            keys: set.keys,
-            generation,
-            fetched_at: now,
-            fresh_until: now.saturating_add(max_age(&headers)),
-        })
+        Ok(KeySet { keys: set.keys, generation, fetched_at: now, fresh_until: now.saturating_add(fresh_for) })
     }
 }
 
