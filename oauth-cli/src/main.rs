@@ -1,6 +1,5 @@
 //! `oauth`: see `oauth --help`.
 
-fn main() {
-    let code = oauth_cli::run(std::env::args_os(), &mut std::io::stdout(), &mut std::io::stderr());
-    std::process::exit(code);
+fn main() -> std::process::ExitCode {
+    oauth_cli::Oauth::new().main()
 }

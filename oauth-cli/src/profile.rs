@@ -14,7 +14,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::{AuthMethod, Cli, Failure, usage};
+use crate::args::{AuthMethod, ProviderArgs};
+use crate::{Failure, usage};
 
 #[derive(Deserialize)]
 struct File {
@@ -37,9 +38,9 @@ struct Profile {
 }
 
 /// Fills what flags and environment left unset from `--profile`'s settings.
-pub(crate) fn apply(mut cli: Cli) -> Result<Cli, Failure> {
-    let Some(name) = cli.provider.profile.clone() else { return Ok(cli) };
-    let path = match &cli.provider.config {
+pub(crate) fn apply(args: &mut ProviderArgs) -> Result<(), Failure> {
+    let Some(name) = args.profile.clone() else { return Ok(()) };
+    let path = match &args.config {
         Some(path) => path.clone(),
         None => default_path().ok_or_else(|| usage("no configuration file: give `--config FILE`"))?,
     };
@@ -52,7 +53,6 @@ pub(crate) fn apply(mut cli: Cli) -> Result<Cli, Failure> {
         .profiles
         .remove(&name)
         .ok_or_else(|| usage(format!("the configuration file {} has no profile `{name}`", path.display())))?;
-    let args = &mut cli.provider;
     let fill = |slot: &mut Option<String>, value: Option<String>| {
         if slot.is_none() {
             *slot = value;
@@ -73,7 +73,7 @@ pub(crate) fn apply(mut cli: Cli) -> Result<Cli, Failure> {
     if args.auth.is_none() {
         args.auth = profile.auth;
     }
-    Ok(cli)
+    Ok(())
 }
 
 fn default_path() -> Option<PathBuf> {

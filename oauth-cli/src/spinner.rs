@@ -1,15 +1,19 @@
-//! A spinner on standard error while the device flow polls, when standard error is a
-//! terminal; nothing otherwise (a log or a pipe gets the messages only).
+//! A spinner on standard error while the device flow polls, when it is a terminal; nothing
+//! otherwise (a log or a pipe gets the messages only).
 
 use std::future::Future;
-use std::io::{IsTerminal as _, Write};
+use std::io::Write;
 use std::time::Duration;
 
 const FRAMES: [char; 4] = ['|', '/', '-', '\\'];
 
-/// Awaits `work`, turning a spinner on `err` meanwhile if standard error is a terminal.
-pub(crate) async fn while_waiting<T>(work: impl Future<Output = T>, err: &mut dyn Write) -> T {
-    if !std::io::stderr().is_terminal() {
+/// Awaits `work`, turning a spinner on `err` meanwhile if it is a `terminal`.
+pub(crate) async fn while_waiting<T>(
+    work: impl Future<Output = T>,
+    err: &mut dyn Write,
+    terminal: bool,
+) -> T {
+    if !terminal {
         return work.await;
     }
     let mut work = std::pin::pin!(work);

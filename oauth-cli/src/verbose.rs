@@ -4,7 +4,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use tracing::subscriber::DefaultGuard;
+use tracing::Dispatch;
+use tracing::subscriber::{DefaultGuard, NoSubscriber};
 use tracing_subscriber::Layer as _;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -13,10 +14,17 @@ use tracing_subscriber::layer::SubscriberExt as _;
 pub(crate) struct Trace {
     buffer: Buffer,
     _guard: DefaultGuard,
+    /// Registered for as long as the trace runs; see `start`.
+    _companion: Dispatch,
 }
 
 impl Trace {
     pub(crate) fn start() -> Self {
+        // tracing-core decides a callsite's interest from the calling thread's subscriber
+        // alone while a single subscriber is registered: another thread (another command in
+        // the same process, a test) hitting the library's callsites first would turn them
+        // off for good. With a second subscriber registered it asks every live one.
+        let companion = Dispatch::new(NoSubscriber::default());
         let buffer = Buffer::default();
         let layer = tracing_subscriber::fmt::layer()
             .with_writer(buffer.clone())
@@ -27,7 +35,7 @@ impl Trace {
                 metadata.target().starts_with("oauth_client") && *metadata.level() <= tracing::Level::TRACE
             }));
         let guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
-        Trace { buffer, _guard: guard }
+        Trace { buffer, _guard: guard, _companion: companion }
     }
 
     /// What was traced.

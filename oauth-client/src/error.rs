@@ -158,6 +158,16 @@ pub enum Error {
     /// The client or the request is misconfigured; nothing was sent.
     #[error("invalid configuration: {0}")]
     Config(String),
+
+    /// A [`DeclaredCall`](crate::declared::DeclaredCall) does not match its method's
+    /// declaration; nothing was sent.
+    #[error("invalid call of `{method}`: {reason}")]
+    InvalidCall {
+        /// The declared method.
+        method: &'static str,
+        /// What does not match.
+        reason: String,
+    },
 }
 
 fn provider_message(status: u16) -> &'static str {
@@ -203,6 +213,7 @@ impl Error {
             Error::Transport(error) => error.status().map(|status| status.as_u16()),
             Error::Timeout
             | Error::Config(_)
+            | Error::InvalidCall { .. }
             | Error::InvalidResourceRequest(_)
             | Error::ResourceMetadata(_)
             | Error::Redirect(_)

@@ -94,6 +94,11 @@
 //! for every grant alike. The standard grants ([`OAuthAuthorization`]), the extensions
 //! ([`extensions`]) and your own grants are all declared the same way.
 //!
+//! The macro also describes each method for tools: [`grants!`] gives the
+//! [`declared::GrantDescriptor`]s of the methods it names (name, grant type or endpoint,
+//! fields, response), and [`declared::DeclaredCall`] sends a described method with values
+//! known only at run time — how the `oauth` command line offers your grants as subcommands.
+//!
 //! # Responses
 //!
 //! All grants share one path from response to result:
@@ -209,6 +214,7 @@ mod challenge;
 mod client;
 mod client_auth;
 mod clock;
+pub mod declared;
 mod discovery;
 #[cfg(feature = "dpop")]
 pub mod dpop;
@@ -250,7 +256,7 @@ pub use error::{Error, RedirectError};
 pub use form::FormParams;
 pub use grants::OAuthAuthorization;
 pub use manager::TokenManager;
-pub use oauth_macros::oauth_grant;
+pub use oauth_macros::{grants, oauth_grant};
 pub use protected_resource::{DiscoveredResource, ProtectedResourceMetadata, ResourceMetadataError};
 pub use provider_error::{OAuthProviderError, OAuthProviderErrorKind};
 pub use request::Endpoint;

@@ -316,12 +316,20 @@ fn trace_request(request: &GrantRequest<'_>, url: &Url, body: &Bytes, auth_heade
     );
 }
 
-/// The response as received, at TRACE level, with the credentials in its body redacted.
+/// The response as received, at TRACE level, with the credentials in its body and headers
+/// redacted (a session cookie is as good as a token).
 fn trace_response(received: &Received) {
     let headers: Vec<String> = received
         .headers
         .iter()
-        .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap_or("[binary]")))
+        .map(|(name, value)| {
+            let shown = if value.is_sensitive() || is_credential_header(name) {
+                "[redacted]"
+            } else {
+                value.to_str().unwrap_or("[binary]")
+            };
+            format!("{name}: {shown}")
+        })
         .collect();
     tracing::trace!(
         status = received.status,
@@ -329,6 +337,14 @@ fn trace_response(received: &Received) {
         body = %crate::response::redacted_body(&received.body),
         "response"
     );
+}
+
+/// Response headers that carry credentials: cookies, and tokens some providers echo.
+fn is_credential_header(name: &HeaderName) -> bool {
+    name == reqwest::header::SET_COOKIE
+        || name == reqwest::header::AUTHORIZATION
+        || name == reqwest::header::PROXY_AUTHORIZATION
+        || name.as_str() == "authentication-info"
 }
 
 /// Reads a response that arrived at `received_at` (Unix seconds), refusing more than `limit`

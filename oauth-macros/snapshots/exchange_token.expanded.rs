@@ -1,4 +1,35 @@
 pub trait OAuthAuthorization: TokenEndpoint {
+    #[doc(hidden)]
+    const __OAUTH_GRANT_EXCHANGE_TOKEN: ::oauth_client::__private::GrantDescriptor = ::oauth_client::__private::GrantDescriptor::__new(
+        "exchange_token",
+        "",
+        ::core::option::Option::Some("urn:ietf:params:oauth:grant-type:token-exchange"),
+        ::oauth_client::__private::Endpoint::TOKEN,
+        "POST",
+        true,
+        &[
+            ::oauth_client::__private::FieldDescriptor::__new(
+                "subject_token",
+                ::oauth_client::__private::FieldKind::Form,
+                true,
+                false,
+            ),
+            ::oauth_client::__private::FieldDescriptor::__new(
+                "audience",
+                ::oauth_client::__private::FieldKind::Form,
+                false,
+                false,
+            ),
+            ::oauth_client::__private::FieldDescriptor::__new(
+                "type",
+                ::oauth_client::__private::FieldKind::Form,
+                true,
+                false,
+            ),
+        ],
+        false,
+        ::oauth_client::__private::ResponseKind::Json,
+    );
     fn exchange_token(
         &self,
         subject_token: &str,

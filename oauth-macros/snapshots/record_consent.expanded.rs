@@ -1,4 +1,29 @@
 pub trait OAuthAuthorization: TokenEndpoint {
+    #[doc(hidden)]
+    const __OAUTH_GRANT_RECORD_CONSENT: ::oauth_client::__private::GrantDescriptor = ::oauth_client::__private::GrantDescriptor::__new(
+        "record_consent",
+        "",
+        ::core::option::Option::None,
+        ::oauth_client::__private::Endpoint::named("vendor_consent"),
+        "POST",
+        false,
+        &[
+            ::oauth_client::__private::FieldDescriptor::__new(
+                "Authorization",
+                ::oauth_client::__private::FieldKind::Header,
+                true,
+                false,
+            ),
+            ::oauth_client::__private::FieldDescriptor::__new(
+                "consent_id",
+                ::oauth_client::__private::FieldKind::Form,
+                true,
+                false,
+            ),
+        ],
+        false,
+        ::oauth_client::__private::ResponseKind::Empty,
+    );
     fn record_consent(
         &self,
         bearer: &str,

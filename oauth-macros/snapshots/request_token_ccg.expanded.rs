@@ -1,4 +1,29 @@
 pub trait OAuthAuthorization: TokenEndpoint {
+    #[doc(hidden)]
+    const __OAUTH_GRANT_REQUEST_TOKEN_CCG: ::oauth_client::__private::GrantDescriptor = ::oauth_client::__private::GrantDescriptor::__new(
+        "request_token_ccg",
+        "Client credentials grant.",
+        ::core::option::Option::Some("client_credentials"),
+        ::oauth_client::__private::Endpoint::TOKEN,
+        "POST",
+        true,
+        &[
+            ::oauth_client::__private::FieldDescriptor::__new(
+                "Authorization",
+                ::oauth_client::__private::FieldKind::Header,
+                true,
+                false,
+            ),
+            ::oauth_client::__private::FieldDescriptor::__new(
+                "scope",
+                ::oauth_client::__private::FieldKind::Form,
+                false,
+                false,
+            ),
+        ],
+        true,
+        ::oauth_client::__private::ResponseKind::Token,
+    );
     /// Client credentials grant.
     fn request_token_ccg(
         &self,

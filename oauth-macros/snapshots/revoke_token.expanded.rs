@@ -1,4 +1,29 @@
 pub trait OAuthAuthorization: TokenEndpoint {
+    #[doc(hidden)]
+    const __OAUTH_GRANT_REVOKE_TOKEN: ::oauth_client::__private::GrantDescriptor = ::oauth_client::__private::GrantDescriptor::__new(
+        "revoke_token",
+        "",
+        ::core::option::Option::None,
+        ::oauth_client::__private::Endpoint::named("revocation"),
+        "POST",
+        true,
+        &[
+            ::oauth_client::__private::FieldDescriptor::__new(
+                "Authorization",
+                ::oauth_client::__private::FieldKind::Header,
+                true,
+                false,
+            ),
+            ::oauth_client::__private::FieldDescriptor::__new(
+                "token",
+                ::oauth_client::__private::FieldKind::Form,
+                true,
+                false,
+            ),
+        ],
+        false,
+        ::oauth_client::__private::ResponseKind::Empty,
+    );
     fn revoke_token(
         &self,
         authorization: &str,

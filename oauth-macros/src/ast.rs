@@ -98,3 +98,117 @@ fn response_type(sig: &Signature) -> syn::Result<&Type> {
         _ => Err(syn::Error::new_spanned(ty, RETURN_HINT)),
     }
 }
+
+/// The type under references, parentheses and invisible groups.
+fn peeled(ty: &Type) -> &Type {
+    match ty {
+        Type::Reference(reference) => peeled(&reference.elem),
+        Type::Paren(paren) => peeled(&paren.elem),
+        Type::Group(group) => peeled(&group.elem),
+        other => other,
+    }
+}
+
+/// The single type argument of `Name<T>` when the path's last segment is `name`.
+fn type_argument<'t>(ty: &'t Type, name: &str) -> Option<&'t Type> {
+    let Type::Path(path) = peeled(ty) else { return None };
+    let last = path.path.segments.last().filter(|segment| segment.ident == name)?;
+    let PathArguments::AngleBracketed(arguments) = &last.arguments else { return None };
+    match arguments.args.first() {
+        Some(GenericArgument::Type(inner)) if arguments.args.len() == 1 => Some(inner),
+        _ => None,
+    }
+}
+
+impl Param<'_> {
+    /// Whether the declared type is an `Option` (the value may be left out).
+    pub(crate) fn is_optional(&self) -> bool {
+        type_argument(self.ty, "Option").is_some()
+    }
+
+    /// Whether the value is a list whose items are sent as fields of the same name (a slice
+    /// or a `Vec`, possibly in an `Option`).
+    pub(crate) fn is_repeated(&self) -> bool {
+        let ty = type_argument(self.ty, "Option").unwrap_or(self.ty);
+        matches!(peeled(ty), Type::Slice(_) | Type::Array(_)) || type_argument(ty, "Vec").is_some()
+    }
+}
+
+/// How the declared success type is read, as the runtime's `ResponseKind` names it.
+pub(crate) enum ResponseKind {
+    /// `OAuthToken`.
+    Token,
+    /// `()`.
+    Empty,
+    /// Any other model.
+    Json,
+}
+
+impl Grant<'_> {
+    /// What the success type is, by its syntax: `()`, a path ending in `OAuthToken`, or
+    /// another model.
+    pub(crate) fn response_kind(&self) -> ResponseKind {
+        match self.response.map(peeled) {
+            Some(Type::Tuple(tuple)) if tuple.elems.is_empty() => ResponseKind::Empty,
+            Some(Type::Path(path))
+                if path.path.segments.last().is_some_and(|last| last.ident == "OAuthToken") =>
+            {
+                ResponseKind::Token
+            }
+            _ => ResponseKind::Json,
+        }
+    }
+
+    /// The first paragraph of the method's doc comment, on one line.
+    pub(crate) fn summary(&self) -> String {
+        let mut lines = Vec::new();
+        for attr in &self.item.attrs {
+            let syn::Meta::NameValue(meta) = &attr.meta else { continue };
+            if !meta.path.is_ident("doc") {
+                continue;
+            }
+            let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. }) = &meta.value else { continue };
+            let text = text.value();
+            let line = text.trim();
+            if line.is_empty() {
+                if lines.is_empty() {
+                    continue;
+                }
+                break;
+            }
+            lines.push(line.to_owned());
+        }
+        without_links(&lines.join(" "))
+    }
+}
+
+/// Markdown links reduced to their text: "[`send`](Self::send)" and "[`send`]" read "`send`".
+fn without_links(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        let Some(close) = rest[open..].find(']').map(|close| open + close) else { break };
+        plain.push_str(&rest[..open]);
+        plain.push_str(&rest[open + 1..close]);
+        rest = &rest[close + 1..];
+        if rest.starts_with('(')
+            && let Some(end) = rest.find(')')
+        {
+            rest = &rest[end + 1..];
+        }
+    }
+    plain.push_str(rest);
+    plain
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn summaries_read_links_as_their_text() {
+        assert_eq!(
+            super::without_links("Sends [`a`](Self::a) and [`b`], then [c] (d)."),
+            "Sends `a` and `b`, then c (d)."
+        );
+        assert_eq!(super::without_links("an [unclosed bracket"), "an [unclosed bracket");
+    }
+}

@@ -35,7 +35,7 @@ use syn::spanned::Spanned;
 use syn::{FnArg, Ident, TraitItemFn};
 
 use crate::args;
-use crate::ast::Grant;
+use crate::ast::{Grant, ResponseKind};
 use crate::attr::{self, ParamKind};
 use crate::ctxt::Ctxt;
 use crate::valid;
@@ -133,7 +133,11 @@ fn expand(grant: &Grant<'_>) -> TokenStream {
         ::oauth_client::__private::send::<#response, _>(#client, #request).await
     };
 
+    let descriptor = descriptor(grant);
+
     quote! {
+        #descriptor
+
         #(#attrs)*
         fn #ident #generics (#inputs)
             -> impl ::core::future::Future<Output = #output> + ::core::marker::Send
@@ -147,6 +151,94 @@ fn expand(grant: &Grant<'_>) -> TokenStream {
             }
         }
     }
+}
+
+/// The name of the hidden associated constant that describes the method `method`.
+pub(crate) fn descriptor_ident(method: &Ident) -> Ident {
+    let name = method.to_string();
+    let name = name.strip_prefix("r#").unwrap_or(&name).to_uppercase();
+    Ident::new(&format!("__OAUTH_GRANT_{name}"), method.span())
+}
+
+/// The method's `GrantDescriptor`, as a hidden associated constant of the trait, for
+/// `grants!` to name.
+fn descriptor(grant: &Grant<'_>) -> TokenStream {
+    let private = quote!(::oauth_client::__private);
+    let method = &grant.item.sig.ident;
+    let name = method.to_string();
+    let name = name.strip_prefix("r#").unwrap_or(&name);
+    let summary = grant.summary();
+    let grant_type = match (&grant.args.endpoint, &grant.args.grant_type) {
+        (None, Some(grant_type)) => quote!(::core::option::Option::Some(#grant_type)),
+        _ => quote!(::core::option::Option::None),
+    };
+    let endpoint = match &grant.args.endpoint {
+        Some(endpoint) => quote!(#private::Endpoint::named(#endpoint)),
+        None => quote!(#private::Endpoint::TOKEN),
+    };
+    let http_method = grant.args.method.as_ref().map_or_else(|| "POST".to_owned(), |method| method.value());
+    let client_auth = grant.args.client_auth && grant.args.method.is_none();
+    let fields = grant.params.iter().filter_map(|param| {
+        let (wire_name, kind) = match &param.kind {
+            ParamKind::Form { wire_name, .. } => (wire_name.clone(), quote!(Form)),
+            ParamKind::Header { name } => (name.value(), quote!(Header)),
+            ParamKind::Json => (param.ident.to_string(), quote!(Json)),
+            ParamKind::FormParams => return None,
+        };
+        let required = !param.is_optional();
+        let repeated = param.is_repeated();
+        Some(quote! {
+            #private::FieldDescriptor::__new(#wire_name, #private::FieldKind::#kind, #required, #repeated)
+        })
+    });
+    let additional_fields = grant.params.iter().any(|param| matches!(param.kind, ParamKind::FormParams));
+    let response = match grant.response_kind() {
+        ResponseKind::Token => quote!(Token),
+        ResponseKind::Empty => quote!(Empty),
+        ResponseKind::Json => quote!(Json),
+    };
+    let ident = descriptor_ident(method);
+    quote! {
+        #[doc(hidden)]
+        const #ident: #private::GrantDescriptor = #private::GrantDescriptor::__new(
+            #name,
+            #summary,
+            #grant_type,
+            #endpoint,
+            #http_method,
+            #client_auth,
+            &[#(#fields),*],
+            #additional_fields,
+            #private::ResponseKind::#response,
+        );
+    }
+}
+
+/// `grants![Trait::method, ...]`: an array of the named methods' descriptors.
+pub(crate) fn grants(input: TokenStream) -> TokenStream {
+    let parser = syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated;
+    let paths = match syn::parse::Parser::parse2(parser, input) {
+        Ok(paths) => paths,
+        Err(error) => return error.to_compile_error(),
+    };
+    let mut descriptors = Vec::new();
+    for path in &paths {
+        let segments: Vec<_> = path.segments.iter().collect();
+        let Some((method, trait_path)) = segments.split_last().filter(|(_, rest)| !rest.is_empty()) else {
+            return syn::Error::new_spanned(
+                path,
+                "name the trait and the method, e.g. `grants![OAuthAuthorization::request_token_ccg]`",
+            )
+            .to_compile_error();
+        };
+        let leading = path.leading_colon;
+        let trait_path = trait_path.iter();
+        let ident = descriptor_ident(&method.ident);
+        descriptors.push(quote! {
+            <::oauth_client::OAuthClient as #leading #(#trait_path)::*>::#ident
+        });
+    }
+    quote!([#(#descriptors),*])
 }
 
 /// On error: the errors, plus the method as declared (helper attributes stripped) with a

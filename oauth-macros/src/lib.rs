@@ -26,3 +26,21 @@ use proc_macro::TokenStream;
 pub fn oauth_grant(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::oauth_grant(args.into(), item.into()).into()
 }
+
+/// The descriptors of methods declared with `#[oauth_grant]`, as an array.
+///
+/// Each item names a trait and one of its declared methods; the trait must be implemented by
+/// `oauth_client::OAuthClient`. A method not declared with `#[oauth_grant]` has no
+/// descriptor: naming it is an error on the method's name. See `oauth_client::declared`.
+///
+/// ```text
+/// use oauth_client::{grants, OAuthAuthorization};
+/// use my_provider::SamlBearer;
+///
+/// let [ccg, saml] = grants![OAuthAuthorization::request_token_ccg, SamlBearer::request_token_saml];
+/// assert_eq!(saml.grant_type(), Some("urn:ietf:params:oauth:grant-type:saml2-bearer"));
+/// ```
+#[proc_macro]
+pub fn grants(input: TokenStream) -> TokenStream {
+    expand::grants(input.into()).into()
+}

@@ -5,6 +5,8 @@ pub mod browser;
 pub mod clock;
 pub mod fleet;
 pub mod resource_server;
+#[cfg(unix)]
+pub mod terminal;
 
 use oauth_client::OAuthClient;
 use serde_json::Value;

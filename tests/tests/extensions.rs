@@ -1159,3 +1159,37 @@ async fn the_cli_device_command_shows_the_code_and_polls() {
         .count();
     assert_eq!(polls, 2, "one authorization_pending, then the token");
 }
+
+/// `oauth -v` shows response headers, but not a session cookie (a credential like a token).
+#[tokio::test]
+async fn cli_verbose_output_redacts_cookies_the_provider_sets() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("set-cookie", "session=cookie-secret-9d2c; HttpOnly")
+                .insert_header("x-request-id", "req-17")
+                .set_body_json(token()),
+        )
+        .mount(&server)
+        .await;
+    let token_url = format!("{}/token", server.uri());
+    let args = [
+        "oauth",
+        "--token-url",
+        &token_url,
+        "--client-id",
+        "x",
+        "--client-secret",
+        "y",
+        "client-credentials",
+        "-v",
+    ];
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = oauth_cli::run_async(args, &mut out, &mut err).await;
+    let err = String::from_utf8(err).unwrap();
+    assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+    assert!(err.contains("set-cookie: [redacted]") && err.contains("x-request-id: req-17"), "{err}");
+    assert!(!err.contains("cookie-secret-9d2c"), "{err}");
+}

@@ -131,6 +131,34 @@ mod django_oauth_toolkit {
         consented.location.expect("the redirect to the client")
     }
 
+    /// Logs alice in, enters `user_code` at the device page and accepts, as a person with a
+    /// browser would.
+    pub(super) async fn enter_device_code(base: &str, user_code: &str) {
+        let mut browser = Browser::new();
+        let device_url = format!("{base}/o/device/");
+        let to_login = browser.get(&device_url).await;
+        assert_eq!(to_login.status, 302, "a logged-out user is sent to the login page");
+        let login_url = format!("{base}{}", to_login.location.unwrap());
+        let login_page = browser.get(&login_url).await;
+        let mut fields = hidden_fields(&login_page.body);
+        fields.retain(|(name, _)| name == "csrfmiddlewaretoken" || name == "next");
+        fields.push(("username".into(), "alice".into()));
+        fields.push(("password".into(), "wonderland".into()));
+        let logged_in = browser.post_form(&login_url, &fields, &login_url).await;
+        assert_eq!(logged_in.status, 302, "login accepted: {}", logged_in.body);
+        let code_page = browser.get(&device_url).await;
+        let mut fields = hidden_fields(&code_page.body);
+        fields.push(("user_code".into(), user_code.into()));
+        let entered = browser.post_form(&device_url, &fields, &device_url).await;
+        assert_eq!(entered.status, 302, "the code is accepted: {}", entered.body);
+        let confirm_url = format!("{base}{}", entered.location.unwrap());
+        let confirm_page = browser.get(&confirm_url).await;
+        let mut fields = hidden_fields(&confirm_page.body);
+        fields.push(("action".into(), "accept".into()));
+        let accepted = browser.post_form(&confirm_url, &fields, &confirm_url).await;
+        assert_eq!(accepted.status, 302, "the device is approved: {}", accepted.body);
+    }
+
     #[tokio::test]
     async fn client_secret_post_configured_on_the_client() {
         let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
@@ -591,6 +619,35 @@ mod cli {
         }
     }
 
+    /// Runs `oauth ARGS` (a `code --listen` command) on a thread, logs in and consents in a
+    /// "browser" (HTTP) at the URL it prints, lets the browser follow the redirect to the
+    /// command's loopback listener, and returns the command's exit code and output with the
+    /// authorization URL it printed.
+    async fn code_through_listener(issuer: &str, args: Vec<String>) -> (i32, String, String) {
+        let (sender, lines) = std::sync::mpsc::channel();
+        let command = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            let code = oauth_cli::run(args, &mut out, &mut Lines(sender, Vec::new()));
+            (code, String::from_utf8(out).unwrap())
+        });
+        // "Open this URL and log in; the redirect comes back to LISTENER:", then the URL.
+        let (listener, url, lines) = tokio::task::spawn_blocking(move || {
+            let announced = lines.iter().find(|line| line.contains("comes back to")).expect("the listener");
+            let listener = announced.rsplit(' ').next().unwrap().trim_end_matches(':').to_owned();
+            (listener, lines.recv().expect("the authorization URL"), lines)
+        })
+        .await
+        .unwrap();
+        let redirect = super::oidc_provider::login_and_consent_to(issuer, &url, &listener).await;
+        let page = reqwest::get(&redirect).await.unwrap();
+        assert_eq!(page.status(), 200, "{redirect}");
+        assert!(page.text().await.unwrap().contains("go back to the terminal"));
+        let (code, out) = tokio::task::spawn_blocking(move || command.join().unwrap()).await.unwrap();
+        // What else the command said (errors), for the failure messages.
+        let said: Vec<String> = lines.try_iter().collect();
+        (code, format!("{out}{}", said.join("\n")), url)
+    }
+
     /// `oauth code --listen`: the URL is printed, the login happens in a "browser" (HTTP),
     /// the browser is redirected to the command's loopback listener, and the command redeems
     /// the code (PKCE, state, `iss` checked) and prints the token with the ID token's claims.
@@ -598,7 +655,6 @@ mod cli {
     async fn code_receives_the_redirect_on_its_loopback_listener() {
         let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
         let _phases = crate::oidc_provider::KEY_PHASES.read().await;
-        let (sender, lines) = std::sync::mpsc::channel();
         let args = [
             "oauth",
             "--issuer",
@@ -616,32 +672,342 @@ mod cli {
             "--json",
         ]
         .map(str::to_owned);
-        let command = std::thread::spawn(move || {
-            let mut out = Vec::new();
-            let code = oauth_cli::run(args, &mut out, &mut Lines(sender, Vec::new()));
-            (code, String::from_utf8(out).unwrap())
-        });
-        let url = tokio::task::spawn_blocking(move || {
-            lines.iter().find(|line| line.starts_with("http")).expect("the authorization URL")
-        })
-        .await
-        .unwrap();
-        let listener = reqwest::Url::parse(&url)
-            .unwrap()
-            .query_pairs()
-            .find(|(name, _)| name == "redirect_uri")
-            .map(|(_, value)| value.into_owned())
-            .expect("the redirect URI names the listener's port");
-        let redirect = super::oidc_provider::login_and_consent_to(&issuer, &url, &listener).await;
-        let page = reqwest::get(&redirect).await.unwrap();
-        assert_eq!(page.status(), 200);
-        assert!(page.text().await.unwrap().contains("go back to the terminal"));
-        let (code, out) = tokio::task::spawn_blocking(move || command.join().unwrap()).await.unwrap();
+        let (code, out, _) = code_through_listener(&issuer, args.to_vec()).await;
         assert_eq!(code, oauth_cli::EXIT_OK, "{out}");
         let token: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(token["access_token"], "[redacted]");
         assert_eq!(token["id_token_claims_unverified"]["sub"], "alice");
         assert_eq!(token["id_token_claims_unverified"]["aud"], "cli-client");
+    }
+
+    /// `oauth code --par --dpop --resource R --authorization-details JSON`, for a client that
+    /// must push its requests and bind its tokens: only the reference crosses the browser, and
+    /// the token is DPoP-bound, for the resource, with the details the user consented to.
+    #[tokio::test]
+    async fn code_with_par_dpop_a_resource_and_authorization_details() {
+        use oauth_client::extensions::TokenIntrospection;
+        let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let _phases = crate::oidc_provider::KEY_PHASES.read().await;
+        let details = r#"[{"type":"account_information","actions":["read"]}]"#;
+        let args = [
+            "oauth",
+            "--issuer",
+            &issuer,
+            "--client-id",
+            "cli-par-client",
+            "--auth",
+            "none",
+            "--dpop",
+            "--resource",
+            "https://api.example/",
+            "code",
+            "--redirect-uri",
+            "http://127.0.0.1:0/callback",
+            "--listen",
+            "--par",
+            "--scope",
+            "api:read",
+            "--authorization-details",
+            details,
+            "--json",
+            "--show-secrets",
+        ]
+        .map(str::to_owned);
+        let (code, out, url) = code_through_listener(&issuer, args.to_vec()).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{out}");
+        let names: Vec<String> =
+            reqwest::Url::parse(&url).unwrap().query_pairs().map(|(name, _)| name.into_owned()).collect();
+        assert_eq!(names, ["client_id", "request_uri"], "the request was pushed: {url}");
+        let token: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(token["token_type"], "DPoP");
+        let introspector = OAuthClient::discover(&issuer)
+            .await
+            .unwrap()
+            .client_auth(ClientAuth::client_secret_post("post-client", "post-client-secret"))
+            .build()
+            .unwrap();
+        let info = introspector
+            .introspect_token("", token["access_token"].as_str().unwrap(), None, None)
+            .await
+            .unwrap();
+        assert!(info.active);
+        assert!(info.extra["cnf"]["jkt"].is_string(), "bound to the run's key: {info:?}");
+        assert_eq!(info.aud, Some(serde_json::json!("https://api.example/")));
+        assert_eq!(
+            info.extra["authorization_details"],
+            serde_json::json!([{"type": "account_information", "actions": ["read"]}])
+        );
+    }
+
+    /// The library's declared token exchange and JWT bearer grants, offered by the CLI from
+    /// their declarations, against oidc-provider's handlers for them.
+    #[tokio::test]
+    async fn declared_token_exchange_and_jwt_bearer_commands() {
+        use oauth_client::extensions::{JwtAssertion, SigningKey};
+        let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let _phases = crate::oidc_provider::KEY_PHASES.read().await;
+        let common = [
+            "--issuer",
+            &issuer,
+            "--client-id",
+            "exchange-client",
+            "--client-secret",
+            "exchange-client-secret",
+            "--auth",
+            "post",
+            "--json",
+        ];
+        let (code, out, err) =
+            oauth(&[&common[..], &["client-credentials", "--show-secrets"]].concat()).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        let subject: Value = serde_json::from_str(&out).unwrap();
+        let subject = subject["access_token"].as_str().unwrap().to_owned();
+        let access_token_type = "urn:ietf:params:oauth:token-type:access_token";
+        let exchange = ["token-exchange", "--subject-token-type", access_token_type, "--subject-token"];
+        let (code, out, err) =
+            oauth(&[&common[..], &exchange[..], &[&subject, "--audience", "https://api.example/"]].concat())
+                .await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        let exchanged: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(exchanged["issued_token_type"], access_token_type);
+        assert_eq!(exchanged["access_token"], "[redacted]");
+        let (code, _, err) = oauth(&[&common[..], &exchange[..], &["not-a-token"]].concat()).await;
+        assert_eq!(code, oauth_cli::EXIT_PROVIDER, "{err}");
+        assert!(err.contains("error code (RFC 6749 §5.2): invalid_grant"), "{err}");
+        let (code, _, err) =
+            oauth(&[&common[..], &["token-exchange", "--subject-token", &subject]].concat()).await;
+        assert_eq!(code, oauth_cli::EXIT_USAGE, "a required declared field: {err}");
+
+        let assertion = JwtAssertion::new(
+            "exchange-client",
+            "alice",
+            issuer.clone(),
+            SigningKey::rs256_pem(&crate::oidc_provider::fixture("rsa-private.pem")).unwrap(),
+        )
+        .sign()
+        .unwrap();
+        let bearer = ["jwt-bearer", "--assertion", &assertion];
+        let (code, out, err) = oauth(&[&common[..], &bearer[..]].concat()).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["token_type"], "Bearer");
+        let (code, _, err) = oauth(&[&common[..], &bearer[..]].concat()).await;
+        assert_eq!(code, oauth_cli::EXIT_PROVIDER, "the assertion is single-use: {err}");
+    }
+
+    /// `--auth private-key-jwt --private-key FILE`, `--auth tls --cert --cert-key --ca-cert`
+    /// and `--dpop-key FILE`: each client authenticates only as it is registered to.
+    #[tokio::test]
+    async fn keys_and_certificates_from_files() {
+        let issuer = peer_or_skip!("OAUTH_PEER_OIDC_URL");
+        let certs = peer_or_skip!("OAUTH_PEER_OIDC_CERTS");
+        let _phases = crate::oidc_provider::KEY_PHASES.read().await;
+        let fixtures = format!("{}/fixtures", env!("CARGO_MANIFEST_DIR"));
+        let private_key_jwt = |key: &str, alg: &str| {
+            [
+                "--issuer".to_owned(),
+                issuer.clone(),
+                "--client-id".into(),
+                "private-key-client".into(),
+                "--auth".into(),
+                "private-key-jwt".into(),
+                "--private-key".into(),
+                format!("{fixtures}/{key}"),
+                "--key-alg".into(),
+                alg.into(),
+                "client-credentials".into(),
+            ]
+        };
+        let run = |args: Vec<String>| async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            oauth(&args).await
+        };
+        let (code, out, err) = run(private_key_jwt("rsa-private.pem", "RS256").to_vec()).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        assert!(out.starts_with("Bearer token"), "{out}");
+        let (code, _, err) = run(private_key_jwt("ec-private.pem", "ES256").to_vec()).await;
+        assert_eq!(code, oauth_cli::EXIT_PROVIDER, "another key: {err}");
+        assert!(err.contains("invalid_client"), "{err}");
+        let (code, _, err) = run(private_key_jwt("ec-private.pem", "RS256").to_vec()).await;
+        assert_eq!(code, oauth_cli::EXIT_USAGE, "an EC key is no RS256 key: {err}");
+
+        let mtls = [
+            "--issuer",
+            &issuer,
+            "--client-id",
+            "mtls-client",
+            "--auth",
+            "tls",
+            "--ca-cert",
+            &format!("{certs}/ca.pem"),
+            "client-credentials",
+            "--json",
+        ];
+        let certificate =
+            ["--cert", &format!("{certs}/client.pem"), "--cert-key", &format!("{certs}/client.key")];
+        let (code, out, err) = oauth(&[&certificate[..], &mtls[..]].concat()).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["token_type"], "Bearer");
+        let (code, _, err) = oauth(&mtls).await;
+        assert_eq!(code, oauth_cli::EXIT_USAGE, "{err}");
+        assert!(err.contains("needs `--cert FILE --cert-key FILE`"), "{err}");
+
+        let key = oauth_client::dpop::DpopKey::generate().unwrap();
+        let key_file = std::env::temp_dir().join(format!("oauth-cli-dpop-{}.pem", std::process::id()));
+        std::fs::write(&key_file, key.to_pkcs8_pem()).unwrap();
+        let dpop_client = [
+            "--issuer",
+            &issuer,
+            "--client-id",
+            "dpop-client",
+            "--client-secret",
+            "dpop-client-secret",
+            "--auth",
+            "post",
+            "client-credentials",
+            "--json",
+        ];
+        let (code, out, err) =
+            oauth(&[&["--dpop-key", key_file.to_str().unwrap()][..], &dpop_client[..]].concat()).await;
+        std::fs::remove_file(&key_file).unwrap();
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["token_type"], "DPoP");
+        let (code, _, err) = oauth(&dpop_client).await;
+        assert_eq!(code, oauth_cli::EXIT_PROVIDER, "this client's tokens must be bound: {err}");
+    }
+
+    /// `oauth device` against django-oauth-toolkit, its screen in a pseudo-terminal: the code
+    /// and where to enter it, a spinner while the user signs in (in a "browser", over HTTP),
+    /// the spinner wiped, and the token on standard output only.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn device_signs_in_at_django_oauth_toolkit_with_a_spinner_on_the_terminal() {
+        use std::io::IsTerminal as _;
+        let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
+        let _serial = django_oauth_toolkit::exclusive().await;
+        let terminal = oauth_client_tests::terminal::Terminal::open();
+        let mut device = terminal.device.try_clone().unwrap();
+        let args = [
+            "oauth".to_owned(),
+            "--token-url".into(),
+            format!("{base}/o/token/"),
+            "--device-authorization-url".into(),
+            format!("{base}/o/device-authorization/"),
+            "--client-id".into(),
+            "device-client".into(),
+            "--auth".into(),
+            "none".into(),
+            "device".into(),
+            "--json".into(),
+        ];
+        let command = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            let cli = oauth_cli::Oauth::new().terminal(device.is_terminal());
+            let code = cli.run(args, &mut out, &mut device);
+            (code, String::from_utf8(out).unwrap())
+        });
+        let terminal = std::sync::Arc::new(terminal);
+        let waiting = std::sync::Arc::clone(&terminal);
+        let shown =
+            tokio::task::spawn_blocking(move || waiting.wait_for("waiting for you to finish signing in"))
+                .await
+                .unwrap();
+        let verification = format!("To sign in, open {base}/o/device/ and enter the code ");
+        let user_code: String = shown
+            .split_once(&verification)
+            .unwrap_or_else(|| panic!("the screen: {shown:?}"))
+            .1
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        assert!(!user_code.is_empty(), "{shown:?}");
+        django_oauth_toolkit::enter_device_code(&base, &user_code).await;
+
+        let (code, out) = tokio::task::spawn_blocking(move || command.join().unwrap()).await.unwrap();
+        assert_eq!(code, oauth_cli::EXIT_OK, "{}", terminal.screen());
+        let token: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            (token["token_type"].as_str(), token["access_token"].as_str()),
+            (Some("Bearer"), Some("[redacted]"))
+        );
+        let screen = terminal.wait_for(&format!("\r{}\r", " ".repeat(40)));
+        // The terminal turns each "\n" into "\r\n" (ONLCR).
+        assert!(screen.starts_with(&format!("{verification}{user_code}\r\n")), "{screen:?}");
+        assert!(screen.contains("\r| waiting for you to finish signing in"), "{screen:?}");
+        assert!(
+            screen.ends_with(&format!("\r{}\r", " ".repeat(40))),
+            "the spinner is wiped last: {screen:?}"
+        );
+        assert!(!screen.contains("access_token"), "the token goes to standard output only");
+    }
+
+    /// The same command with its diagnostics going to a pipe: no spinner.
+    #[tokio::test]
+    async fn no_spinner_when_the_diagnostics_are_not_a_terminal() {
+        let base = peer_or_skip!("OAUTH_PEER_DOT_URL");
+        let _serial = django_oauth_toolkit::exclusive().await;
+        let (sender, lines) = std::sync::mpsc::channel();
+        let args = [
+            "oauth".to_owned(),
+            "--token-url".into(),
+            format!("{base}/o/token/"),
+            "--device-authorization-url".into(),
+            format!("{base}/o/device-authorization/"),
+            "--client-id".into(),
+            "device-client".into(),
+            "--auth".into(),
+            "none".into(),
+            "device".into(),
+            "--scope".into(),
+            "read".into(),
+        ];
+        let command = std::thread::spawn(move || {
+            let (mut out, mut err) = (Vec::new(), Lines(sender, Vec::new()));
+            let code = oauth_cli::run(args, &mut out, &mut err);
+            (code, String::from_utf8(out).unwrap(), String::from_utf8(err.1).unwrap())
+        });
+        let first = tokio::task::spawn_blocking(move || lines.recv().unwrap()).await.unwrap();
+        let user_code = first.rsplit(' ').next().unwrap().to_owned();
+        django_oauth_toolkit::enter_device_code(&base, &user_code).await;
+        let (code, out, rest) = tokio::task::spawn_blocking(move || command.join().unwrap()).await.unwrap();
+        assert_eq!(code, oauth_cli::EXIT_OK, "{first}");
+        assert!(out.starts_with("Bearer token, valid 1 h"), "{out}");
+        assert!(out.contains("scope \"read\""), "{out}");
+        assert!(rest.is_empty(), "nothing after the instructions: {rest:?}");
+    }
+
+    /// Against oauth2-mock-server, whose access tokens are JWTs: the summary shows their
+    /// claims, marked as not verified; password and refresh work the same way, and its
+    /// metadata is refused for naming another issuer.
+    #[tokio::test]
+    async fn grants_at_oauth2_mock_server_show_the_jwt_claims_unverified() {
+        let base = peer_or_skip!("OAUTH_PEER_MOCK_URL");
+        let token_url = format!("{base}/token");
+        let common = ["--token-url", &token_url, "--client-id", "mock-client", "--client-secret", "s"];
+        let (code, out, err) =
+            oauth(&[&common[..], &["client-credentials", "--scope", "read"]].concat()).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        assert!(out.contains("access token claims (decoded, NOT verified):"), "{out}");
+        assert!(out.contains(r#""scope": "read""#), "{out}");
+
+        let password = ["password", "--username", "bob", "--password", "pw", "--json", "--show-secrets"];
+        let (code, out, err) = oauth(&[&common[..], &password[..]].concat()).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        let token: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(token["access_token_claims_unverified"]["sub"], "bob");
+        let refresh_token = token["refresh_token"].as_str().expect("a refresh token").to_owned();
+        let (code, out, err) =
+            oauth(&[&common[..], &["refresh", "--refresh-token", &refresh_token, "--json"]].concat()).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&out).unwrap()["access_token_claims_unverified"]["sub"],
+            "johndoe"
+        );
+
+        // The mock names itself `http://localhost:PORT` whatever address it is reached at:
+        // the metadata is refused as another issuer's.
+        let (code, _, err) = oauth(&["--issuer", &base, "discover"]).await;
+        assert_eq!(code, oauth_cli::EXIT_OTHER, "{err}");
+        assert!(err.contains("is for issuer `http://localhost:") && err.contains("(RFC 8414 §3.3)"), "{err}");
     }
 
     /// A profile of the configuration file fills what flags and environment leave unset; a
@@ -834,7 +1200,7 @@ mod oidc_provider {
 
     const JWT_SECRET: &str = "jwt-secret-client-secret-of-at-least-32-bytes";
 
-    fn fixture(name: &str) -> Vec<u8> {
+    pub(super) fn fixture(name: &str) -> Vec<u8> {
         std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
     }
 

@@ -181,6 +181,8 @@ impl JwtAssertion {
 
 /// The JWT bearer grant (RFC 7523 §2.1): a signed assertion in exchange for a token.
 pub trait JwtBearer: TokenEndpoint {
+    /// Requests a token with a signed JWT assertion (RFC 7523 §2.1).
+    ///
     /// Sends `assertion` (e.g. [`JwtAssertion::sign`]); the client may authenticate as well.
     #[oauth_grant(grant_type = "urn:ietf:params:oauth:grant-type:jwt-bearer")]
     async fn request_token_jwt_bearer(

@@ -22,6 +22,8 @@ pub mod token_types {
 /// for another audience. The response's `issued_token_type` is in
 /// [`OAuthToken::issued_token_type`].
 pub trait TokenExchange: TokenEndpoint {
+    /// Exchanges a token for another (RFC 8693 §2.1).
+    ///
     /// `audience` and `resource` may name several targets: each item is its own field.
     #[oauth_grant(grant_type = "urn:ietf:params:oauth:grant-type:token-exchange")]
     #[allow(clippy::too_many_arguments)] // RFC 8693 §2.1 has this many parameters

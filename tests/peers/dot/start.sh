@@ -14,7 +14,7 @@ if ! "$here/.venv/bin/python" -c 'import oauth2_provider' 2>/dev/null; then
 fi
 python="$here/.venv/bin/python"
 rm -f "$run/db.sqlite3"
-export PEER_RUN_DIR="$run"
+export PEER_RUN_DIR="$run" PEER_BASE_URL="http://127.0.0.1:$port"
 cd "$here/project"
 "$python" manage.py migrate --verbosity 0 >&2
 "$python" manage.py seed_fixtures >&2

@@ -19,6 +19,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
 
+import * as jose from 'jose';
 import Provider, { errors } from 'oidc-provider';
 
 const [httpPort, httpsPort, certDir, rsaPublicPem] = process.argv.slice(2);
@@ -56,6 +57,59 @@ const [k1, k2] = [signingKey('k1'), signingKey('k2')];
 const keyPhases = [[k1], [k2, k1], [k2]];
 const cookieKeys = [crypto.randomBytes(32).toString('hex')];
 const dpopNonceSecret = crypto.randomBytes(32);
+
+// Token exchange (RFC 8693 §2): an active access token of this provider, for the calling
+// client; anything else is refused as the RFC says.
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+const TOKEN_EXCHANGE_PARAMETERS = new Set([
+  'subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'audience', 'scope',
+]);
+async function tokenExchange(ctx) {
+  const { subject_token: subjectToken, subject_token_type: subjectTokenType, audience } = ctx.oidc.params;
+  if (!subjectToken || subjectTokenType !== ACCESS_TOKEN_TYPE) {
+    throw new errors.InvalidRequest(`subject_token and subject_token_type=${ACCESS_TOKEN_TYPE} are required`);
+  }
+  if (audience !== undefined && audience !== 'https://api.example/') {
+    throw new errors.InvalidTarget('unknown audience');
+  }
+  const { provider } = ctx.oidc;
+  const subject = (await provider.AccessToken.find(subjectToken)) ?? (await provider.ClientCredentials.find(subjectToken));
+  if (!subject || subject.isExpired) throw new errors.InvalidGrant('the subject token is not active');
+  await issue(ctx, subject.scope, { issued_token_type: ACCESS_TOKEN_TYPE });
+}
+
+// The JWT bearer grant (RFC 7523 §2.1, §3): an assertion signed with the test RSA key, for
+// this provider's token endpoint or issuer, not expired, its jti used once.
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const usedJtis = new Set();
+async function jwtBearer(ctx) {
+  const { assertion, scope } = ctx.oidc.params;
+  let claims;
+  try {
+    ({ payload: claims } = await jose.jwtVerify(assertion ?? '', await jose.importJWK(rsaJwk, 'RS256'), {
+      audience: [issuer, `${issuer}/token`],
+      requiredClaims: ['iss', 'sub', 'exp', 'jti'],
+    }));
+  } catch (error) {
+    throw new errors.InvalidGrant(`the assertion is not valid: ${error.message}`);
+  }
+  if (usedJtis.has(claims.jti)) throw new errors.InvalidGrant('the assertion was used before');
+  usedJtis.add(claims.jti);
+  await issue(ctx, scope, {});
+}
+
+// An access token for the calling client, answered as a token response.
+async function issue(ctx, scope, extra) {
+  const token = new ctx.oidc.provider.ClientCredentials({ client: ctx.oidc.client, scope: scope || undefined });
+  ctx.body = {
+    access_token: await token.save(),
+    token_type: 'Bearer',
+    expires_in: token.expiration,
+    ...(token.scope ? { scope: token.scope } : {}),
+    ...extra,
+  };
+}
 
 const configuration = (signingKeys) => ({
   jwks: { keys: signingKeys },
@@ -129,6 +183,28 @@ const configuration = (signingKeys) => ({
       response_types: ['code'],
     },
     {
+      // The `oauth` command line's PAR client: public and native like cli-client, but PAR,
+      // DPoP-bound tokens and rich authorization requests are required of it.
+      client_id: 'cli-par-client',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: ['http://127.0.0.1/callback'],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      require_pushed_authorization_requests: true,
+      dpop_bound_access_tokens: true,
+      authorization_details_types: ['account_information'],
+    },
+    {
+      // Token exchange (RFC 8693) and the JWT bearer grant (RFC 7523), which oidc-provider
+      // leaves to the deployment: see the grant handlers below.
+      ...clientCredentials,
+      client_id: 'exchange-client',
+      client_secret: 'exchange-client-secret',
+      token_endpoint_auth_method: 'client_secret_post',
+      grant_types: ['client_credentials', TOKEN_EXCHANGE, JWT_BEARER],
+    },
+    {
       ...clientCredentials,
       client_id: 'mtls-client',
       token_endpoint_auth_method: 'tls_client_auth',
@@ -191,7 +267,12 @@ const configuration = (signingKeys) => ({
   },
 });
 
-const providers = keyPhases.map((keys) => new Provider(issuer, configuration(keys)));
+const providers = keyPhases.map((keys) => {
+  const provider = new Provider(issuer, configuration(keys));
+  provider.registerGrantType(TOKEN_EXCHANGE, tokenExchange, TOKEN_EXCHANGE_PARAMETERS);
+  provider.registerGrantType(JWT_BEARER, jwtBearer, new Set(['assertion', 'scope']));
+  return provider;
+});
 let phase = 0;
 const callbacks = providers.map((provider) => provider.callback());
 const callback = (req, res) => {

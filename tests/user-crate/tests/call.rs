@@ -1,7 +1,7 @@
 //! Calls the crate's own grant against a one-shot HTTP server written with tokio alone.
 
 use oauth_client::{ClientAuth, Endpoint};
-use oauth_client::{OAuthClient, OAuthProviderErrorKind};
+use oauth_client::{OAuthClient, OAuthProviderErrorKind, grants};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use user_grant_crate::{SamlBearer, VendorConsent};
@@ -98,4 +98,94 @@ async fn a_request_to_an_endpoint_without_a_url_names_it_and_how_to_set_it() {
             && error.contains("`vendor_consent_endpoint`"),
         "{error}"
     );
+}
+
+/// The `oauth` command line with the crate's declared methods, as a team's own binary has it:
+/// `oauth_cli::Oauth::new().grants(grants![...]).main()`.
+async fn team_cli(args: &[&str]) -> (i32, String, String) {
+    let cli = oauth_cli::Oauth::new()
+        .grants(grants![SamlBearer::request_token_saml, VendorConsent::record_consent]);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = cli.run_async(std::iter::once("oauth").chain(args.iter().copied()), &mut out, &mut err).await;
+    (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+}
+
+#[tokio::test]
+async fn the_teams_declared_grant_runs_from_the_cli_with_a_flag_per_field() {
+    let (url, server) =
+        one_shot("200 OK", r#"{"access_token":"t-1","token_type":"Bearer","expires_in":600}"#).await;
+    let args = [
+        "request-token-saml",
+        "--token-url",
+        &url,
+        "--client-id",
+        "app",
+        "--client-secret",
+        "s3cret",
+        "--assertion",
+        "PHNhbWw-",
+        "--scope",
+        "read",
+        "--json",
+    ];
+    let (code, out, err) = team_cli(&args).await;
+    assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["token_type"], "Bearer");
+    assert_eq!(json["expires_in"], 600);
+    assert_eq!(json["access_token"], "[redacted]");
+    let request = server.await.unwrap();
+    assert!(request.contains("\r\nauthorization: Basic YXBwOnMzY3JldA==\r\n"), "{request}");
+    assert!(
+        request.ends_with(
+            "\r\n\r\ngrant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Asaml2-bearer&assertion=PHNhbWw-&scope=read"
+        ),
+        "{request}"
+    );
+}
+
+#[tokio::test]
+async fn the_teams_own_endpoint_runs_from_the_cli_and_its_help_lists_the_fields() {
+    let (url, server) = one_shot("204 No Content", "").await;
+    let consent_url = url.replace("/token", "/consent");
+    let endpoint = format!("vendor_consent={consent_url}");
+    let args = [
+        "record-consent",
+        "--token-url",
+        &url,
+        "--endpoint",
+        &endpoint,
+        "--client-id",
+        "app",
+        "--client-secret",
+        "s3cret",
+        "--auth",
+        "post",
+        "--user",
+        "alice",
+        "--purpose",
+        "marketing",
+    ];
+    let (code, out, err) = team_cli(&args).await;
+    assert_eq!((code, out.as_str()), (oauth_cli::EXIT_OK, "done\n"), "{err}");
+    let request = server.await.unwrap();
+    assert!(request.starts_with("POST /consent HTTP/1.1\r\n"), "{request}");
+    assert!(
+        request.ends_with("\r\n\r\nuser=alice&purpose=marketing&client_id=app&client_secret=s3cret"),
+        "{request}"
+    );
+
+    let (code, help, _) = team_cli(&["--help"]).await;
+    assert_eq!(code, oauth_cli::EXIT_OK);
+    assert!(
+        help.contains(
+            "request-token-saml  Exchanges a base64url-encoded SAML 2.0 assertion for an access token"
+        ),
+        "{help}"
+    );
+    assert!(help.contains("record-consent      Records that `user` consented to `purpose`"), "{help}");
+    let (code, _, err) =
+        team_cli(&["record-consent", "--token-url", &url, "--client-id", "app", "--user", "alice"]).await;
+    assert_eq!(code, oauth_cli::EXIT_USAGE);
+    assert!(err.contains("--purpose <PURPOSE>"), "a declared field that is not an Option is required: {err}");
 }

@@ -55,4 +55,8 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
     # Optional, so the tests can show both a PKCE flow and what happens without a verifier.
     "PKCE_REQUIRED": False,
+    # The device authorization grant (RFC 8628): where the user enters the code, and a short
+    # polling interval so the test of `oauth device` does not wait five seconds a poll.
+    "OAUTH_DEVICE_VERIFICATION_URI": os.environ.get("PEER_BASE_URL", "http://127.0.0.1") + "/o/device/",
+    "DEVICE_FLOW_INTERVAL": 1,
 }

@@ -1,0 +1,244 @@
+//! The command line: the provider and client settings every command shares, and the built-in
+//! commands. Declared grants are added as subcommands at run time (`declared`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    after_help = "Exit codes: 0 success, 1 other failure, 2 usage error, 3 the provider refused (its RFC 6749 error code is printed), 4 transport error, 5 timeout.",
+    name = "oauth",
+    version,
+    about = "Run OAuth 2.0 grants and endpoints against a provider, and see what it answers"
+)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) provider: ProviderArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ProviderArgs {
+    /// The provider's issuer: its endpoints are discovered (RFC 8414, then OpenID Connect).
+    #[arg(long, env = "OAUTH_ISSUER", global = true, conflicts_with = "token_url")]
+    pub(crate) issuer: Option<String>,
+    /// The token endpoint, when the provider publishes no metadata.
+    #[arg(long, env = "OAUTH_TOKEN_URL", global = true)]
+    pub(crate) token_url: Option<String>,
+    /// The introspection endpoint (RFC 7662), when not discovered.
+    #[arg(long, env = "OAUTH_INTROSPECTION_URL", global = true)]
+    pub(crate) introspection_url: Option<String>,
+    /// The device authorization endpoint (RFC 8628), when not discovered.
+    #[arg(long, env = "OAUTH_DEVICE_AUTHORIZATION_URL", global = true)]
+    pub(crate) device_authorization_url: Option<String>,
+    /// The revocation endpoint (RFC 7009), when not discovered.
+    #[arg(long, env = "OAUTH_REVOCATION_URL", global = true)]
+    pub(crate) revocation_url: Option<String>,
+    /// Another endpoint's URL, repeatable: `--endpoint pushed_authorization_request=URL`, or
+    /// the endpoint a declared command posts to (`vendor_consent=URL`).
+    #[arg(long, value_name = "NAME=URL", value_parser = name_value, global = true)]
+    pub(crate) endpoint: Vec<(String, String)>,
+    /// The client identifier.
+    #[arg(long, env = "OAUTH_CLIENT_ID", global = true)]
+    pub(crate) client_id: Option<String>,
+    /// The client secret (prefer the environment variable: a flag shows in the process list).
+    #[arg(long, env = "OAUTH_CLIENT_SECRET", hide_env_values = true, global = true)]
+    pub(crate) client_secret: Option<String>,
+    /// How the client authenticates [default: basic].
+    #[arg(long, value_enum, env = "OAUTH_CLIENT_AUTH", global = true)]
+    pub(crate) auth: Option<AuthMethod>,
+    /// The private key (PEM) that signs `private_key_jwt` assertions.
+    #[arg(long, env = "OAUTH_PRIVATE_KEY", value_name = "FILE", global = true)]
+    pub(crate) private_key: Option<PathBuf>,
+    /// The algorithm of `--private-key` [default: RS256].
+    #[arg(long, value_enum, global = true)]
+    pub(crate) key_alg: Option<KeyAlgorithm>,
+    /// The `kid` named in each assertion, as registered with the provider.
+    #[arg(long, global = true)]
+    pub(crate) key_id: Option<String>,
+    /// The client certificate (PEM) for mTLS (RFC 8705): `--auth tls` or `self-signed-tls`,
+    /// or certificate-bound tokens with another method.
+    #[arg(long, env = "OAUTH_CERT", value_name = "FILE", global = true, requires = "cert_key")]
+    pub(crate) cert: Option<PathBuf>,
+    /// The private key (PEM) of `--cert`.
+    #[arg(long, env = "OAUTH_CERT_KEY", value_name = "FILE", global = true, requires = "cert")]
+    pub(crate) cert_key: Option<PathBuf>,
+    /// A CA certificate (PEM) to trust besides the system's, e.g. a test provider's.
+    #[arg(long, env = "OAUTH_CA_CERT", value_name = "FILE", global = true)]
+    pub(crate) ca_cert: Option<PathBuf>,
+    /// DPoP (RFC 9449): the private key (PKCS#8 PEM: P-256, Ed25519 or RSA) that signs the
+    /// proofs, so the tokens are bound to it.
+    #[arg(long, env = "OAUTH_DPOP_KEY", value_name = "FILE", global = true, conflicts_with = "dpop")]
+    pub(crate) dpop_key: Option<PathBuf>,
+    /// DPoP with a new P-256 key for this run.
+    #[arg(long, global = true)]
+    pub(crate) dpop: bool,
+    /// A resource indicator (RFC 8707), repeatable: sent with the token request (and the
+    /// authorization request of `code`).
+    #[arg(long, value_name = "URI", global = true)]
+    pub(crate) resource: Vec<String>,
+    /// An additional form field, repeatable: `--param audience=api` (one with a declared
+    /// field's name replaces it).
+    #[arg(long, value_name = "NAME=VALUE", value_parser = name_value, global = true)]
+    pub(crate) param: Vec<(String, String)>,
+    /// Stop waiting for the provider after this many seconds [default: 30].
+    #[arg(long, value_name = "SECONDS", global = true)]
+    pub(crate) timeout: Option<u64>,
+    /// A profile of the configuration file: its settings apply where neither a flag nor an
+    /// environment variable gives one.
+    #[arg(long, env = "OAUTH_PROFILE", global = true)]
+    pub(crate) profile: Option<String>,
+    /// The configuration file [default: $XDG_CONFIG_HOME/oauth/config.toml, or
+    /// ~/.config/oauth/config.toml].
+    #[arg(long, env = "OAUTH_CONFIG", global = true)]
+    pub(crate) config: Option<PathBuf>,
+    /// Print the result as JSON (tokens redacted unless `--show-secrets`).
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// Print each exchange: the request (method, URL, headers and form with secrets redacted)
+    /// and the response (status, headers, body with tokens redacted).
+    #[arg(short, long, global = true)]
+    pub(crate) verbose: bool,
+    /// Print tokens and secrets instead of `[redacted]`.
+    #[arg(long, global = true)]
+    pub(crate) show_secrets: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum AuthMethod {
+    /// `client_secret_basic`: HTTP Basic with the id and secret.
+    Basic,
+    /// `client_secret_post`: the id and secret as form fields.
+    Post,
+    /// No client authentication; `client_id` as a form field (public clients).
+    None,
+    /// `client_secret_jwt`: an HS256 assertion keyed with the secret, fresh per request.
+    SecretJwt,
+    /// `private_key_jwt`: an assertion signed with `--private-key`, fresh per request.
+    PrivateKeyJwt,
+    /// `tls_client_auth`: the client certificate of `--cert` (RFC 8705 §2.1).
+    Tls,
+    /// `self_signed_tls_client_auth`: a self-signed `--cert` (RFC 8705 §2.2).
+    SelfSignedTls,
+}
+
+/// The algorithms a `private_key_jwt` key signs with.
+#[derive(Clone, Copy, Debug, ValueEnum, serde::Deserialize)]
+pub(crate) enum KeyAlgorithm {
+    /// RSA PKCS#1 v1.5 with SHA-256.
+    #[value(name = "RS256")]
+    Rs256,
+    /// RSA-PSS with SHA-256.
+    #[value(name = "PS256")]
+    Ps256,
+    /// ECDSA on P-256 with SHA-256.
+    #[value(name = "ES256")]
+    Es256,
+    /// Ed25519.
+    #[value(name = "EdDSA")]
+    EdDsa,
+}
+
+/// Parses `NAME=VALUE`.
+fn name_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("expected NAME=VALUE, got `{text}`")),
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum Command {
+    /// Client credentials grant (RFC 6749 §4.4).
+    ClientCredentials {
+        /// The scope to ask for.
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// Resource owner password grant (RFC 6749 §4.3).
+    Password {
+        /// The user's name.
+        #[arg(long, env = "OAUTH_USERNAME")]
+        username: String,
+        /// The user's password.
+        #[arg(long, env = "OAUTH_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// The scope to ask for.
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// Refresh a token (RFC 6749 §6).
+    Refresh {
+        /// The refresh token.
+        #[arg(long, env = "OAUTH_REFRESH_TOKEN", hide_env_values = true)]
+        refresh_token: String,
+        /// A narrower scope.
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// Authorization code grant with PKCE (RFC 6749 §4.1, RFC 7636): prints the URL to open,
+    /// then redeems the code of the redirect, which it receives itself with `--listen` or
+    /// reads as a pasted URL.
+    Code(CodeArgs),
+    /// Device authorization grant (RFC 8628): shows the user code and where to enter it,
+    /// then polls until the user finishes (honouring `slow_down`).
+    Device {
+        /// The scope to ask for.
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// Revoke a token (RFC 7009).
+    Revoke {
+        /// The token.
+        #[arg(long)]
+        token: String,
+        /// `access_token` or `refresh_token`.
+        #[arg(long)]
+        hint: Option<String>,
+    },
+    /// Introspect a token (RFC 7662).
+    Introspect {
+        /// The token.
+        #[arg(long)]
+        token: String,
+        /// `access_token` or `refresh_token`.
+        #[arg(long)]
+        hint: Option<String>,
+    },
+    /// Show the provider's metadata (needs `--issuer`).
+    Discover,
+}
+
+/// The options of `code`.
+#[derive(Args, Debug)]
+pub(crate) struct CodeArgs {
+    /// The redirect URI registered for the client. With `--listen`, a loopback URI
+    /// (`http://127.0.0.1:PORT/path`; port 0 picks a free one, RFC 8252 §7.3).
+    #[arg(long)]
+    pub(crate) redirect_uri: String,
+    /// Receive the redirect on 127.0.0.1 instead of asking for it to be pasted.
+    #[arg(long)]
+    pub(crate) listen: bool,
+    /// The scope to ask for.
+    #[arg(long)]
+    pub(crate) scope: Option<String>,
+    /// The authorization endpoint, when not discovered.
+    #[arg(long)]
+    pub(crate) authorize_url: Option<String>,
+    /// Push the request to the provider first (PAR, RFC 9126); the URL then carries only
+    /// a `request_uri`.
+    #[arg(long)]
+    pub(crate) par: bool,
+    /// The pushed authorization request endpoint, when not discovered.
+    #[arg(long, requires = "par")]
+    pub(crate) par_url: Option<String>,
+    /// Rich authorization requests (RFC 9396): the `authorization_details` JSON array.
+    #[arg(long, value_name = "JSON")]
+    pub(crate) authorization_details: Option<String>,
+    /// Open the URL in the system's browser instead of only printing it.
+    #[arg(long)]
+    pub(crate) open: bool,
+}

@@ -1,0 +1,140 @@
+//! Subcommands made from declared methods' descriptors: one flag per declared field, run
+//! through [`DeclaredCall`](oauth_client::declared::DeclaredCall), so a grant declared with
+//! `#[oauth_grant]` — in this library or in a team's crate — needs no CLI code.
+
+use std::collections::HashSet;
+
+use clap::{Arg, ArgAction, ArgMatches};
+use oauth_client::declared::{DeclaredResponse, FieldDescriptor, FieldKind, GrantDescriptor};
+
+/// A declared method offered as the subcommand `name`.
+#[derive(Clone, Debug)]
+pub(crate) struct DeclaredCommand {
+    pub(crate) name: String,
+    pub(crate) descriptor: GrantDescriptor,
+}
+
+impl DeclaredCommand {
+    /// The subcommand: its help from the method's documentation, a flag per field. Flags
+    /// that would clash with `taken` (the shared flags) are prefixed with the field's kind.
+    pub(crate) fn command(&self, taken: &HashSet<String>) -> clap::Command {
+        let descriptor = &self.descriptor;
+        let target = match descriptor.grant_type() {
+            Some(grant_type) => format!("grant_type={grant_type} at the token endpoint"),
+            None => format!("{} to the {} endpoint", descriptor.http_method(), descriptor.endpoint().name()),
+        };
+        let about = match descriptor.summary() {
+            "" => format!("Declared `{}`: {target}", descriptor.method()),
+            summary => summary.trim_end_matches('.').to_owned(),
+        };
+        let mut command = clap::Command::new(self.name.clone()).about(about).long_about(format!(
+            "{}\n\nDeclared method `{}`: {target}.",
+            descriptor.summary(),
+            descriptor.method()
+        ));
+        let mut used = taken.clone();
+        for (index, field) in descriptor.fields().iter().enumerate() {
+            let flag = flag_for(field, &mut used);
+            let arg = Arg::new(arg_id(index))
+                .long(flag)
+                .value_name(field.name().to_uppercase())
+                .help(help_for(field))
+                .help_heading("Declared fields")
+                .display_order(index)
+                .required(field.is_required() && !field.is_repeated() && field.kind() != FieldKind::Header)
+                .action(if field.is_repeated() { ArgAction::Append } else { ArgAction::Set });
+            command = command.arg(arg);
+        }
+        command
+    }
+
+    /// Sends the call with the values of `matches` and the shared `--resource`/`--param`
+    /// fields.
+    pub(crate) async fn run(
+        &self,
+        matches: &ArgMatches,
+        additional: Option<&oauth_client::FormParams>,
+        client: &oauth_client::OAuthClient,
+    ) -> Result<DeclaredResponse, crate::Failure> {
+        let mut call = self.descriptor.call();
+        for (index, field) in self.descriptor.fields().iter().enumerate() {
+            for value in matches.get_many::<String>(&arg_id(index)).into_iter().flatten() {
+                call = call.value(field.name(), value);
+            }
+        }
+        if let Some(fields) = additional {
+            if !self.descriptor.takes_additional_fields() {
+                return Err(crate::usage(format!(
+                    "`{}` takes no additional fields: leave out `--resource` and `--param`",
+                    self.name
+                )));
+            }
+            for (name, value) in fields.iter() {
+                call = call.additional(name, value);
+            }
+        }
+        Ok(call.send(client).await?)
+    }
+}
+
+/// The subcommand name of a method: its name in kebab case (`request_token_saml` →
+/// `request-token-saml`).
+pub(crate) fn command_name(descriptor: &GrantDescriptor) -> String {
+    descriptor.method().replace('_', "-")
+}
+
+fn arg_id(index: usize) -> String {
+    format!("declared-field-{index}")
+}
+
+/// `--subject-token` for form field `subject_token`, `--authorization` for the header,
+/// `--body` for a JSON body; `--form-...`/`--header-...` when the plain one is taken.
+fn flag_for(field: &FieldDescriptor, used: &mut HashSet<String>) -> String {
+    let plain = match field.kind() {
+        FieldKind::Json => "body".to_owned(),
+        _ => field.name().to_ascii_lowercase().replace('_', "-"),
+    };
+    let prefix = match field.kind() {
+        FieldKind::Header => "header",
+        FieldKind::Json => "json",
+        _ => "form",
+    };
+    let mut flag = plain.clone();
+    let mut attempt = 0;
+    while used.contains(&flag) {
+        attempt += 1;
+        flag = if attempt == 1 { format!("{prefix}-{plain}") } else { format!("{prefix}-{plain}-{attempt}") };
+    }
+    used.insert(flag.clone());
+    flag
+}
+
+fn help_for(field: &FieldDescriptor) -> String {
+    let what = match field.kind() {
+        FieldKind::Form => format!("Form field `{}`", field.name()),
+        FieldKind::Header => {
+            format!("Header `{}` (the client's authentication applies when absent)", field.name())
+        }
+        FieldKind::Json => "The JSON body".to_owned(),
+        _ => format!("`{}`", field.name()),
+    };
+    if field.is_repeated() { format!("{what}; repeatable, each value its own field") } else { what }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_never_clash_with_shared_ones_or_each_other() {
+        let mut used: HashSet<String> = ["client-id".to_owned(), "help".to_owned()].into();
+        let field = FieldDescriptor::__new("client_id", FieldKind::Form, true, false);
+        assert_eq!(flag_for(&field, &mut used), "form-client-id");
+        let same = FieldDescriptor::__new("Client-Id", FieldKind::Header, true, false);
+        assert_eq!(flag_for(&same, &mut used), "header-client-id");
+        let again = FieldDescriptor::__new("client-id", FieldKind::Header, true, false);
+        assert_eq!(flag_for(&again, &mut used), "header-client-id-2");
+        let body = FieldDescriptor::__new("metadata", FieldKind::Json, true, false);
+        assert_eq!(flag_for(&body, &mut used), "body");
+    }
+}

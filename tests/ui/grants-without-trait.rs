@@ -1,0 +1,5 @@
+use oauth_client::grants;
+
+fn main() {
+    let _ = grants![request_token_ccg];
+}
