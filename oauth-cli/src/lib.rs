@@ -292,10 +292,16 @@ impl From<Error> for Failure {
             | Error::UnexpectedRedirect { .. } => EXIT_TRANSPORT,
             _ => EXIT_OTHER,
         };
-        let message = match error.provider_error() {
-            Some(provider) => format!("error: {error}\nerror code (RFC 6749 §5.2): {}", provider.error),
-            None => format!("error: {error}"),
-        };
+        // The error, then what caused it ("could not reach the provider: ...: connection refused").
+        let mut message = format!("error: {error}");
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            message.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        if let Some(provider) = error.provider_error() {
+            message.push_str(&format!("\nerror code (RFC 6749 §5.2): {}", provider.error));
+        }
         Failure { code, message }
     }
 }
@@ -444,7 +450,7 @@ async fn authorization_code(
             line.trim().to_owned()
         }
     };
-    let code = pending.code_from_redirect(&redirect)?;
+    let code = pending.code_from_redirect(&redirect).map_err(Error::from)?;
     // The token request carries the PKCE verifier and the authorization request's resources
     // (`token_params`), then the `--param` fields.
     let mut fields = pending.token_params();

@@ -2,4 +2,4 @@
 
 pub use crate::declared::{FieldDescriptor, FieldKind, GrantDescriptor, ResponseKind};
 pub use crate::request::{AdditionalForm, Endpoint, FormField, GrantRequest, HeaderField, json_body};
-pub use crate::transport::send;
+pub use crate::transport::{send, send_empty, send_token};

@@ -163,9 +163,10 @@ impl AuthorizationRequest {
         self
     }
 
-    /// Refuses a redirect without `iss` (for a provider that always sends it, RFC 9207 §2.4).
-    pub fn require_issuer(mut self) -> Self {
-        self.require_issuer = true;
+    /// Whether a redirect without `iss` is refused (for a provider that always sends it,
+    /// RFC 9207 §2.4). Default: `false`.
+    pub fn require_issuer(mut self, require: bool) -> Self {
+        self.require_issuer = require;
         self
     }
 
@@ -200,17 +201,19 @@ impl AuthorizationRequest {
         self
     }
 
-    /// Leaves out PKCE, for providers that reject `code_challenge`. PKCE is recommended for
-    /// every client (RFC 9700 §2.1.1); turn it off only when the provider needs it.
-    pub fn without_pkce(mut self) -> Self {
-        self.pkce = false;
+    /// Whether the request carries PKCE (RFC 7636). Default: `true`. PKCE is recommended for
+    /// every client (RFC 9700 §2.1.1); turn it off only for a provider that rejects
+    /// `code_challenge`.
+    pub fn pkce(mut self, enabled: bool) -> Self {
+        self.pkce = enabled;
         self
     }
 
-    /// Allows a plain `http` authorization URL on a host other than loopback (see
+    /// Whether a plain `http` authorization URL on a host other than loopback is allowed (see
     /// [`OAuthClientBuilder::allow_insecure_http`](crate::OAuthClientBuilder::allow_insecure_http)).
-    pub fn allow_insecure_http(mut self) -> Self {
-        self.allow_insecure_http = true;
+    /// Default: `false`.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
         self
     }
 
@@ -502,8 +505,8 @@ impl PendingAuthorization {
     /// the issuer (RFC 9207: an `iss` other than the expected issuer, or none when the
     /// provider always sends one, is a mix-up and refused), and returns the authorization
     /// code, or the provider's error (RFC 6749 §4.1.2.1).
-    pub fn code_from_redirect(&self, redirect_url: &str) -> Result<String, Error> {
-        let url = Url::parse(redirect_url).map_err(|_| Error::Redirect(RedirectError::InvalidUrl))?;
+    pub fn code_from_redirect(&self, redirect_url: &str) -> Result<String, RedirectError> {
+        let url = Url::parse(redirect_url).map_err(|_| RedirectError::InvalidUrl)?;
         let mut code = None;
         let mut state = None;
         let mut error = None;
@@ -521,34 +524,31 @@ impl PendingAuthorization {
                 _ => continue,
             };
             if slot.is_some() {
-                return Err(Error::Redirect(RedirectError::DuplicateParameter(name.into_owned())));
+                return Err(RedirectError::DuplicateParameter(name.into_owned()));
             }
             *slot = Some(value.into_owned());
         }
         // The state is checked first: an error redirect with a forged state is not ours.
         match state {
             Some(state) if constant_time_eq(state.as_bytes(), self.state.as_bytes()) => {}
-            Some(_) => return Err(Error::Redirect(RedirectError::StateMismatch)),
-            None => return Err(Error::Redirect(RedirectError::MissingState)),
+            Some(_) => return Err(RedirectError::StateMismatch),
+            None => return Err(RedirectError::MissingState),
         }
         match (issuer, &self.issuer) {
             (Some(found), Some(expected)) if found != *expected => {
-                return Err(Error::Redirect(RedirectError::IssuerMismatch {
-                    expected: expected.clone(),
-                    found,
-                }));
+                return Err(RedirectError::IssuerMismatch { expected: expected.clone(), found });
             }
-            (None, _) if self.require_issuer => return Err(Error::Redirect(RedirectError::MissingIssuer)),
+            (None, _) if self.require_issuer => return Err(RedirectError::MissingIssuer),
             _ => {}
         }
         if let Some(error) = error {
-            return Err(Error::Redirect(RedirectError::Provider(OAuthProviderError {
+            return Err(RedirectError::Provider(Box::new(OAuthProviderError {
                 error: error.into(),
                 error_description: description,
                 error_uri: uri,
             })));
         }
-        code.filter(|code| !code.is_empty()).ok_or(Error::Redirect(RedirectError::MissingCode))
+        code.filter(|code| !code.is_empty()).ok_or(RedirectError::MissingCode)
     }
 }
 
@@ -560,8 +560,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], Error> {
     let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes)
-        .map_err(|error| Error::Config(format!("the system's random number generator failed: {error}")))?;
+    getrandom::fill(&mut bytes).map_err(Error::Random)?;
     Ok(bytes)
 }
 

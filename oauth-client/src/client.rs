@@ -136,15 +136,16 @@ impl ClientConfig {
 }
 
 impl OAuthClient {
-    /// A client for the token endpoint at `token_url`, with default settings.
-    pub fn new(token_url: impl AsRef<str>) -> Result<Self, Error> {
+    /// A client for the token endpoint at `token_url`, with default settings. URLs are taken
+    /// as `impl Into<String>` throughout, and checked when the client is built.
+    pub fn new(token_url: impl Into<String>) -> Result<Self, Error> {
         Self::builder(token_url).build()
     }
 
     /// A builder for a client of the token endpoint at `token_url`.
-    pub fn builder(token_url: impl AsRef<str>) -> OAuthClientBuilder {
+    pub fn builder(token_url: impl Into<String>) -> OAuthClientBuilder {
         OAuthClientBuilder {
-            token_url: token_url.as_ref().to_owned(),
+            token_url: token_url.into(),
             http_client: None,
             timeout: OAuthClientBuilder::DEFAULT_TIMEOUT,
             connect_timeout: OAuthClientBuilder::DEFAULT_CONNECT_TIMEOUT,
@@ -214,8 +215,8 @@ impl OAuthClient {
     }
 
     /// A client that shares this one's connections and records the status and headers of the
-    /// final response of each call it makes (success or error), for a caller that needs them —
-    /// the generated SDKs' `ApiResponse`.
+    /// final response of each call it makes (success or error), for a caller that needs them
+    /// (rate-limit headers, a request id to quote to the provider).
     ///
     /// ```no_run
     /// # use oauth_client::{OAuthAuthorization, OAuthClient};
@@ -253,8 +254,8 @@ impl OAuthClient {
         &self.config
     }
 
-    /// A client that shares this one's connections but gives each request `timeout`: the
-    /// per-call deadline of the TypeScript SDK's request options.
+    /// A client that shares this one's connections but gives each request `timeout`: a
+    /// deadline for one call, or a few.
     ///
     /// ```no_run
     /// # use std::time::Duration;
@@ -427,18 +428,20 @@ impl OAuthClientBuilder {
         self
     }
 
-    /// Allows a plain `http` token URL on a host other than loopback. Without it, `build`
-    /// refuses such a URL: credentials and codes would cross the network unencrypted.
-    /// `http://localhost`, `http://127.0.0.1` and `http://[::1]` are always allowed.
-    pub fn allow_insecure_http(mut self) -> Self {
-        self.allow_insecure_http = true;
+    /// Whether a plain `http` token URL on a host other than loopback is allowed. Default:
+    /// `false`, and `build` refuses such a URL: credentials and codes would cross the network
+    /// unencrypted. `http://localhost`, `http://127.0.0.1` and `http://[::1]` are always
+    /// allowed.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
         self
     }
 
-    /// Rejects every deviation from RFC 6749 in responses that the client repairs by default
-    /// (see "Non-standard providers" in the crate docs), each with a precise error.
-    pub fn strict(mut self) -> Self {
-        self.strict = true;
+    /// Whether every deviation from RFC 6749 that the client repairs by default (see
+    /// "Non-standard providers" in the crate docs) is refused instead, each with a precise
+    /// error. Default: `false`.
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
         self
     }
 
@@ -614,9 +617,7 @@ impl OAuthClientBuilder {
                     }
                     builder
                 };
-                builder
-                    .build()
-                    .map_err(|error| Error::Config(format!("could not build the HTTP client: {error}")))?
+                builder.build().map_err(|error| Error::HttpClient(Arc::new(error)))?
             }
         };
         Ok(OAuthClient {

@@ -284,11 +284,11 @@ impl ClientAuth {
         }
     }
 
-    /// Marks this method as one that authenticates with the TLS client certificate, so that
-    /// the provider's mTLS endpoint aliases are used.
+    /// Whether this method authenticates with the TLS client certificate, so that the
+    /// provider's mTLS endpoint aliases are used. Default: `false` for a custom method.
     #[must_use]
-    pub fn over_mtls(mut self) -> Self {
-        self.mtls = true;
+    pub fn over_mtls(mut self, mtls: bool) -> Self {
+        self.mtls = mtls;
         self
     }
 

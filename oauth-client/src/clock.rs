@@ -12,9 +12,9 @@ pub trait Clock: Send + Sync + 'static {
 
 /// The system's wall clock: the default.
 ///
-/// On Linux it reads `CLOCK_REALTIME_COARSE`, which ticks every few milliseconds and costs
-/// about 5 ns instead of 35 ns for the precise clock (measured in BENCHMARKS.md): the
-/// manager reads the time on every call, and expiry is in whole seconds anyway.
+/// On Linux it reads `CLOCK_REALTIME_COARSE`, which ticks every few milliseconds and is
+/// cheaper than the precise clock (BENCHMARKS.md): the manager reads the time on every
+/// call, and expiry is in whole seconds anyway.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemClock;
 

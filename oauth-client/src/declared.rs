@@ -287,12 +287,16 @@ impl DeclaredCall {
         // Additional fields replace declared ones of the same name, as `#[form_params]` do.
         AdditionalForm::extend(&self.additional, &mut request);
         Ok(match descriptor.response {
-            ResponseKind::Token => DeclaredResponse::Token(crate::transport::send(client, request).await?),
+            ResponseKind::Token => {
+                DeclaredResponse::Token(crate::transport::send_token::<Error>(client, request).await?)
+            }
             ResponseKind::Empty => {
-                crate::transport::send::<(), Error>(client, request).await?;
+                crate::transport::send_empty::<Error>(client, request).await?;
                 DeclaredResponse::Empty
             }
-            ResponseKind::Json => DeclaredResponse::Json(crate::transport::send(client, request).await?),
+            ResponseKind::Json => {
+                DeclaredResponse::Json(crate::transport::send::<_, Error>(client, request).await?)
+            }
         })
     }
 

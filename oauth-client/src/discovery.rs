@@ -79,33 +79,51 @@ impl OAuthClient {
         Ok(OAuthClient::builder(&metadata.token_endpoint).with_metadata(&metadata))
     }
 
+    /// [`discover`](Self::discover) through `http` (a proxy, extra roots, a client
+    /// certificate): the metadata is fetched with it, and the client built from the returned
+    /// builder sends every request with it.
+    ///
+    /// ```no_run
+    /// # async fn run(http: reqwest::Client) -> Result<(), oauth_client::Error> {
+    /// let client = oauth_client::OAuthClient::discover_with(&http, "https://auth.example.com").await?.build()?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn discover_with(http: &reqwest::Client, issuer: &str) -> Result<OAuthClientBuilder, Error> {
+        let metadata = metadata_from(http, issuer).await?;
+        Ok(OAuthClient::builder(&metadata.token_endpoint).with_metadata(&metadata).http_client(http.clone()))
+    }
+
     /// `issuer`'s metadata, checked to be about `issuer`.
     pub async fn metadata(issuer: &str) -> Result<ProviderMetadata, Error> {
-        let base = crate::endpoint_url::parse("issuer URL", issuer, false)?;
-        let http = metadata_http()?;
-        let path = base.path().trim_end_matches('/');
-        let origin = base.origin().ascii_serialization();
-        let candidates = [
-            format!("{origin}/.well-known/oauth-authorization-server{path}"),
-            format!("{origin}{path}/.well-known/openid-configuration"),
-        ];
-        let mut last_error = None;
-        for url in candidates {
-            match fetch_json::<ProviderMetadata>(http, &url).await {
-                Ok(metadata) => {
-                    if metadata.issuer != issuer {
-                        return Err(Error::Config(format!(
-                            "the metadata at {url} is for issuer `{}`, not `{issuer}` (RFC 8414 §3.3)",
-                            metadata.issuer
-                        )));
-                    }
-                    return Ok(metadata);
-                }
-                Err(error) => last_error = Some(error),
-            }
-        }
-        Err(last_error.expect("two candidates were tried"))
+        metadata_from(metadata_http()?, issuer).await
     }
+}
+
+/// `issuer`'s metadata fetched with `http`, checked to be about `issuer`.
+async fn metadata_from(http: &reqwest::Client, issuer: &str) -> Result<ProviderMetadata, Error> {
+    let base = crate::endpoint_url::parse("issuer URL", issuer, false)?;
+    let path = base.path().trim_end_matches('/');
+    let origin = base.origin().ascii_serialization();
+    let candidates = [
+        format!("{origin}/.well-known/oauth-authorization-server{path}"),
+        format!("{origin}{path}/.well-known/openid-configuration"),
+    ];
+    let mut last_error = None;
+    for url in candidates {
+        match fetch_json::<ProviderMetadata>(http, &url).await {
+            Ok(metadata) => {
+                if metadata.issuer != issuer {
+                    return Err(Error::Config(format!(
+                        "the metadata at {url} is for issuer `{}`, not `{issuer}` (RFC 8414 §3.3)",
+                        metadata.issuer
+                    )));
+                }
+                return Ok(metadata);
+            }
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(last_error.expect("two candidates were tried"))
 }
 
 /// Metadata documents are small; anything bigger is not one.
@@ -121,7 +139,7 @@ pub(crate) fn metadata_http() -> Result<&'static reqwest::Client, Error> {
     let http = crate::http_client::builder()
         .timeout(Duration::from_secs(30))
         .build()
-        .map_err(|error| Error::Config(format!("could not build the HTTP client: {error}")))?;
+        .map_err(|error| Error::HttpClient(std::sync::Arc::new(error)))?;
     Ok(HTTP.get_or_init(|| http))
 }
 

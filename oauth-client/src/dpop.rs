@@ -159,7 +159,7 @@ impl DpopKey {
             );
         }
         crate::signing::encode(&header, &claims, &self.key)
-            .map_err(|error| Error::Config(format!("could not sign the DPoP proof: {error}")))
+            .map_err(|error| Error::Signing { what: "sign the DPoP proof".into(), source: Arc::new(error) })
     }
 }
 
@@ -187,8 +187,7 @@ fn random_id() -> Result<String, Error> {
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], Error> {
     let mut bytes = [0; N];
-    getrandom::fill(&mut bytes)
-        .map_err(|error| Error::Config(format!("the random number generator failed: {error}")))?;
+    getrandom::fill(&mut bytes).map_err(Error::Random)?;
     Ok(bytes)
 }
 

@@ -10,14 +10,14 @@ use crate::error::Error;
 
 /// Parses `url` as the URL of the provider's `what` (e.g. "token URL") and checks its scheme.
 pub(crate) fn parse(what: &str, url: &str, allow_insecure_http: bool) -> Result<Url, Error> {
-    let parsed = Url::parse(url)
-        .map_err(|error| Error::Config(format!("the {what} `{url}` is not a valid URL: {error}")))?;
+    let parsed =
+        Url::parse(url).map_err(|source| Error::InvalidUrl { what: what.into(), url: url.into(), source })?;
     match parsed.scheme() {
         "https" => Ok(parsed),
         "http" if allow_insecure_http || is_loopback(&parsed) => Ok(parsed),
         "http" => Err(Error::Config(format!(
             "the {what} `{url}` uses plain `http`, which would send credentials unencrypted; \
-             use `https`, or call `allow_insecure_http()` if this is deliberate"
+             use `https`, or call `allow_insecure_http(true)` if this is deliberate"
         ))),
         scheme => Err(Error::Config(format!("the {what} `{url}` must use `https`, not `{scheme}`"))),
     }
@@ -57,7 +57,7 @@ mod tests {
         for url in ["http://auth.example/token", "http://10.0.0.1/token", "http://localhost.example/token"] {
             let error = parse("token URL", url, false).unwrap_err();
             assert!(
-                matches!(&error, Error::Config(message) if message.contains("allow_insecure_http()")),
+                matches!(&error, Error::Config(message) if message.contains("allow_insecure_http(true)")),
                 "{url}: {error:?}"
             );
             assert!(parse("token URL", url, true).is_ok(), "{url}");
@@ -66,8 +66,20 @@ mod tests {
 
     #[test]
     fn other_schemes_and_garbage_are_refused_even_when_insecure_is_allowed() {
-        for url in ["ftp://auth.example/token", "file:///etc/passwd", "not a url", ""] {
-            assert!(matches!(parse("token URL", url, true), Err(Error::Config(_))), "{url}");
+        for url in ["ftp://auth.example/token", "file:///etc/passwd"] {
+            assert!(
+                matches!(parse("token URL", url, true), Err(Error::Config(message)) if message.contains("must use `https`")),
+                "{url}"
+            );
+        }
+        for url in ["not a url", ""] {
+            assert!(
+                matches!(
+                    parse("token URL", url, true),
+                    Err(Error::InvalidUrl { source: url::ParseError::RelativeUrlWithoutBase, .. })
+                ),
+                "{url}"
+            );
         }
     }
 }

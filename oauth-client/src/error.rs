@@ -19,8 +19,8 @@ pub enum Error {
     Provider {
         /// The HTTP status (400 or 401).
         status: u16,
-        /// The decoded error object.
-        error: OAuthProviderError,
+        /// The decoded error object, boxed to keep `Error` small.
+        error: Box<OAuthProviderError>,
         /// The response headers (`WWW-Authenticate`, `DPoP-Nonce`, `Retry-After`, ...),
         /// boxed to keep `Error` small.
         headers: Box<HeaderMap>,
@@ -32,8 +32,8 @@ pub enum Error {
     Http {
         /// The HTTP status.
         status: u16,
-        /// The response headers.
-        headers: HeaderMap,
+        /// The response headers, boxed to keep `Error` small.
+        headers: Box<HeaderMap>,
         /// The response body, decoded as UTF-8 (invalid sequences replaced), with every
         /// credential in it replaced by `[redacted]`: secret members of JSON (at any depth,
         /// in any case) and forms, and token-like runs of other text.
@@ -76,14 +76,21 @@ pub enum Error {
     #[error("the request to the provider timed out")]
     Timeout,
 
-    /// The request could not be sent or the response could not be read.
-    #[error("could not reach the provider: {0}")]
+    /// The request could not be sent or the response could not be read; the HTTP client's
+    /// error is the [`source`](std::error::Error::source).
+    #[error("could not reach the provider")]
     Transport(#[source] Arc<reqwest::Error>),
 
     /// The token manager needs a new token but has no way to get one without the user: the
     /// token has no refresh token, or the provider refused it. Authorize again.
-    #[error("the token cannot be refreshed: {0}")]
-    RefreshUnavailable(String),
+    #[error("the token cannot be refreshed: {reason}")]
+    RefreshUnavailable {
+        /// Why, in a sentence.
+        reason: String,
+        /// The provider's refusal (`invalid_grant`), when there was one.
+        #[source]
+        source: Option<Box<Error>>,
+    },
 
     /// Another token manager sharing the store failed to refresh the token moments ago (a
     /// transport error, a 5xx, ...); this one does not call the provider again until the
@@ -113,8 +120,8 @@ pub enum Error {
 
     /// The redirect back from the authorization endpoint does not carry a code for this
     /// request.
-    #[error("{0}")]
-    Redirect(RedirectError),
+    #[error(transparent)]
+    Redirect(#[from] RedirectError),
 
     /// The device code of a device flow expired before the user finished (RFC 8628 §3.5).
     #[error("the device code expired after {expires_in} s before the user finished")]
@@ -158,6 +165,50 @@ pub enum Error {
     /// The client or the request is misconfigured; nothing was sent.
     #[error("invalid configuration: {0}")]
     Config(String),
+
+    /// A URL given to the client does not parse; nothing was sent.
+    #[error("the {what} `{url}` is not a valid URL")]
+    InvalidUrl {
+        /// Which URL (`token URL`, `authorization URL`, ...).
+        what: Box<str>,
+        /// The URL as given.
+        url: Box<str>,
+        /// Why it does not parse.
+        #[source]
+        source: url::ParseError,
+    },
+
+    /// A header given to a request has an invalid name or value (a control character or a
+    /// line break); nothing was sent. The value is not shown: it may be a credential.
+    #[error("the header `{name}` is not a valid HTTP header")]
+    InvalidHeader {
+        /// The header's name as given.
+        name: String,
+        /// What is wrong with it.
+        #[source]
+        source: Arc<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// The system's random number generator failed (for `state`, a PKCE verifier, a `jti`,
+    /// a DPoP key); nothing was sent.
+    #[error("the system's random number generator failed")]
+    Random(#[source] getrandom::Error),
+
+    /// A JWT could not be signed (a client assertion, a DPoP proof, a request object), or a
+    /// key is not usable for its algorithm; nothing was sent.
+    #[error("could not {what}")]
+    Signing {
+        /// What failed: "sign the DPoP proof", "use the RSA private key", ...
+        what: String,
+        /// The signing library's error.
+        #[source]
+        source: Arc<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// The HTTP client could not be built (a TLS backend that failed to start, an invalid
+    /// client certificate).
+    #[error("could not build the HTTP client")]
+    HttpClient(#[source] Arc<reqwest::Error>),
 
     /// A [`DeclaredCall`](crate::declared::DeclaredCall) does not match its method's
     /// declaration; nothing was sent.
@@ -214,10 +265,15 @@ impl Error {
             Error::Timeout
             | Error::Config(_)
             | Error::InvalidCall { .. }
+            | Error::InvalidUrl { .. }
+            | Error::InvalidHeader { .. }
+            | Error::Random(_)
+            | Error::Signing { .. }
+            | Error::HttpClient(_)
             | Error::InvalidResourceRequest(_)
             | Error::ResourceMetadata(_)
             | Error::Redirect(_)
-            | Error::RefreshUnavailable(_)
+            | Error::RefreshUnavailable { .. }
             | Error::SharedRefreshFailed { .. }
             | Error::StoreUnavailable { .. }
             | Error::NoRuntime
@@ -227,12 +283,20 @@ impl Error {
         }
     }
 
-    /// The provider's error object, if the provider sent one.
+    /// The provider's error object, if the provider sent one (also when it is why a token
+    /// cannot be refreshed).
     pub fn provider_error(&self) -> Option<&OAuthProviderError> {
         match self {
-            Error::Provider { error, .. } | Error::Redirect(RedirectError::Provider(error)) => Some(error),
+            Error::Provider { error, .. } => Some(error),
+            Error::Redirect(RedirectError::Provider(error)) => Some(error),
+            Error::RefreshUnavailable { source: Some(source), .. } => source.provider_error(),
             _ => None,
         }
+    }
+
+    /// A token that cannot be refreshed, for `reason`, without an error behind it.
+    pub(crate) fn refresh_unavailable(reason: impl Into<String>) -> Self {
+        Error::RefreshUnavailable { reason: reason.into(), source: None }
     }
 }
 
@@ -249,7 +313,7 @@ impl Error {
 pub enum RedirectError {
     /// The provider refused or failed the request (`error=...` on the redirect).
     #[error("the authorization server returned an error: {0}")]
-    Provider(OAuthProviderError),
+    Provider(Box<OAuthProviderError>),
     /// `state` differs from the one sent: the redirect may be forged (CSRF) or stale.
     #[error("the redirect's `state` does not match the authorization request's; refusing the code")]
     StateMismatch,
@@ -277,4 +341,36 @@ pub enum RedirectError {
     /// The redirect is not an absolute URL.
     #[error("the redirect is not a valid absolute URL")]
     InvalidUrl,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `Result<_, Error>` carries this much: it stays small (the large parts are boxed),
+    /// as reqwest keeps its own error to one pointer.
+    #[test]
+    fn error_is_small() {
+        // Seven words: the variants with two strings (`Decode`, `InsufficientScope`); eight
+        // with `oidc`, whose `IdTokenError` has two-string variants of its own (boxing it would
+        // take pattern matching through the box from every caller). A larger payload goes in
+        // a box.
+        let limit = if cfg!(feature = "oidc") { 64 } else { 56 };
+        let size = std::mem::size_of::<Error>();
+        assert!(size <= limit, "Error grew to {size} bytes: box the new payload");
+    }
+
+    /// A report prints the transport failure once: the message, then its source.
+    #[test]
+    fn transport_detail_is_the_source_not_the_message() {
+        use crate::OAuthAuthorization as _;
+        // Nothing listens on port 9.
+        let client = crate::OAuthClient::new("http://127.0.0.1:9/token").unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let error = runtime.block_on(client.request_token_ccg("", None, None)).unwrap_err();
+        assert!(matches!(error, Error::Transport(_)), "{error:?}");
+        assert_eq!(error.to_string(), "could not reach the provider");
+        let source = std::error::Error::source(&error).expect("the HTTP client's error").to_string();
+        assert!(source.contains("127.0.0.1:9"), "{source}");
+    }
 }

@@ -2,8 +2,8 @@
 
 use crate::{Error, FormParams, OAuthToken, TokenEndpoint, oauth_grant};
 
-/// The token-endpoint operations of RFC 6749, as the generated SDKs in Python and
-/// TypeScript name them (`request_token_o_auth_ccg` and friends).
+/// The token-endpoint grants of RFC 6749: client credentials, authorization code, password,
+/// and refreshing the tokens of the latter two.
 ///
 /// Every method sends `POST` to the token endpoint with the `Authorization` header given
 /// (see [`BasicAuth`](crate::BasicAuth)), `Content-Type: application/x-www-form-urlencoded`

@@ -18,15 +18,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Coming from the generated Python or TypeScript SDK? See [`migration`].
-//!
-//! | seed operation (Python / TypeScript) | method | `grant_type` |
-//! |---|---|---|
-//! | `request_token_o_auth_ccg` | [`request_token_ccg`](OAuthAuthorization::request_token_ccg) | `client_credentials` |
-//! | `request_token_o_auth_acg` / `requestToken` | [`request_token_acg`](OAuthAuthorization::request_token_acg) | `authorization_code` |
-//! | `refresh_token_o_auth_acg` / `refreshToken` | [`refresh_token_acg`](OAuthAuthorization::refresh_token_acg) | `refresh_token` |
-//! | `request_token_o_auth_ropcg` | [`request_token_ropcg`](OAuthAuthorization::request_token_ropcg) | `password` |
-//! | `refresh_token_o_auth_ropcg` | [`refresh_token_ropcg`](OAuthAuthorization::refresh_token_ropcg) | `refresh_token` |
+//! Coming from another OAuth client? [`migration`] maps its operations and options to these
+//! methods.
 //!
 //! # Declaring a grant
 //!
@@ -77,10 +70,11 @@
 //! - `#[json]` makes one parameter (any `serde::Serialize`) the whole body, as JSON
 //!   (dynamic client registration, vendor APIs); the request then takes no `#[form]` fields
 //!   and `client_auth = false`.
-//! - The method returns `Result<T, E>`: `T` is any `serde::de::DeserializeOwned + 'static`
-//!   model of the response body (for [`OAuthToken`], the client also sets
-//!   [`expiry`](OAuthToken::expiry); `()` accepts any success body); `E` is [`Error`] or any
-//!   type that implements `From<Error>`.
+//! - The method returns `Result<T, E>`: `T` is any `serde::de::DeserializeOwned` model of
+//!   the response body; `E` is [`Error`] or any type that implements `From<Error>`. The macro
+//!   reads `T` as written: `OAuthToken` (under any path) is read as a token, its
+//!   [`expiry`](OAuthToken::expiry) set on arrival; `()` accepts any success body; any other
+//!   type (an alias of `OAuthToken` too) is decoded as a plain model.
 //! - The generated method returns `impl Future + Send`, so it can be `tokio::spawn`ed; drop
 //!   the future to cancel the request.
 //!
@@ -132,7 +126,7 @@
 //! the one response path every grant shares; [`OAuthClientBuilder::strict`] turns each
 //! repair into a precise [`Error::Decode`] (or [`Error::Http`] for a non-200 success):
 //!
-//! | deviation | default | `strict()` |
+//! | deviation | default | `strict(true)` |
 //! |---|---|---|
 //! | `expires_in` as a string (`"3600"`, Azure AD) or `3600.0` | read as seconds | error |
 //! | `expires_in: null` | treated as absent | error |

@@ -308,8 +308,8 @@ impl<T: HeaderField> HeaderField for Option<T> {
 }
 
 /// An additional field with the name of a declared one (or `grant_type`) replaces it, in its
-/// place: RFC 6749 §3.2 forbids sending a parameter twice, and callers of the generated SDKs
-/// rely on overriding a field this way. The first additional field of a name takes the
+/// place: RFC 6749 §3.2 forbids sending a parameter twice, and callers override a declared
+/// field this way (a `scope` of their own, a `grant_type` a provider spells differently). The first additional field of a name takes the
 /// declared field's place (a declared slice's other values give way); further ones of the
 /// same name, and names nothing declared, are appended.
 impl AdditionalForm for FormParams {

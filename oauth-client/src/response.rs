@@ -7,8 +7,6 @@
 pub(crate) mod excerpt;
 mod normalize;
 
-use std::any::{Any, TypeId};
-
 use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -39,9 +37,29 @@ pub(crate) struct Leniency {
     pub(crate) any_success_status: bool,
 }
 
-pub(crate) fn interpret<T: DeserializeOwned + 'static>(
+/// The answer as the model `T`: a success body decoded (with the lenient repairs), an
+/// RFC 6749 error object as [`Error::Provider`], anything else as its own error.
+pub(crate) fn interpret<T: DeserializeOwned>(received: Received, leniency: Leniency) -> Result<T, Error> {
+    read(received, leniency, decode)
+}
+
+/// [`interpret`] for a token response: the fast path for the common body, and the token's
+/// [`expiry`](OAuthToken::expiry) set from its arrival.
+pub(crate) fn interpret_token(received: Received, leniency: Leniency) -> Result<OAuthToken, Error> {
+    read(received, leniency, decode_token)
+}
+
+/// [`interpret`] for an answer the caller does not read (revocation, RFC 7009 §2.2): any
+/// success body will do.
+pub(crate) fn interpret_empty(received: Received, leniency: Leniency) -> Result<(), Error> {
+    read(received, leniency, |_, _| Ok(()))
+}
+
+/// Status to result; a success body goes to `decode`.
+fn read<T>(
     received: Received,
     leniency: Leniency,
+    decode: fn(&Received, Leniency) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let status = received.status;
     match status {
@@ -55,7 +73,9 @@ pub(crate) fn interpret<T: DeserializeOwned + 'static>(
                 .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
         }),
         400 | 401 => match serde_json::from_slice::<OAuthProviderError>(&received.body) {
-            Ok(error) => Err(Error::Provider { status, error, headers: Box::new(received.headers) }),
+            Ok(error) => {
+                Err(Error::Provider { status, error: Box::new(error), headers: Box::new(received.headers) })
+            }
             Err(_) => Err(unexpected_status(received)),
         },
         _ => Err(unexpected_status(received)),
@@ -114,40 +134,31 @@ impl Received {
     }
 }
 
-fn decode<T: DeserializeOwned + 'static>(received: &Received, leniency: Leniency) -> Result<T, Error> {
-    let decode_error = |reason: String| received.decode_error(reason);
-    let form = received.declares_form();
-    if TypeId::of::<T>() == TypeId::of::<()>() {
-        // A response the caller ignores (revocation, RFC 7009 §2.2): any success body will do.
-        return serde_json::from_value(Value::Null).map_err(|error| decode_error(error.to_string()));
-    }
-    if TypeId::of::<T>() == TypeId::of::<OAuthToken>()
-        && !leniency.strict
-        && !form
+/// A token: straight from the bytes when the body is the common case, else the full path.
+fn decode_token(received: &Received, leniency: Leniency) -> Result<OAuthToken, Error> {
+    if !leniency.strict
+        && !received.declares_form()
         && let Some(token) = token_fast_path(received)
     {
-        // `T` is `OAuthToken` here: move the token into a slot of type `Option<T>`.
-        let mut slot: Option<T> = None;
-        if let Some(slot) = (&mut slot as &mut dyn Any).downcast_mut::<Option<OAuthToken>>() {
-            *slot = Some(token);
-        }
-        return slot.ok_or_else(|| decode_error("internal: the token model changed type".to_owned()));
+        return Ok(token);
     }
-    if !form && normalize::is_canonical(&received.body) {
-        let mut model: T =
-            serde_json::from_slice(&received.body).map_err(|error| decode_error(error.to_string()))?;
-        stamp_if_token(&mut model, received.received_at);
-        return Ok(model);
+    let mut token: OAuthToken = decode(received, leniency)?;
+    token.stamp_expiry(received.received_at);
+    Ok(token)
+}
+
+/// A model: straight from the bytes when the body is canonical JSON, else the full path.
+fn decode<T: DeserializeOwned>(received: &Received, leniency: Leniency) -> Result<T, Error> {
+    if !received.declares_form() && normalize::is_canonical(&received.body) {
+        return serde_json::from_slice(&received.body)
+            .map_err(|error| received.decode_error(error.to_string()));
     }
     decode_repaired(received, leniency)
 }
 
 /// The full path: the body as a JSON object (or form), error-in-success detection, the
 /// lenient repairs or strict refusals, then the model.
-fn decode_repaired<T: DeserializeOwned + 'static>(
-    received: &Received,
-    leniency: Leniency,
-) -> Result<T, Error> {
+fn decode_repaired<T: DeserializeOwned>(received: &Received, leniency: Leniency) -> Result<T, Error> {
     let decode_error = |reason: String| received.decode_error(reason);
     let mut object = parse_object(received, leniency).map_err(decode_error)?;
     // An RFC 6749 §5.2 error object sent with a success status (GitHub does this).
@@ -160,16 +171,13 @@ fn decode_repaired<T: DeserializeOwned + 'static>(
         if let Ok(error) = serde_json::from_value::<OAuthProviderError>(Value::Object(object.clone())) {
             return Err(Error::Provider {
                 status: received.status,
-                error,
+                error: Box::new(error),
                 headers: Box::new(received.headers.clone()),
             });
         }
     }
     normalize::members(&mut object, leniency).map_err(decode_error)?;
-    let mut model: T =
-        serde_json::from_value(Value::Object(object)).map_err(|error| decode_error(error.to_string()))?;
-    stamp_if_token(&mut model, received.received_at);
-    Ok(model)
+    serde_json::from_value(Value::Object(object)).map_err(|error| decode_error(error.to_string()))
 }
 
 /// The common case of the common model, without the probe's extra pass over the body: the
@@ -195,13 +203,6 @@ fn token_fast_path(received: &Received) -> Option<OAuthToken> {
     }
     token.stamp_expiry(received.received_at);
     Some(token)
-}
-
-/// The token model learns when it was received; any other model is left as decoded.
-fn stamp_if_token<T: 'static>(model: &mut T, received_at: i64) {
-    if let Some(token) = (model as &mut dyn Any).downcast_mut::<OAuthToken>() {
-        token.stamp_expiry(received_at);
-    }
 }
 
 /// The body as a JSON object: JSON, or (lenient only) `application/x-www-form-urlencoded`.
@@ -240,7 +241,11 @@ fn json_kind(value: &Value) -> &'static str {
 }
 
 fn unexpected_status(received: Received) -> Error {
-    Error::Http { status: received.status, headers: received.headers, body: redacted_body(&received.body) }
+    Error::Http {
+        status: received.status,
+        headers: Box::new(received.headers),
+        body: redacted_body(&received.body),
+    }
 }
 
 #[cfg(test)]

@@ -72,6 +72,20 @@ impl OAuthToken {
             .expires_in
             .map(|seconds| received_at.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX)));
     }
+
+    /// Completes a token that arrived at `now` with either its expiry or its lifetime, so that
+    /// its issue time is fixed once (and the same for every manager that loads it from a store).
+    /// Tokens from the client already carry both, stamped by the manager's clock; one a source
+    /// made itself keeps the expiry it was given.
+    pub(crate) fn complete_lifetime(&mut self, now: i64) {
+        match (self.expiry, self.expires_in) {
+            (None, Some(_)) => self.stamp_expiry(now),
+            (Some(expiry), None) => {
+                self.expires_in = Some(u64::try_from(expiry.saturating_sub(now)).unwrap_or(0))
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Members whose values are credentials, in any case and spelling (`access_token`,

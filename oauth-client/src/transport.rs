@@ -1,5 +1,6 @@
 //! Sends a declared request: the one place where bytes go to and come from the provider.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -14,18 +15,33 @@ use crate::error::Error;
 use crate::request::GrantRequest;
 use crate::response::{self, Received};
 use crate::retry;
+use crate::token::OAuthToken;
 
-/// Sends `request` with `client` and interprets the response as `T`, retrying transient
-/// failures when the client has a retry policy.
+/// Sends `request` with `client` and interprets the response as the model `T`, retrying
+/// transient failures when the client has a retry policy.
 ///
-/// Every generated grant method ends here. `E` lets a user's trait return its own error type
+/// Every generated method ends here or in [`send_token`] or [`send_empty`], chosen by the
+/// macro from the declared success type. `E` lets a user's trait return its own error type
 /// that converts from [`Error`].
 pub async fn send<T, E>(client: &OAuthClient, request: GrantRequest<'_>) -> Result<T, E>
 where
-    T: DeserializeOwned + 'static,
+    T: DeserializeOwned,
     E: From<Error>,
 {
     send_interpreted(client, request, response::interpret::<T>).await.map_err(E::from)
+}
+
+/// [`send`] for a method that returns an [`OAuthToken`]: its expiry is set from its arrival.
+pub async fn send_token<E: From<Error>>(
+    client: &OAuthClient,
+    request: GrantRequest<'_>,
+) -> Result<OAuthToken, E> {
+    send_interpreted(client, request, response::interpret_token).await.map_err(E::from)
+}
+
+/// [`send`] for a method that returns `()`: any success answer will do.
+pub async fn send_empty<E: From<Error>>(client: &OAuthClient, request: GrantRequest<'_>) -> Result<(), E> {
+    send_interpreted(client, request, response::interpret_empty).await.map_err(E::from)
 }
 
 /// [`send`] with another reading of the response than a JSON model (a signed JWT answer,
@@ -269,16 +285,15 @@ async fn exchange(
     }
     builder = builder.timeout(config.timeout);
     for (name, value) in &request.headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| Error::Config(format!("`{name}` is not a valid HTTP header name")))?;
-        let mut value = HeaderValue::from_str(value).map_err(|_| {
-            Error::Config(format!(
-                "the value given for header `{name}` is not a valid HTTP header value (control characters or line breaks)"
-            ))
-        })?;
+        let invalid = |source: Arc<dyn std::error::Error + Send + Sync>| Error::InvalidHeader {
+            name: (*name).to_owned(),
+            source,
+        };
+        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|error| invalid(Arc::new(error)))?;
+        let mut value = HeaderValue::from_str(value).map_err(|error| invalid(Arc::new(error)))?;
         // Declared headers carry credentials; keep them out of HTTP/2 tables and debug output.
         value.set_sensitive(true);
-        builder = builder.header(name, value);
+        builder = builder.header(header, value);
     }
     if let Some(auth_headers) = auth_headers {
         builder = builder.headers(auth_headers);

@@ -45,7 +45,7 @@ pub trait OAuthAuthorization: TokenEndpoint {
                 "consent_id",
                 &mut __request,
             );
-            ::oauth_client::__private::send::<(), _>(__client, __request).await
+            ::oauth_client::__private::send_empty(__client, __request).await
         }
     }
 }

@@ -52,7 +52,7 @@ pub trait OAuthAuthorization: TokenEndpoint {
                 &additional,
                 &mut __request,
             );
-            ::oauth_client::__private::send::<OAuthToken, _>(__client, __request).await
+            ::oauth_client::__private::send_token(__client, __request).await
         }
     }
 }

@@ -44,7 +44,7 @@ pub trait OAuthAuthorization: TokenEndpoint {
                 "token",
                 &mut __request,
             );
-            ::oauth_client::__private::send::<(), _>(__client, __request).await
+            ::oauth_client::__private::send_empty(__client, __request).await
         }
     }
 }

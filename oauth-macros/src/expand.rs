@@ -24,7 +24,7 @@
 //!         HeaderField::add_to(&authorization, "Authorization", &mut request);
 //!         FormField::append_to(&scope, "scope", &mut request);
 //!         AdditionalForm::extend(&additional, &mut request);
-//!         send::<OAuthToken, _>(client, request).await
+//!         send_token(client, request).await
 //!     }
 //! }
 //! ```
@@ -129,8 +129,18 @@ fn expand(grant: &Grant<'_>) -> TokenStream {
     let resolve_client = quote_spanned! {ident.span()=>
         let #client = <Self as ::oauth_client::TokenEndpoint>::oauth_client(self);
     };
-    let send = quote_spanned! {response.span()=>
-        ::oauth_client::__private::send::<#response, _>(#client, #request).await
+    // The declared success type picks the reading at expansion time: a token (its expiry
+    // set), nothing, or any other model.
+    let send = match grant.response_kind() {
+        ResponseKind::Token => quote_spanned! {response.span()=>
+            ::oauth_client::__private::send_token(#client, #request).await
+        },
+        ResponseKind::Empty => quote_spanned! {response.span()=>
+            ::oauth_client::__private::send_empty(#client, #request).await
+        },
+        ResponseKind::Json => quote_spanned! {response.span()=>
+            ::oauth_client::__private::send::<#response, _>(#client, #request).await
+        },
     };
 
     let descriptor = descriptor(grant);

@@ -167,11 +167,17 @@ async fn a_slow_provider_is_a_timeout() {
 }
 
 #[test]
-fn invalid_token_urls_are_config_errors() {
-    for url in ["not a url", "ftp://auth.example/token", ""] {
+fn invalid_token_urls_are_refused_with_their_reason() {
+    for url in ["not a url", ""] {
         let error = oauth_client::OAuthClient::new(url).unwrap_err();
-        assert!(matches!(error, Error::Config(_)), "{url}: {error:?}");
+        assert!(
+            matches!(&error, Error::InvalidUrl { what, .. } if &**what == "token URL"),
+            "{url}: {error:?}"
+        );
+        assert!(std::error::Error::source(&error).is_some(), "the parser's reason is the source");
     }
+    let error = oauth_client::OAuthClient::new("ftp://auth.example/token").unwrap_err();
+    assert!(matches!(&error, Error::Config(message) if message.contains("must use `https`")), "{error:?}");
 }
 
 /// Issue "Fit the ecosystem": a provider error keeps its response headers

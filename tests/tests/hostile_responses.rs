@@ -336,7 +336,7 @@ async fn each_hostile_response_has_its_exact_outcome_in_both_modes() {
         let server = token_endpoint(response).await;
         let url = format!("{}{TOKEN_PATH}", server.uri());
         let lenient = OAuthClient::new(&url).unwrap();
-        let strict = OAuthClient::builder(&url).strict().build().unwrap();
+        let strict = OAuthClient::builder(&url).strict(true).build().unwrap();
         check(case.name, "lenient", lenient.request_token_ccg("Basic eDp5", None, None).await, &case.lenient);
         check(case.name, "strict", strict.request_token_ccg("Basic eDp5", None, None).await, &case.strict);
     }

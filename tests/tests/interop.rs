@@ -1796,10 +1796,7 @@ mod oidc_provider {
             .state(pending.state())
             .build()
             .unwrap();
-        assert!(matches!(
-            forged.code_from_redirect(&redirect),
-            Err(oauth_client::Error::Redirect(RedirectError::IssuerMismatch { .. }))
-        ));
+        assert!(matches!(forged.code_from_redirect(&redirect), Err(RedirectError::IssuerMismatch { .. })));
         let code = pending.code_from_redirect(&redirect).unwrap();
 
         let token = client

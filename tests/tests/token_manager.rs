@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use oauth_client::manager::{AuthorizationCode, ClientCredentials, MemoryStore, PasswordGrant, from_fn};
-use oauth_client::{Error, OAuthClient, OAuthToken, TokenManager};
+use oauth_client::{Error, OAuthClient, OAuthProviderErrorKind, OAuthToken, TokenManager};
 use oauth_client_tests::clock::ManualClock;
 use oauth_client_tests::{TOKEN_PATH, form_of, header_of};
 use serde_json::json;
@@ -336,16 +336,21 @@ async fn authorization_code_tokens_that_cannot_be_refreshed_ask_for_the_user() {
         .initial_token(code_token(Some("revoked")))
         .build();
     let error = refused.access_token().await.unwrap_err();
+    // The provider's refusal is the source, and its error object is still at hand.
     assert!(
-        matches!(&error, Error::RefreshUnavailable(reason) if reason.contains("invalid_grant")),
+        matches!(&error, Error::RefreshUnavailable { source: Some(source), .. } if matches!(**source, Error::Provider { status: 400, .. })),
         "{error:?}"
+    );
+    assert_eq!(
+        error.provider_error().map(|refusal| &refusal.error),
+        Some(&OAuthProviderErrorKind::InvalidGrant)
     );
 
     let without = TokenManager::builder(client, AuthorizationCode::new(AUTH))
         .clock(clock)
         .initial_token(code_token(None))
         .build();
-    assert!(matches!(without.access_token().await, Err(Error::RefreshUnavailable(_))));
+    assert!(matches!(without.access_token().await, Err(Error::RefreshUnavailable { source: None, .. })));
 }
 
 #[tokio::test]

@@ -236,12 +236,17 @@ async fn token_without_expires_in_has_no_expiry() {
 }
 
 #[tokio::test]
-async fn header_value_with_line_break_is_a_config_error_and_nothing_is_sent() {
+async fn header_value_with_line_break_is_an_invalid_header_error_and_nothing_is_sent() {
     let server = json_endpoint(200, token_body()).await;
     let error = client_for(&server).request_token_ccg("Basic a\r\nX-Evil: 1", None, None).await.unwrap_err();
     assert!(
-        matches!(error, oauth_client::Error::Config(ref message) if message.contains("`authorization`")),
+        matches!(error, oauth_client::Error::InvalidHeader { ref name, .. } if name == "Authorization"),
         "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "the header `Authorization` is not a valid HTTP header",
+        "the value is not shown"
     );
     assert!(server.received_requests().await.unwrap().is_empty());
 }

@@ -63,8 +63,7 @@ fn random_state_has_128_bits_and_differs_between_requests() {
 
 #[test]
 fn without_pkce_sends_no_challenge_and_no_verifier() {
-    let pending =
-        AuthorizationRequest::new("https://a.example/authorize", "c").without_pkce().build().unwrap();
+    let pending = AuthorizationRequest::new("https://a.example/authorize", "c").pkce(false).build().unwrap();
     assert!(query_of(pending.url()).iter().all(|(name, _)| !name.starts_with("code_challenge")));
     assert!(pending.pkce_verifier().is_none());
     assert!(pending.token_params().is_empty());
@@ -94,10 +93,10 @@ fn redirect_with_another_state_is_refused() {
         "https://app.example/cb?code=c&state=",
     ] {
         let error = pending.code_from_redirect(url).unwrap_err();
-        assert!(matches!(error, Error::Redirect(RedirectError::StateMismatch)), "{url}: {error:?}");
+        assert!(matches!(error, RedirectError::StateMismatch), "{url}: {error:?}");
     }
     let error = pending.code_from_redirect("https://app.example/cb?code=c").unwrap_err();
-    assert!(matches!(error, Error::Redirect(RedirectError::MissingState)), "{error:?}");
+    assert!(matches!(error, RedirectError::MissingState), "{error:?}");
 }
 
 #[test]
@@ -116,12 +115,13 @@ fn provider_error_on_the_redirect_is_typed() {
         error_description: Some("User said no".into()),
         error_uri: Some("https://d".into()),
     };
-    assert_eq!(error.provider_error(), Some(&expected));
+    assert_eq!(Error::from(error.clone()).provider_error(), Some(&expected));
+    assert_eq!(error, RedirectError::Provider(Box::new(expected)));
     assert_eq!(error.to_string(), "the authorization server returned an error: access_denied: User said no");
     // A forged error redirect (wrong state) is reported as the forgery, not as the provider's word.
     let forged =
         pending.code_from_redirect("https://app.example/cb?error=invalid_scope&state=abc").unwrap_err();
-    assert!(matches!(forged, Error::Redirect(RedirectError::StateMismatch)), "{forged:?}");
+    assert!(matches!(forged, RedirectError::StateMismatch), "{forged:?}");
 }
 
 #[test]
@@ -141,16 +141,20 @@ fn malformed_redirects_are_typed_errors() {
     ];
     for (url, expected) in cases {
         match pending.code_from_redirect(url) {
-            Err(Error::Redirect(error)) => assert_eq!(error, expected, "{url}"),
+            Err(error) => assert_eq!(error, expected, "{url}"),
             other => panic!("{url}: {other:?}"),
         }
     }
 }
 
 #[test]
-fn invalid_authorize_url_is_a_config_error() {
+fn invalid_authorize_url_is_an_invalid_url_error() {
     let error = AuthorizationRequest::new("not a url", "c").build().unwrap_err();
-    assert!(matches!(error, Error::Config(_)), "{error:?}");
+    assert!(
+        matches!(&error, Error::InvalidUrl { what, url, source: url::ParseError::RelativeUrlWithoutBase }
+            if &**what == "authorization URL" && &**url == "not a url"),
+        "{error:?}"
+    );
 }
 
 /// Found by reading the code: the URL policy of the token endpoint was not applied here, and
@@ -165,7 +169,10 @@ fn the_authorization_url_follows_the_token_url_policy() {
         );
     }
     AuthorizationRequest::new("http://127.0.0.1:8080/authorize", "c").build().unwrap();
-    AuthorizationRequest::new("http://auth.example/authorize", "c").allow_insecure_http().build().unwrap();
+    AuthorizationRequest::new("http://auth.example/authorize", "c")
+        .allow_insecure_http(true)
+        .build()
+        .unwrap();
 }
 
 #[test]
@@ -200,7 +207,7 @@ fn pending_for(issuer: Option<&str>, require: bool) -> PendingAuthorization {
         request = request.issuer(issuer);
     }
     if require {
-        request = request.require_issuer();
+        request = request.require_issuer(true);
     }
     request.build().unwrap()
 }
@@ -216,7 +223,7 @@ fn a_redirect_from_another_issuer_is_refused_as_a_mix_up() {
         )
         .unwrap_err();
     assert!(
-        matches!(&error, Error::Redirect(RedirectError::IssuerMismatch { expected, found })
+        matches!(&error, RedirectError::IssuerMismatch { expected, found }
             if expected == "https://as.example" && found == "https://evil.example"),
         "{error:?}"
     );
@@ -224,13 +231,13 @@ fn a_redirect_from_another_issuer_is_refused_as_a_mix_up() {
     let error = pending
         .code_from_redirect("https://app.example/cb?error=access_denied&state=state-0123456789ab&iss=https%3A%2F%2Fevil.example")
         .unwrap_err();
-    assert!(matches!(error, Error::Redirect(RedirectError::IssuerMismatch { .. })));
+    assert!(matches!(error, RedirectError::IssuerMismatch { .. }));
     // Without `iss`: accepted unless the provider always sends it.
     assert!(pending.code_from_redirect("https://app.example/cb?code=c&state=state-0123456789ab").is_ok());
     let strict = pending_for(Some("https://as.example"), true);
     let error =
         strict.code_from_redirect("https://app.example/cb?code=c&state=state-0123456789ab").unwrap_err();
-    assert!(matches!(error, Error::Redirect(RedirectError::MissingIssuer)), "{error:?}");
+    assert!(matches!(error, RedirectError::MissingIssuer), "{error:?}");
 }
 
 #[test]
@@ -241,7 +248,7 @@ fn resources_authorization_details_and_dpop_jkt_go_in_the_url_and_resources_in_t
         .resource("https://api.example/b")
         .authorization_details(&details)
         .dpop_jkt("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I")
-        .without_pkce()
+        .pkce(false)
         .build()
         .unwrap();
     let query = query_of(pending.url());

@@ -2,6 +2,7 @@
 //! signed JWT instead of a secret (§2.2: `private_key_jwt`, `client_secret_jwt`).
 //! Cargo feature `jwt`.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -23,13 +24,13 @@ pub struct SigningKey {
 impl SigningKey {
     /// An RSA private key in PEM (PKCS#1 or PKCS#8), signing with RS256.
     pub fn rs256_pem(pem: &[u8]) -> Result<Self, Error> {
-        let key = EncodingKey::from_rsa_pem(pem).map_err(|error| bad_key("RSA", &error))?;
+        let key = EncodingKey::from_rsa_pem(pem).map_err(|error| bad_key("RSA", error))?;
         Ok(SigningKey { algorithm: Algorithm::RS256, key, key_id: None })
     }
 
     /// A P-256 private key in PEM (PKCS#8), signing with ES256.
     pub fn es256_pem(pem: &[u8]) -> Result<Self, Error> {
-        let key = EncodingKey::from_ec_pem(pem).map_err(|error| bad_key("EC", &error))?;
+        let key = EncodingKey::from_ec_pem(pem).map_err(|error| bad_key("EC", error))?;
         Ok(SigningKey { algorithm: Algorithm::ES256, key, key_id: None })
     }
 
@@ -40,13 +41,13 @@ impl SigningKey {
 
     /// An RSA private key in PEM (PKCS#1 or PKCS#8), signing with PS256 (RSASSA-PSS).
     pub fn ps256_pem(pem: &[u8]) -> Result<Self, Error> {
-        let key = EncodingKey::from_rsa_pem(pem).map_err(|error| bad_key("RSA", &error))?;
+        let key = EncodingKey::from_rsa_pem(pem).map_err(|error| bad_key("RSA", error))?;
         Ok(SigningKey { algorithm: Algorithm::PS256, key, key_id: None })
     }
 
     /// An Ed25519 private key in PEM (PKCS#8), signing with EdDSA.
     pub fn eddsa_pem(pem: &[u8]) -> Result<Self, Error> {
-        let key = EncodingKey::from_ed_pem(pem).map_err(|error| bad_key("Ed25519", &error))?;
+        let key = EncodingKey::from_ed_pem(pem).map_err(|error| bad_key("Ed25519", error))?;
         Ok(SigningKey { algorithm: Algorithm::EdDSA, key, key_id: None })
     }
 
@@ -64,7 +65,7 @@ impl SigningKey {
         header.typ = Some(typ.to_owned());
         header.kid = self.key_id.clone();
         crate::signing::encode(&header, claims, &self.key)
-            .map_err(|error| Error::Config(format!("could not sign the {typ}: {error}")))
+            .map_err(|error| Error::Signing { what: format!("sign the {typ}"), source: Arc::new(error) })
     }
 
     /// Whether this is a shared secret (HS256) rather than a private key.
@@ -73,8 +74,8 @@ impl SigningKey {
     }
 }
 
-fn bad_key(kind: &str, error: &jsonwebtoken::errors::Error) -> Error {
-    Error::Config(format!("the {kind} private key is not usable: {error}"))
+fn bad_key(kind: &str, error: jsonwebtoken::errors::Error) -> Error {
+    Error::Signing { what: format!("use the {kind} private key"), source: Arc::new(error) }
 }
 
 impl core::fmt::Debug for SigningKey {
@@ -163,8 +164,7 @@ impl JwtAssertion {
     /// Signs the assertion for `audience`, issued at `now` (Unix seconds).
     fn sign_at(&self, audience: &str, now: u64) -> Result<String, Error> {
         let mut jti = [0u8; 16];
-        getrandom::fill(&mut jti)
-            .map_err(|error| Error::Config(format!("the random number generator failed: {error}")))?;
+        getrandom::fill(&mut jti).map_err(Error::Random)?;
         let mut claims = self.claims.clone();
         claims.insert("iss".into(), self.issuer.clone().into());
         claims.insert("sub".into(), self.subject.clone().into());
@@ -175,7 +175,7 @@ impl JwtAssertion {
         let mut header = Header::new(self.key.algorithm);
         header.kid = self.key_id.clone().or_else(|| self.key.key_id.clone());
         crate::signing::encode(&header, &claims, &self.key.key)
-            .map_err(|error| Error::Config(format!("could not sign the assertion: {error}")))
+            .map_err(|error| Error::Signing { what: "sign the assertion".into(), source: Arc::new(error) })
     }
 }
 

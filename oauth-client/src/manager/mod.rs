@@ -348,7 +348,7 @@ impl TokenManagerBuilder {
         let (current, seed) = match self.initial {
             Some(token) if shared => (None, Some(token)),
             Some(mut token) => {
-                refresh::complete_lifetime(&mut token, self.clock.now());
+                token.complete_lifetime(self.clock.now());
                 (Some(Arc::new(Cached::new(token, None, settings.leeway, self.clock.now()))), None)
             }
             None => (None, None),
@@ -493,7 +493,7 @@ impl Inner {
         };
         match flight.wait_for(Option::is_some).await {
             Ok(result) => result.clone().unwrap_or(Err(Error::Timeout)),
-            Err(_) => Err(Error::RefreshUnavailable("the refresh task ended without a result".into())),
+            Err(_) => Err(Error::refresh_unavailable("the refresh task ended without a result")),
         }
     }
 

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::store::{RefreshFailure, StoreError, StoreErrorKind, StoreLock, StoreSnapshot};
@@ -30,7 +31,7 @@ impl Inner {
         let cached = self.cached();
         let rejected = cached
             .as_ref()
-            .filter(|cached| force || cached.rejected.load(std::sync::atomic::Ordering::Acquire))
+            .filter(|cached| force || cached.rejected.load(Ordering::Acquire))
             .map(|cached| cached.token.access_token.clone());
         let mut base = Base {
             token: cached.as_ref().map(|cached| OAuthToken::clone(&cached.token)),
@@ -227,7 +228,7 @@ impl Inner {
     /// Publishes the builder's initial token, replacing what the store holds; returns it with
     /// its store version (`None` when the store could not take it).
     async fn publish_seed(&self, mut seed: OAuthToken) -> (OAuthToken, Option<u64>) {
-        complete_lifetime(&mut seed, self.clock.now());
+        seed.complete_lifetime(self.clock.now());
         for _ in 0..3 {
             let snapshot = match self.patiently(|| self.store.load(&self.key)).await {
                 Ok(snapshot) => snapshot,
@@ -270,7 +271,7 @@ impl Inner {
         let mut token = tokio::time::timeout(timeout, self.source.fetch(&self.client, previous))
             .await
             .unwrap_or(Err(Error::Timeout))?;
-        complete_lifetime(&mut token, self.clock.now());
+        token.complete_lifetime(self.clock.now());
         if token.refresh_token.is_none() {
             token.refresh_token = previous.and_then(|previous| previous.refresh_token.clone());
         }
@@ -300,20 +301,6 @@ impl Inner {
                 );
             }
         }
-    }
-}
-
-/// Completes a token that arrived at `now` with either its expiry or its lifetime, so that
-/// its issue time is fixed once (and the same for every manager that loads it from a store).
-/// Tokens from the client already carry both, stamped by the manager's clock; one a source
-/// made itself keeps the expiry it was given.
-pub(super) fn complete_lifetime(token: &mut OAuthToken, now: i64) {
-    match (token.expiry, token.expires_in) {
-        (None, Some(_)) => token.stamp_expiry(now),
-        (Some(expiry), None) => {
-            token.expires_in = Some(u64::try_from(expiry.saturating_sub(now)).unwrap_or(0))
-        }
-        _ => {}
     }
 }
 

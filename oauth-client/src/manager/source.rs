@@ -14,8 +14,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Obtains a new token for a [`TokenManager`](super::TokenManager).
 ///
 /// The built-in sources are [`ClientCredentials`], [`PasswordGrant`] and
-/// [`AuthorizationCode`]; [`from_fn`] turns an async closure into one (the seeds'
-/// `oAuthTokenProvider`).
+/// [`AuthorizationCode`]; [`from_fn`] turns an async closure into one.
 pub trait TokenSource: Send + Sync + 'static {
     /// A new token. `previous` is the token being replaced, if any (it may be expired), so a
     /// source can use its refresh token.
@@ -247,13 +246,13 @@ impl TokenSource for AuthorizationCode {
     ) -> BoxFuture<'a, Result<OAuthToken, Error>> {
         Box::pin(async move {
             let Some(refresh) = previous.and_then(|token| token.refresh_token.as_ref()) else {
-                return Err(Error::RefreshUnavailable("no refresh token; authorize again".into()));
+                return Err(Error::refresh_unavailable("no refresh token; authorize again"));
             };
             match client.refresh_token_acg(&self.authorization, refresh.secret(), None, None).await {
-                Err(error) if is_invalid_grant(&error) => Err(Error::RefreshUnavailable(format!(
-                    "the provider refused the refresh token ({}); authorize again",
-                    error.provider_error().map_or_else(String::new, ToString::to_string)
-                ))),
+                Err(error) if is_invalid_grant(&error) => Err(Error::RefreshUnavailable {
+                    reason: "the provider refused the refresh token; authorize again".to_owned(),
+                    source: Some(Box::new(error)),
+                }),
                 result => result,
             }
         })

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -106,12 +107,11 @@ impl RefreshFailure {
             id: u64::from_le_bytes(id),
             status: error.status(),
             provider_error: error.provider_error().cloned(),
-            needs_user: matches!(error, Error::RefreshUnavailable(_)),
+            needs_user: matches!(error, Error::RefreshUnavailable { .. }),
             // Kept without the variant's own prefix, which `to_error` adds back.
             message: match error {
-                Error::RefreshUnavailable(message) | Error::SharedRefreshFailed { message } => {
-                    message.clone()
-                }
+                Error::RefreshUnavailable { reason: message, .. }
+                | Error::SharedRefreshFailed { message } => message.clone(),
                 other => other.to_string(),
             },
         }
@@ -120,9 +120,16 @@ impl RefreshFailure {
     /// The error a caller of another manager gets for it.
     pub(crate) fn to_error(&self) -> Error {
         match (&self.provider_error, self.status) {
-            _ if self.needs_user => Error::RefreshUnavailable(self.message.clone()),
+            // The provider's refusal travels with it, as the original's source.
+            _ if self.needs_user => Error::RefreshUnavailable {
+                reason: self.message.clone(),
+                source: self.provider_error.clone().map(|error| {
+                    let status = self.status.unwrap_or(400);
+                    Box::new(Error::Provider { status, error: Box::new(error), headers: Box::default() })
+                }),
+            },
             (Some(error), Some(status)) => {
-                Error::Provider { status, error: error.clone(), headers: Box::default() }
+                Error::Provider { status, error: Box::new(error.clone()), headers: Box::default() }
             }
             _ => Error::SharedRefreshFailed { message: self.message.clone() },
         }
@@ -305,7 +312,7 @@ impl TokenStore for MemoryStore {
             if entry.lock.as_ref().is_some_and(|(_, expires)| *expires > now) {
                 return None;
             }
-            let holder = self.next_holder.fetch_add(1, std::sync::atomic::Ordering::Relaxed).to_string();
+            let holder = self.next_holder.fetch_add(1, Ordering::Relaxed).to_string();
             entry.lock = Some((holder.clone(), now + ttl));
             Some(StoreLock { key: key.to_owned(), holder })
         });
@@ -387,10 +394,9 @@ mod tests {
     /// once (it appeared twice, "cannot be refreshed: the token cannot be refreshed: ...").
     #[test]
     fn a_shared_failure_keeps_its_message_without_a_doubled_prefix() {
-        let original =
-            Error::RefreshUnavailable("the provider refused the refresh token; authorize again".into());
+        let original = Error::refresh_unavailable("the provider refused the refresh token; authorize again");
         let shared = RefreshFailure::of(&original).to_error();
-        assert!(matches!(shared, Error::RefreshUnavailable(_)));
+        assert!(matches!(shared, Error::RefreshUnavailable { source: None, .. }));
         assert_eq!(shared.to_string(), original.to_string());
         let timeout = RefreshFailure::of(&Error::Timeout).to_error();
         assert_eq!(

@@ -1,7 +1,7 @@
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-use super::{Leniency, Received, excerpt, interpret};
+use super::{Leniency, Received, excerpt, interpret, interpret_token};
 use crate::{Error, OAuthToken};
 
 fn received(status: u16, body: &[u8]) -> Received {
@@ -11,14 +11,14 @@ fn received(status: u16, body: &[u8]) -> Received {
 #[test]
 fn token_expiry_is_receipt_time_plus_expires_in() {
     let body = br#"{"access_token":"a","token_type":"Bearer","expires_in":60}"#;
-    let token: OAuthToken = interpret(received(200, body), Leniency::default()).unwrap();
+    let token: OAuthToken = interpret_token(received(200, body), Leniency::default()).unwrap();
     assert_eq!(token.expiry, Some(1_060));
 }
 
 #[test]
 fn a_provider_sent_expiry_is_replaced_by_the_client_computed_one() {
     let body = br#"{"access_token":"a","token_type":"Bearer","expiry":5}"#;
-    let token: OAuthToken = interpret(received(201, body), Leniency::default()).unwrap();
+    let token: OAuthToken = interpret_token(received(201, body), Leniency::default()).unwrap();
     assert_eq!(token.expiry, None, "no expires_in: no expiry, whatever the provider claims");
 }
 
@@ -32,7 +32,7 @@ fn other_models_are_left_as_decoded() {
 #[test]
 fn an_absurd_expires_in_is_refused_rather_than_overflowing() {
     let body = format!(r#"{{"access_token":"a","token_type":"Bearer","expires_in":{}}}"#, u64::MAX);
-    let error = interpret::<OAuthToken>(received(200, body.as_bytes()), Leniency::default()).unwrap_err();
+    let error = interpret_token(received(200, body.as_bytes()), Leniency::default()).unwrap_err();
     assert!(
         matches!(&error, Error::Decode { reason, .. } if reason.contains("more than 100 years")),
         "{error:?}"
@@ -95,16 +95,15 @@ fn text_that_is_not_json_keeps_its_words_and_loses_its_tokens() {
 #[test]
 fn an_http_error_never_holds_the_unredacted_body() {
     let body = br#"{"message":"rate limited","session":{"accessToken":"SENTINEL-AT-0123456789"}}"#;
-    let error =
-        interpret::<OAuthToken>(received(429, body), Leniency { strict: true, any_success_status: false })
-            .unwrap_err();
+    let error = interpret_token(received(429, body), Leniency { strict: true, any_success_status: false })
+        .unwrap_err();
     let Error::Http { body, .. } = &error else { panic!("{error:?}") };
     assert_eq!(body, r#"{"message":"rate limited","session":{"accessToken":"[redacted]"}}"#);
 }
 
 #[test]
 fn error_statuses_without_an_error_object_are_http_errors() {
-    let error = interpret::<OAuthToken>(received(401, b""), Leniency::default()).unwrap_err();
+    let error = interpret_token(received(401, b""), Leniency::default()).unwrap_err();
     assert!(matches!(error, Error::Http { status: 401, ref body, .. } if body.is_empty()), "{error:?}");
 }
 
@@ -164,8 +163,11 @@ mod never_panics {
         }
         let make = || Received { status, headers: headers.clone(), body: body.clone(), received_at: 1_000 };
         let leniency = Leniency { strict, any_success_status: false };
-        let _ = interpret::<OAuthToken>(make(), leniency);
+        let _ = interpret_token(make(), leniency);
         let _ = interpret::<Value>(make(), leniency);
+        // The empty reading accepts any success and still reads every failure.
+        let empty = crate::response::interpret_empty(make(), leniency);
+        assert_eq!(empty.is_ok(), status == 200 || (201..300).contains(&status) && !strict);
         let _ = excerpt(&body);
     }
 
@@ -236,7 +238,7 @@ fn a_form_body_is_recognised_whatever_the_case_of_its_content_type() {
     for content_type in
         ["application/x-www-form-urlencoded", "Application/X-WWW-Form-URLEncoded; charset=UTF-8"]
     {
-        let token: OAuthToken = interpret(with_type(content_type), Leniency::default()).unwrap();
+        let token: OAuthToken = interpret_token(with_type(content_type), Leniency::default()).unwrap();
         assert_eq!((token.access_token.secret(), token.expiry), ("a", Some(1_060)), "{content_type}");
     }
     assert!(!with_type("application/json").declares_form());
