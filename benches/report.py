@@ -245,7 +245,7 @@ def main():
                    "every 10 ms for 15 s, against a local provider whose access tokens live 3 s (leeway 1 s: "
                    "a 2 s refresh window) and which rotates refresh tokens and revokes the grant on reuse. "
                    "Redis is killed at 6 s and restarted, empty, at 9 s "
-                   "(`tests/tests/redis_store.rs`, `fleet_figures`).\n")
+                   "(`tests/tests/it/redis_store.rs`, `fleet_figures`).\n")
         out.append("| source | processes | calls | provider requests per refresh window: Redis up (first token included) / killed / restarted "
                    "| errors | reused refresh tokens |")
         out.append("|---|---|---|---|---|---|")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the interop servers and writes their URLs to run/peers.env, to be sourced:
 #   bash tests/peers/start-all.sh && source tests/peers/run/peers.env
-#   cargo test -p oauth-client-tests --test interop
+#   cargo test -p oauth-client-tests --test it interop -- --include-ignored
 #   bash tests/peers/stop-all.sh
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -16,11 +16,33 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 /// The path the test servers serve their token endpoint on.
 pub const TOKEN_PATH: &str = "/oauth2/token";
 
-/// A server whose token endpoint answers every POST with `response`.
-pub async fn token_endpoint(response: ResponseTemplate) -> MockServer {
+/// `Authorization` for client `client` with secret `secret` (HTTP Basic).
+pub const AUTH: &str = "Basic Y2xpZW50OnNlY3JldA==";
+
+/// `Authorization` for client `x` with secret `y`, where the credentials do not matter.
+pub const AUTH_XY: &str = "Basic eDp5";
+
+/// When the tests' manual clocks start (Unix seconds, 2027-01-15).
+pub const T0: i64 = 1_800_000_000;
+
+/// The smallest token response: `at`, Bearer, 60 s.
+pub fn token_json() -> Value {
+    serde_json::json!({"access_token": "at", "token_type": "Bearer", "expires_in": 60})
+}
+
+/// A server whose token endpoint answers every POST with `responder` (a `ResponseTemplate`,
+/// or a `Respond` that counts or scripts).
+pub async fn token_endpoint(responder: impl wiremock::Respond + 'static) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).and(path(TOKEN_PATH)).respond_with(response).mount(&server).await;
+    Mock::given(method("POST")).and(path(TOKEN_PATH)).respond_with(responder).mount(&server).await;
     server
+}
+
+/// [`token_endpoint`] and a client of it.
+pub async fn serve(responder: impl wiremock::Respond + 'static) -> (MockServer, OAuthClient) {
+    let server = token_endpoint(responder).await;
+    let client = client_for(&server);
+    (server, client)
 }
 
 /// A server whose token endpoint answers every POST with `status` and the JSON `body`.

@@ -5,7 +5,7 @@ use std::time::Duration;
 use oauth_client::{
     BasicAuth, ClientSecretPost, Error, FormParams, OAuthAuthorization, OAuthClient, RetryPolicy,
 };
-use oauth_client_tests::{TOKEN_PATH, form_of, header_of, json_endpoint, only_request, pairs};
+use oauth_client_tests::{AUTH_XY, TOKEN_PATH, form_of, header_of, json_endpoint, only_request, pairs};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -51,7 +51,7 @@ async fn a_redirect_is_reported_and_not_followed() {
         .mount(&server)
         .await;
     let client = OAuthClient::new(format!("{}{TOKEN_PATH}", server.uri())).unwrap();
-    let error = client.request_token_acg("Basic eDp5", "code", "https://cb", None).await.unwrap_err();
+    let error = client.request_token_acg(AUTH_XY, "code", "https://cb", None).await.unwrap_err();
     assert!(
         matches!(&error, Error::UnexpectedRedirect { status: 307, location: Some(l) } if *l == location),
         "{error:?}"
@@ -72,7 +72,7 @@ async fn an_answer_from_another_origin_is_refused_even_with_a_following_http_cli
     let follows = reqwest::Client::new();
     let client =
         OAuthClient::builder(format!("{}{TOKEN_PATH}", server.uri())).http_client(follows).build().unwrap();
-    let error = client.request_token_ccg("Basic eDp5", None, None).await.unwrap_err();
+    let error = client.request_token_ccg(AUTH_XY, None, None).await.unwrap_err();
     assert!(
         matches!(&error, Error::UnexpectedRedirect { location: Some(l), .. } if *l == location),
         "{error:?}"
@@ -83,7 +83,7 @@ async fn an_answer_from_another_origin_is_refused_even_with_a_following_http_cli
 async fn without_a_policy_nothing_is_retried() {
     let server = flaky(ResponseTemplate::new(503), 1).await;
     let client = OAuthClient::new(format!("{}{TOKEN_PATH}", server.uri())).unwrap();
-    let error = client.request_token_ccg("Basic eDp5", None, None).await.unwrap_err();
+    let error = client.request_token_ccg(AUTH_XY, None, None).await.unwrap_err();
     assert_eq!(error.status(), Some(503));
     assert_eq!(requests(&server).await, 1);
 }
@@ -92,7 +92,7 @@ async fn without_a_policy_nothing_is_retried() {
 async fn transient_statuses_are_retried_until_success() {
     for status in [429, 500, 502, 503] {
         let server = flaky(ResponseTemplate::new(status).insert_header("retry-after", "0"), 2).await;
-        let token = retrying_client(&server).request_token_ccg("Basic eDp5", None, None).await.unwrap();
+        let token = retrying_client(&server).request_token_ccg(AUTH_XY, None, None).await.unwrap();
         assert_eq!(token.access_token.secret(), "at");
         assert_eq!(requests(&server).await, 3, "two failures, then success ({status})");
     }
@@ -101,7 +101,7 @@ async fn transient_statuses_are_retried_until_success() {
 #[tokio::test]
 async fn retries_stop_after_the_policy_limit() {
     let server = flaky(ResponseTemplate::new(503), 10).await;
-    let error = retrying_client(&server).request_token_ccg("Basic eDp5", None, None).await.unwrap_err();
+    let error = retrying_client(&server).request_token_ccg(AUTH_XY, None, None).await.unwrap_err();
     assert_eq!(error.status(), Some(503));
     assert_eq!(requests(&server).await, 4, "one attempt and three retries");
 }
@@ -109,7 +109,7 @@ async fn retries_stop_after_the_policy_limit() {
 #[tokio::test]
 async fn provider_errors_are_not_retried() {
     let server = flaky(ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"})), 1).await;
-    let error = retrying_client(&server).request_token_ccg("Basic eDp5", None, None).await.unwrap_err();
+    let error = retrying_client(&server).request_token_ccg(AUTH_XY, None, None).await.unwrap_err();
     assert!(error.provider_error().is_some());
     assert_eq!(requests(&server).await, 1);
 }
@@ -118,13 +118,13 @@ async fn provider_errors_are_not_retried() {
 async fn an_authorization_code_is_retried_only_when_asked_per_call() {
     let server = flaky(ResponseTemplate::new(503), 1).await;
     let client = retrying_client(&server);
-    let error = client.request_token_acg("Basic eDp5", "code", "https://cb", None).await.unwrap_err();
+    let error = client.request_token_acg(AUTH_XY, "code", "https://cb", None).await.unwrap_err();
     assert_eq!(error.status(), Some(503));
     assert_eq!(requests(&server).await, 1, "a single-use code is not replayed");
 
     let server = flaky(ResponseTemplate::new(503), 1).await;
     let client = retrying_client(&server).retrying_single_use_credentials();
-    client.request_token_acg("Basic eDp5", "code", "https://cb", None).await.unwrap();
+    client.request_token_acg(AUTH_XY, "code", "https://cb", None).await.unwrap();
     assert_eq!(requests(&server).await, 2);
 }
 
@@ -135,7 +135,7 @@ async fn a_timed_out_refresh_is_not_sent_again() {
     let server =
         flaky(ResponseTemplate::new(200).set_body_json(token()).set_delay(Duration::from_secs(2)), 1).await;
     let client = retrying_client(&server).with_timeout(Duration::from_millis(300));
-    let error = client.refresh_token_acg("Basic eDp5", "rt-1", None, None).await.unwrap_err();
+    let error = client.refresh_token_acg(AUTH_XY, "rt-1", None, None).await.unwrap_err();
     assert!(matches!(error, Error::Timeout), "{error:?}");
     assert_eq!(requests(&server).await, 1, "the possibly consumed refresh token is not replayed");
 }
@@ -149,7 +149,7 @@ async fn a_refresh_is_retried_when_the_provider_certainly_did_not_process_it() {
         (ResponseTemplate::new(500), false),
     ] {
         let server = flaky(refusal, 1).await;
-        let result = retrying_client(&server).refresh_token_acg("Basic eDp5", "rt-1", None, None).await;
+        let result = retrying_client(&server).refresh_token_acg(AUTH_XY, "rt-1", None, None).await;
         assert_eq!(result.is_ok(), retried, "{result:?}");
         assert_eq!(requests(&server).await, if retried { 2 } else { 1 });
     }
@@ -166,7 +166,7 @@ async fn a_client_assertion_is_not_replayed_after_a_server_error() {
     assert_eq!(requests(&server).await, 1);
     // A plain client-credentials request with the same failure is retried.
     let server = flaky(ResponseTemplate::new(502), 1).await;
-    retrying_client(&server).request_token_ccg("Basic eDp5", None, None).await.unwrap();
+    retrying_client(&server).request_token_ccg(AUTH_XY, None, None).await.unwrap();
     assert_eq!(requests(&server).await, 2);
 }
 
@@ -180,7 +180,7 @@ async fn a_refused_connection_is_retried_even_for_a_refresh() {
         .retry(RetryPolicy::new(1).initial_backoff(Duration::from_millis(300)))
         .build()
         .unwrap();
-    let call = tokio::spawn(async move { client.refresh_token_acg("Basic eDp5", "rt-1", None, None).await });
+    let call = tokio::spawn(async move { client.refresh_token_acg(AUTH_XY, "rt-1", None, None).await });
     tokio::time::sleep(Duration::from_millis(50)).await;
     let listener = std::net::TcpListener::bind(address).unwrap();
     let server = MockServer::builder().listener(listener).start().await;

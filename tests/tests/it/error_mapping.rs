@@ -1,11 +1,9 @@
 //! How each kind of response that is not a token becomes an `Error`.
 
 use oauth_client::{Error, OAuthAuthorization, OAuthProviderError, OAuthProviderErrorKind};
-use oauth_client_tests::{client_for, json_endpoint, token_endpoint};
+use oauth_client_tests::{AUTH, AUTH_XY, client_for, json_endpoint, token_endpoint};
 use serde_json::json;
 use wiremock::ResponseTemplate;
-
-const AUTH: &str = "Basic Y2xpZW50OnNlY3JldA==";
 
 async fn ccg_error(response: ResponseTemplate) -> Error {
     let server = token_endpoint(response).await;
@@ -191,10 +189,8 @@ async fn response_metadata_is_kept_on_errors_and_captured_on_success() {
             .set_body_json(json!({"error": "invalid_client"})),
     )
     .await;
-    let error = oauth_client_tests::client_for(&server)
-        .request_token_ccg("Basic eDp5", None, None)
-        .await
-        .unwrap_err();
+    let error =
+        oauth_client_tests::client_for(&server).request_token_ccg(AUTH_XY, None, None).await.unwrap_err();
     let Error::Provider { headers, .. } = &error else { panic!("{error:?}") };
     assert_eq!(headers.get("www-authenticate").unwrap(), r#"Basic realm="as", error="invalid_client""#);
 
@@ -206,7 +202,7 @@ async fn response_metadata_is_kept_on_errors_and_captured_on_success() {
     .await;
     let (client, response) = oauth_client_tests::client_for(&server).capturing_response();
     assert_eq!(response.status(), None, "nothing yet");
-    client.request_token_ccg("Basic eDp5", None, None).await.unwrap();
+    client.request_token_ccg(AUTH_XY, None, None).await.unwrap();
     assert_eq!(response.status(), Some(reqwest::StatusCode::OK));
     assert_eq!(response.headers().unwrap().get("x-request-id").unwrap(), "req-42");
 }

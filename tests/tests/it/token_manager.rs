@@ -9,13 +9,10 @@ use std::time::Duration;
 use oauth_client::manager::{AuthorizationCode, ClientCredentials, MemoryStore, PasswordGrant, from_fn};
 use oauth_client::{Error, OAuthClient, OAuthProviderErrorKind, OAuthToken, TokenManager};
 use oauth_client_tests::clock::ManualClock;
-use oauth_client_tests::{TOKEN_PATH, form_of, header_of};
+use oauth_client_tests::{AUTH_XY as AUTH, T0, TOKEN_PATH, form_of, header_of, serve};
 use serde_json::json;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
-
-const T0: i64 = 1_800_000_000;
-const AUTH: &str = "Basic eDp5";
 
 /// Issues `at-N` (and, when `rotate`, `rt-N`) with `expires_in`; answers a refresh with an
 /// unknown refresh token with `invalid_grant`.
@@ -60,13 +57,6 @@ impl Respond for Provider {
         }
         ResponseTemplate::new(200).set_body_json(body).set_delay(self.delay)
     }
-}
-
-async fn serve(responder: impl Respond + 'static) -> (MockServer, OAuthClient) {
-    let server = MockServer::start().await;
-    Mock::given(method("POST")).and(path(TOKEN_PATH)).respond_with(responder).mount(&server).await;
-    let client = OAuthClient::new(format!("{}{TOKEN_PATH}", server.uri())).unwrap();
-    (server, client)
 }
 
 async fn requests(server: &MockServer) -> Vec<Request> {

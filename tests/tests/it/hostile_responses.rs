@@ -2,7 +2,7 @@
 //! default (lenient) mode and in strict mode. Every case goes through a real HTTP exchange.
 
 use oauth_client::{Error, OAuthAuthorization, OAuthClient, OAuthProviderErrorKind, OAuthToken};
-use oauth_client_tests::{TOKEN_PATH, token_endpoint};
+use oauth_client_tests::{AUTH_XY, TOKEN_PATH, token_endpoint};
 use wiremock::ResponseTemplate;
 
 /// What a case must produce.
@@ -337,7 +337,7 @@ async fn each_hostile_response_has_its_exact_outcome_in_both_modes() {
         let url = format!("{}{TOKEN_PATH}", server.uri());
         let lenient = OAuthClient::new(&url).unwrap();
         let strict = OAuthClient::builder(&url).strict(true).build().unwrap();
-        check(case.name, "lenient", lenient.request_token_ccg("Basic eDp5", None, None).await, &case.lenient);
-        check(case.name, "strict", strict.request_token_ccg("Basic eDp5", None, None).await, &case.strict);
+        check(case.name, "lenient", lenient.request_token_ccg(AUTH_XY, None, None).await, &case.lenient);
+        check(case.name, "strict", strict.request_token_ccg(AUTH_XY, None, None).await, &case.strict);
     }
 }

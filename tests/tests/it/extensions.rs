@@ -13,12 +13,10 @@ use oauth_client::extensions::{
 use oauth_client::{
     Error, FormParams, OAuthAuthorization, OAuthClient, OAuthProviderErrorKind, OAuthToken, TokenEndpoint,
 };
-use oauth_client_tests::{form_of, header_of, only_request, pairs};
+use oauth_client_tests::{AUTH_XY as AUTH, T0, form_of, header_of, only_request, pairs, token_json as token};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const AUTH: &str = "Basic eDp5";
 
 /// A provider with every endpoint on its own path, each answering `response`.
 async fn provider(endpoint_path: &str, response: ResponseTemplate) -> (MockServer, OAuthClient) {
@@ -32,10 +30,6 @@ async fn provider(endpoint_path: &str, response: ResponseTemplate) -> (MockServe
         .build()
         .unwrap();
     (server, client)
-}
-
-fn token() -> Value {
-    json!({"access_token": "at", "token_type": "Bearer", "expires_in": 60})
 }
 
 #[tokio::test]
@@ -482,7 +476,6 @@ mod id_tokens {
 
     const ISSUER: &str = "https://login.example.com";
     const CLIENT: &str = "my-app";
-    const T0: i64 = 1_800_000_000;
 
     fn fixture(name: &str) -> Vec<u8> {
         std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()

@@ -103,6 +103,10 @@ async fn no_error_path_and_no_trace_line_carries_a_secret() {
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
+    // With a single subscriber registered, tracing-core takes the interest of a callsite
+    // another test's thread registers first from that thread alone (none): a second one keeps
+    // it asking every live subscriber.
+    let _companion = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let auth = BasicAuth::new("client", secret("client-secret")).header_value();

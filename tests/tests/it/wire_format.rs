@@ -3,11 +3,11 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use oauth_client::{BasicAuth, FormParams, OAuthAuthorization, OAuthToken};
-use oauth_client_tests::{TOKEN_PATH, client_for, form_of, header_of, json_endpoint, only_request, pairs};
+use oauth_client_tests::{
+    AUTH, TOKEN_PATH, client_for, form_of, header_of, json_endpoint, only_request, pairs,
+};
 use serde_json::json;
 use wiremock::MockServer;
-
-const AUTH: &str = "Basic Y2xpZW50OnNlY3JldA==";
 
 fn token_body() -> serde_json::Value {
     json!({

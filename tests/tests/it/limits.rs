@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use oauth_client::{Error, OAuthAuthorization, OAuthClient};
+use oauth_client_tests::AUTH_XY;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -41,10 +42,8 @@ async fn a_server_that_never_answers_times_out() {
         drop(socket);
     })
     .await;
-    let error = client(&url, Duration::from_millis(300))
-        .request_token_ccg("Basic eDp5", None, None)
-        .await
-        .unwrap_err();
+    let error =
+        client(&url, Duration::from_millis(300)).request_token_ccg(AUTH_XY, None, None).await.unwrap_err();
     assert!(matches!(error, Error::Timeout), "{error:?}");
 }
 
@@ -63,10 +62,8 @@ async fn a_server_that_trickles_its_body_times_out() {
         }
     })
     .await;
-    let error = client(&url, Duration::from_millis(400))
-        .request_token_ccg("Basic eDp5", None, None)
-        .await
-        .unwrap_err();
+    let error =
+        client(&url, Duration::from_millis(400)).request_token_ccg(AUTH_XY, None, None).await.unwrap_err();
     assert!(matches!(error, Error::Timeout), "{error:?}");
 }
 
@@ -87,7 +84,7 @@ async fn a_body_that_never_ends_stops_at_the_size_limit() {
     })
     .await;
     let client = OAuthClient::builder(&url).max_response_bytes(64 * 1024).build().unwrap();
-    let error = client.request_token_ccg("Basic eDp5", None, None).await.unwrap_err();
+    let error = client.request_token_ccg(AUTH_XY, None, None).await.unwrap_err();
     assert!(matches!(error, Error::ResponseTooLarge { status: 200, limit: 65536 }), "{error:?}");
 }
 
@@ -102,7 +99,7 @@ async fn a_per_call_timeout_overrides_the_client_default() {
     let started = std::time::Instant::now();
     let error = client
         .with_timeout(Duration::from_millis(200))
-        .request_token_ccg("Basic eDp5", None, None)
+        .request_token_ccg(AUTH_XY, None, None)
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Timeout), "{error:?}");
@@ -126,7 +123,7 @@ async fn dropping_the_future_cancels_the_request() {
     })
     .await;
     let client = client(&url, Duration::from_secs(60));
-    let call = client.request_token_ccg("Basic eDp5", None, None);
+    let call = client.request_token_ccg(AUTH_XY, None, None);
     assert!(tokio::time::timeout(Duration::from_millis(200), call).await.is_err(), "still waiting");
     // The future was dropped by `timeout`: the connection closes.
     tokio::time::timeout(Duration::from_secs(10), closed_rx).await.expect("connection closed").unwrap();
