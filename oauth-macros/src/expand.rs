@@ -1,33 +1,10 @@
 //! Turns a validated grant into tokens (`quote!` only), or, on error, re-emits the method so
 //! the trait still exists and no follow-on errors cascade.
 //!
-//! Input:
-//!
-//! ```text
-//! #[oauth_grant(grant_type = "client_credentials")]
-//! async fn request_token_ccg(
-//!     &self,
-//!     #[header("Authorization")] authorization: &str,
-//!     #[form] scope: Option<&str>,
-//!     #[form_params] additional: Option<&FormParams>,
-//! ) -> Result<OAuthToken, Error>;
-//! ```
-//!
-//! Output:
-//!
-//! ```text
-//! fn request_token_ccg(&self, authorization: &str, scope: Option<&str>, additional: Option<&FormParams>)
-//!     -> impl Future<Output = Result<OAuthToken, Error>> + Send {
-//!     let client = <Self as TokenEndpoint>::oauth_client(self);
-//!     async move {
-//!         let mut request = GrantRequest::new("client_credentials");
-//!         HeaderField::add_to(&authorization, "Authorization", &mut request);
-//!         FormField::append_to(&scope, "scope", &mut request);
-//!         AdditionalForm::extend(&additional, &mut request);
-//!         send_token(client, request).await
-//!     }
-//! }
-//! ```
+//! What one grant expands to — the method, which builds the request and hands it to
+//! `send_token`, `send_empty` or `send` as its success type says, and the hidden
+//! `GrantDescriptor` constant `grants!` reads — is in the reviewed snapshots,
+//! `oauth-macros/snapshots/*.expanded.rs` (`request_token_ccg.expanded.rs` first).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
