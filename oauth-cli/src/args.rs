@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     about = "Run OAuth 2.0 grants and endpoints against a provider, and see what it answers"
 )]
 pub(crate) struct Cli {
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Provider, client and output (every command)")]
     pub(crate) provider: ProviderArgs,
     #[command(subcommand)]
     pub(crate) command: Command,
