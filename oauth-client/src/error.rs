@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use crate::provider_error::OAuthProviderError;
@@ -18,7 +19,7 @@ pub enum Error {
     #[error("{}: {error}", provider_message(*status))]
     Provider {
         /// The HTTP status (400 or 401).
-        status: u16,
+        status: StatusCode,
         /// The decoded error object, boxed to keep `Error` small.
         error: Box<OAuthProviderError>,
         /// The response headers (`WWW-Authenticate`, `DPoP-Nonce`, `Retry-After`, ...),
@@ -28,10 +29,10 @@ pub enum Error {
 
     /// The provider answered with a status this operation does not expect (e.g. 403, 500,
     /// 503, or a 400/401 without an RFC 6749 error object).
-    #[error("the provider answered HTTP {status}, which is neither success nor an OAuth 2 error")]
+    #[error("the provider answered HTTP {}, which is neither success nor an OAuth 2 error", status.as_u16())]
     Http {
         /// The HTTP status.
-        status: u16,
+        status: StatusCode,
         /// The response headers, boxed to keep `Error` small.
         headers: Box<HeaderMap>,
         /// The response body, decoded as UTF-8 (invalid sequences replaced), with every
@@ -42,11 +43,12 @@ pub enum Error {
 
     /// A success response whose body is not the expected model.
     #[error(
-        "the provider's response (HTTP {status}) could not be decoded: {reason}; body starts with: {excerpt}"
+        "the provider's response (HTTP {}) could not be decoded: {reason}; body starts with: {excerpt}",
+        status.as_u16()
     )]
     Decode {
         /// The HTTP status.
-        status: u16,
+        status: StatusCode,
         /// Why decoding failed.
         reason: String,
         /// The first bytes of the body, with the values of secret-bearing members removed.
@@ -55,19 +57,19 @@ pub enum Error {
 
     /// The token endpoint answered with a redirect (3xx), or the HTTP client followed one to
     /// another origin. Credentials and codes are never re-sent to where it points.
-    #[error("the provider answered HTTP {status} redirecting to {}; redirects from the token endpoint are not followed", location.as_deref().unwrap_or("nowhere"))]
+    #[error("the provider answered HTTP {} redirecting to {}; redirects from the token endpoint are not followed", status.as_u16(), location.as_deref().unwrap_or("nowhere"))]
     UnexpectedRedirect {
         /// The HTTP status.
-        status: u16,
+        status: StatusCode,
         /// Where the redirect pointed (`Location`), if it said.
         location: Option<String>,
     },
 
     /// The response body is larger than the client's limit.
-    #[error("the provider's response (HTTP {status}) is larger than the limit of {limit} bytes")]
+    #[error("the provider's response (HTTP {}) is larger than the limit of {limit} bytes", status.as_u16())]
     ResponseTooLarge {
         /// The HTTP status.
-        status: u16,
+        status: StatusCode,
         /// The limit in bytes.
         limit: usize,
     },
@@ -133,10 +135,10 @@ pub enum Error {
     /// A resource server refused the token for lacking scope (`error="insufficient_scope"`
     /// in `WWW-Authenticate`, RFC 6750 §3.1): a new token with the same scope would not do.
     /// Ask for `scope` (a step-up authorization, or a client allowed more).
-    #[error("the resource server answered HTTP {status}: the token lacks scope{}", scope.as_deref().map(|scope| format!(" (it asks for `{scope}`)")).unwrap_or_default())]
+    #[error("the resource server answered HTTP {}: the token lacks scope{}", status.as_u16(), scope.as_deref().map(|scope| format!(" (it asks for `{scope}`)")).unwrap_or_default())]
     InsufficientScope {
         /// The HTTP status (403, sometimes 401).
-        status: u16,
+        status: StatusCode,
         /// The scope the resource server says the request needs, if it said.
         scope: Option<String>,
         /// The server's `error_description`, if any.
@@ -221,8 +223,8 @@ pub enum Error {
     },
 }
 
-fn provider_message(status: u16) -> &'static str {
-    if status == 401 {
+fn provider_message(status: StatusCode) -> &'static str {
+    if status == StatusCode::UNAUTHORIZED {
         "OAuth 2 provider says client authentication failed"
     } else {
         "OAuth 2 provider returned an error"
@@ -235,7 +237,9 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Transport(_) | Error::Timeout => true,
-            Error::Http { status, .. } => *status == 429 || *status >= 500,
+            Error::Http { status, .. } => {
+                *status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+            }
             _ => false,
         }
     }
@@ -246,14 +250,16 @@ impl Error {
     pub(crate) fn certainly_not_processed(&self) -> bool {
         match self {
             Error::Transport(error) => error.is_connect(),
-            Error::Http { status: 429, .. } => true,
-            Error::Http { status: 503, headers, .. } => headers.contains_key(reqwest::header::RETRY_AFTER),
+            Error::Http { status: StatusCode::TOO_MANY_REQUESTS, .. } => true,
+            Error::Http { status: StatusCode::SERVICE_UNAVAILABLE, headers, .. } => {
+                headers.contains_key(reqwest::header::RETRY_AFTER)
+            }
             _ => false,
         }
     }
 
     /// The HTTP status of the response this error came from, if there was one.
-    pub fn status(&self) -> Option<u16> {
+    pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Provider { status, .. }
             | Error::Http { status, .. }
@@ -261,7 +267,7 @@ impl Error {
             | Error::UnexpectedRedirect { status, .. }
             | Error::ResponseTooLarge { status, .. }
             | Error::InsufficientScope { status, .. } => Some(*status),
-            Error::Transport(error) => error.status().map(|status| status.as_u16()),
+            Error::Transport(error) => error.status(),
             Error::Timeout
             | Error::Config(_)
             | Error::InvalidCall { .. }

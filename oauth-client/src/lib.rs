@@ -254,6 +254,9 @@ pub use oauth_macros::{grants, oauth_grant};
 pub use protected_resource::{DiscoveredResource, ProtectedResourceMetadata, ResourceMetadataError};
 pub use provider_error::{OAuthProviderError, OAuthProviderErrorKind};
 pub use request::Endpoint;
+/// The HTTP status type of [`Error::status`] and the errors' `status` fields (`http`'s, as
+/// reqwest re-exports it).
+pub use reqwest::StatusCode;
 pub use retry::RetryPolicy;
 pub use secret::{AccessToken, ClientSecret, Password, PkceVerifier, RefreshToken};
 pub use token::OAuthToken;

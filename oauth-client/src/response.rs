@@ -61,8 +61,8 @@ fn read<T>(
     leniency: Leniency,
     decode: fn(&Received, Leniency) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    let status = received.status;
-    match status {
+    let status = received.status_code();
+    match received.status {
         200 => decode(&received, leniency),
         201..=299 if !leniency.strict || leniency.any_success_status => decode(&received, leniency),
         300..=399 => Err(Error::UnexpectedRedirect {
@@ -89,14 +89,13 @@ fn read<T>(
 #[cfg(feature = "oidc")]
 pub(crate) fn interpret_jwt(received: Received, leniency: Leniency) -> Result<String, Error> {
     if !(200..300).contains(&received.status) {
+        let status = received.status_code();
         return match interpret::<Value>(received, leniency) {
             Err(error) => Err(error),
             // `interpret` fails every status but 2xx; should that change, still no JWT here.
-            Ok(_) => Err(Error::Decode {
-                status: 0,
-                reason: "no JWT in the answer".into(),
-                excerpt: String::new(),
-            }),
+            Ok(_) => {
+                Err(Error::Decode { status, reason: "no JWT in the answer".into(), excerpt: String::new() })
+            }
         };
     }
     let declares_jwt =
@@ -121,7 +120,7 @@ impl Received {
 
     /// A body that did not decode, with its status and a bounded excerpt.
     fn decode_error(&self, reason: String) -> Error {
-        Error::Decode { status: self.status, reason, excerpt: excerpt(&self.body) }
+        Error::Decode { status: self.status_code(), reason, excerpt: excerpt(&self.body) }
     }
 
     /// Whether `Content-Type` declares a form body. Runs on every success response, so it
@@ -170,7 +169,7 @@ fn decode_repaired<T: DeserializeOwned>(received: &Received, leniency: Leniency)
         }
         if let Ok(error) = serde_json::from_value::<OAuthProviderError>(Value::Object(object.clone())) {
             return Err(Error::Provider {
-                status: received.status,
+                status: received.status_code(),
                 error: Box::new(error),
                 headers: Box::new(received.headers.clone()),
             });
@@ -242,7 +241,7 @@ fn json_kind(value: &Value) -> &'static str {
 
 fn unexpected_status(received: Received) -> Error {
     Error::Http {
-        status: received.status,
+        status: received.status_code(),
         headers: Box::new(received.headers),
         body: redacted_body(&received.body),
     }

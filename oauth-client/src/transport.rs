@@ -301,7 +301,7 @@ async fn exchange(
     let response = builder.send().await.map_err(Error::transport)?;
     // A user-supplied HTTP client may follow redirects: never accept an answer from elsewhere.
     if !same_origin(response.url(), url) {
-        let status = response.status().as_u16();
+        let status = response.status();
         return Err(Error::UnexpectedRedirect { status, location: Some(response.url().to_string()) });
     }
     read_capped(response, config.max_response_bytes, config.clock.now()).await
@@ -369,7 +369,7 @@ pub(crate) async fn read_capped(
     limit: usize,
     received_at: i64,
 ) -> Result<Received, Error> {
-    let status = response.status().as_u16();
+    let status = response.status();
     if response.content_length().is_some_and(|length| length > limit as u64) {
         return Err(Error::ResponseTooLarge { status, limit });
     }
@@ -381,7 +381,7 @@ pub(crate) async fn read_capped(
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Received { status, headers, body, received_at })
+    Ok(Received { status: status.as_u16(), headers, body, received_at })
 }
 
 /// `grant_type` first (token endpoint), then the declared fields, then the additional ones.

@@ -186,7 +186,7 @@ fn is_nonce_challenge(_: &[Challenge], _: &HeaderMap) -> bool {
 
 fn insufficient_scope(status: StatusCode, challenge: &Challenge) -> Error {
     Error::InsufficientScope {
-        status: status.as_u16(),
+        status,
         scope: challenge.param("scope").map(str::to_owned),
         description: challenge.param("error_description").map(str::to_owned),
     }

@@ -96,6 +96,12 @@ pub struct RefreshFailure {
     pub message: String,
 }
 
+/// The status a shared failure recorded (a number in the store), as a status again; an
+/// invalid one reads as 400, the status of a refused grant.
+fn provider_status(status: u16) -> reqwest::StatusCode {
+    reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::BAD_REQUEST)
+}
+
 impl RefreshFailure {
     /// The failure as others will see it.
     pub(crate) fn of(error: &Error) -> Self {
@@ -105,7 +111,7 @@ impl RefreshFailure {
         let _ = getrandom::fill(&mut id);
         RefreshFailure {
             id: u64::from_le_bytes(id),
-            status: error.status(),
+            status: error.status().map(|status| status.as_u16()),
             provider_error: error.provider_error().cloned(),
             needs_user: matches!(error, Error::RefreshUnavailable { .. }),
             // Kept without the variant's own prefix, which `to_error` adds back.
@@ -124,13 +130,15 @@ impl RefreshFailure {
             _ if self.needs_user => Error::RefreshUnavailable {
                 reason: self.message.clone(),
                 source: self.provider_error.clone().map(|error| {
-                    let status = self.status.unwrap_or(400);
+                    let status = provider_status(self.status.unwrap_or(400));
                     Box::new(Error::Provider { status, error: Box::new(error), headers: Box::default() })
                 }),
             },
-            (Some(error), Some(status)) => {
-                Error::Provider { status, error: Box::new(error.clone()), headers: Box::default() }
-            }
+            (Some(error), Some(status)) => Error::Provider {
+                status: provider_status(status),
+                error: Box::new(error.clone()),
+                headers: Box::default(),
+            },
             _ => Error::SharedRefreshFailed { message: self.message.clone() },
         }
     }

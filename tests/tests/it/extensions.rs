@@ -1,6 +1,7 @@
 //! The extension grants and endpoints: wire format against a local server, error cases,
 //! the device-flow polling schedule under tokio's paused clock, and signed assertions.
 
+use reqwest::StatusCode;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -97,9 +98,13 @@ impl DeviceAuthorization for Scripted {
         let answer = self.answers.lock().unwrap().pop_front().expect("the script has an answer");
         std::future::ready(answer.map_err(|code| match code {
             "timeout" => Error::Timeout,
-            "503" => Error::Http { status: 503, headers: Default::default(), body: String::new() },
+            "503" => Error::Http {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                headers: Default::default(),
+                body: String::new(),
+            },
             code => Error::Provider {
-                status: 400,
+                status: StatusCode::BAD_REQUEST,
                 error: serde_json::from_value(json!({ "error": code })).unwrap(),
                 headers: Default::default(),
             },
@@ -254,7 +259,7 @@ async fn revocation_accepts_an_empty_200_and_reports_errors() {
     let (_server, client) =
         provider("/revoke", ResponseTemplate::new(503).insert_header("retry-after", "3")).await;
     let error = client.revoke_token(AUTH, "t", None, None).await.unwrap_err();
-    assert!(matches!(error, Error::Http { status: 503, .. }), "{error:?}");
+    assert!(matches!(error, Error::Http { status: StatusCode::SERVICE_UNAVAILABLE, .. }), "{error:?}");
 }
 
 #[tokio::test]
@@ -900,7 +905,7 @@ mod id_tokens {
                 }
                 (Some("audience"), Err(Error::IntrospectionResponse(IdTokenError::WrongAudience { .. }))) => {
                 }
-                (Some("decode"), Err(Error::Decode { status: 200, .. })) => {}
+                (Some("decode"), Err(Error::Decode { status: StatusCode::OK, .. })) => {}
                 (refusal, result) => panic!("expected {refusal:?}, got {result:?}"),
             }
         }

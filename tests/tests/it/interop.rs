@@ -15,6 +15,7 @@ use oauth_client::{
     OAuthProviderErrorKind, OAuthToken, PendingAuthorization, TokenEndpoint, oauth_grant,
 };
 use oauth_client_tests::browser::{Browser, hidden_fields};
+use reqwest::StatusCode;
 use serde_json::Value;
 
 const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
@@ -192,7 +193,7 @@ mod django_oauth_toolkit {
         assert_ne!(second.access_token, first.access_token);
 
         let reused = client.refresh_token_ropcg(&auth, &refresh_of(&first), None, None).await.unwrap_err();
-        assert_eq!(reused.status(), Some(400));
+        assert_eq!(reused.status(), Some(StatusCode::BAD_REQUEST));
         assert_eq!(provider_kind(&reused), &OAuthProviderErrorKind::InvalidGrant);
 
         let third = client.refresh_token_ropcg(&auth, &refresh_of(&second), None, None).await.unwrap();
@@ -281,7 +282,7 @@ mod django_oauth_toolkit {
         let _serial = exclusive().await;
         let error =
             client(&base).request_token_ccg(&auth("cc-client", "wrong"), None, None).await.unwrap_err();
-        assert!(matches!(error, Error::Provider { status: 401, .. }), "{error:?}");
+        assert!(matches!(error, Error::Provider { status: StatusCode::UNAUTHORIZED, .. }), "{error:?}");
         assert_eq!(provider_kind(&error), &OAuthProviderErrorKind::InvalidClient);
     }
 
@@ -292,7 +293,7 @@ mod django_oauth_toolkit {
         let _serial = exclusive().await;
         let error =
             client(&base).request_token_unsupported(&auth("cc-client", "cc-secret"), None).await.unwrap_err();
-        assert_eq!(error.status(), Some(400));
+        assert_eq!(error.status(), Some(StatusCode::BAD_REQUEST));
         assert_eq!(provider_kind(&error), &OAuthProviderErrorKind::UnsupportedGrantType);
     }
 }
@@ -399,7 +400,7 @@ mod django_oauth_toolkit_middleware {
         let error = http.get(format!("{}/admin", api.url)).send().await.unwrap_err();
         let reqwest_middleware::Error::Middleware(error) = error else { panic!("{error:?}") };
         assert!(
-            matches!(error.downcast_ref(), Some(Error::InsufficientScope { status: 403, scope: Some(scope), .. }) if scope == "admin"),
+            matches!(error.downcast_ref(), Some(Error::InsufficientScope { status: StatusCode::FORBIDDEN, scope: Some(scope), .. }) if scope == "admin"),
             "{error:?}"
         );
     }
@@ -1176,7 +1177,7 @@ mod oauth2_mock_server {
         let base = peer!("OAUTH_PEER_MOCK_URL");
         let error =
             client(&base).request_token_unsupported(&auth("mock-client", "s"), None).await.unwrap_err();
-        assert_eq!(error.status(), Some(400));
+        assert_eq!(error.status(), Some(StatusCode::BAD_REQUEST));
         assert_eq!(provider_kind(&error), &OAuthProviderErrorKind::InvalidGrant);
     }
 }
@@ -1207,7 +1208,8 @@ mod oidc_provider {
     }
 
     fn invalid_client(error: &oauth_client::Error) -> bool {
-        provider_kind(error) == &OAuthProviderErrorKind::InvalidClient && error.status() == Some(401)
+        provider_kind(error) == &OAuthProviderErrorKind::InvalidClient
+            && error.status() == Some(reqwest::StatusCode::UNAUTHORIZED)
     }
 
     #[tokio::test]
@@ -1350,7 +1352,7 @@ mod oidc_provider {
         let unbound =
             discovered(&issuer, ClientAuth::client_secret_post("dpop-client", "dpop-client-secret")).await;
         let error = unbound.request_token_ccg("", None, None).await.unwrap_err();
-        assert_eq!(error.status(), Some(400), "{error:?}");
+        assert_eq!(error.status(), Some(reqwest::StatusCode::BAD_REQUEST), "{error:?}");
     }
 
     /// A resource server on 127.0.0.1 that accepts a DPoP-bound token only with a valid proof
@@ -1687,7 +1689,11 @@ mod oidc_provider {
         metadata.token_endpoint_auth_method = Some("client_secret_basic".into());
         metadata.client_name = Some("nightly-report".into());
         let refused = provider.register_client(None, &metadata).await.unwrap_err();
-        assert_eq!(refused.status(), Some(401), "registration needs the initial access token: {refused:?}");
+        assert_eq!(
+            refused.status(),
+            Some(reqwest::StatusCode::UNAUTHORIZED),
+            "registration needs the initial access token: {refused:?}"
+        );
         let registration = provider
             .register_client(Some("Bearer initial-access-token-for-the-tests"), &metadata)
             .await

@@ -1,6 +1,7 @@
 //! Servers that misbehave at the transport level: never answer, trickle bytes, never end.
 //! Each ends in a typed error within the configured limits.
 
+use reqwest::StatusCode;
 use std::time::Duration;
 
 use oauth_client::{Error, OAuthAuthorization, OAuthClient};
@@ -85,7 +86,7 @@ async fn a_body_that_never_ends_stops_at_the_size_limit() {
     .await;
     let client = OAuthClient::builder(&url).max_response_bytes(64 * 1024).build().unwrap();
     let error = client.request_token_ccg(AUTH_XY, None, None).await.unwrap_err();
-    assert!(matches!(error, Error::ResponseTooLarge { status: 200, limit: 65536 }), "{error:?}");
+    assert!(matches!(error, Error::ResponseTooLarge { status: StatusCode::OK, limit: 65536 }), "{error:?}");
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! Redirects are never followed; retries happen only when asked for, and never for a code.
 
+use reqwest::StatusCode;
 use std::time::Duration;
 
 use oauth_client::{
@@ -53,7 +54,7 @@ async fn a_redirect_is_reported_and_not_followed() {
     let client = OAuthClient::new(format!("{}{TOKEN_PATH}", server.uri())).unwrap();
     let error = client.request_token_acg(AUTH_XY, "code", "https://cb", None).await.unwrap_err();
     assert!(
-        matches!(&error, Error::UnexpectedRedirect { status: 307, location: Some(l) } if *l == location),
+        matches!(&error, Error::UnexpectedRedirect { status: StatusCode::TEMPORARY_REDIRECT, location: Some(l) } if *l == location),
         "{error:?}"
     );
     assert_eq!(requests(&target).await, 0, "the code was not forwarded");
@@ -84,7 +85,7 @@ async fn without_a_policy_nothing_is_retried() {
     let server = flaky(ResponseTemplate::new(503), 1).await;
     let client = OAuthClient::new(format!("{}{TOKEN_PATH}", server.uri())).unwrap();
     let error = client.request_token_ccg(AUTH_XY, None, None).await.unwrap_err();
-    assert_eq!(error.status(), Some(503));
+    assert_eq!(error.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
     assert_eq!(requests(&server).await, 1);
 }
 
@@ -102,7 +103,7 @@ async fn transient_statuses_are_retried_until_success() {
 async fn retries_stop_after_the_policy_limit() {
     let server = flaky(ResponseTemplate::new(503), 10).await;
     let error = retrying_client(&server).request_token_ccg(AUTH_XY, None, None).await.unwrap_err();
-    assert_eq!(error.status(), Some(503));
+    assert_eq!(error.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
     assert_eq!(requests(&server).await, 4, "one attempt and three retries");
 }
 
@@ -119,7 +120,7 @@ async fn an_authorization_code_is_retried_only_when_asked_per_call() {
     let server = flaky(ResponseTemplate::new(503), 1).await;
     let client = retrying_client(&server);
     let error = client.request_token_acg(AUTH_XY, "code", "https://cb", None).await.unwrap_err();
-    assert_eq!(error.status(), Some(503));
+    assert_eq!(error.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
     assert_eq!(requests(&server).await, 1, "a single-use code is not replayed");
 
     let server = flaky(ResponseTemplate::new(503), 1).await;
@@ -162,7 +163,7 @@ async fn a_client_assertion_is_not_replayed_after_a_server_error() {
         .with("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
         .with("client_assertion", "eyJ.e30.sig");
     let error = retrying_client(&server).request_token_ccg("", None, Some(&assertion)).await.unwrap_err();
-    assert_eq!(error.status(), Some(502));
+    assert_eq!(error.status(), Some(StatusCode::BAD_GATEWAY));
     assert_eq!(requests(&server).await, 1);
     // A plain client-credentials request with the same failure is retried.
     let server = flaky(ResponseTemplate::new(502), 1).await;

@@ -1,6 +1,7 @@
 //! The token manager: single flight under concurrency, early refresh by the clock, rotation,
 //! forced refresh, stores shared between managers.
 
+use reqwest::StatusCode;
 use std::future::Future as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -118,12 +119,20 @@ async fn a_failed_refresh_reaches_every_waiter_and_is_retried_once_after_the_bac
     let manager = manager(client, &clock);
 
     let results = stampede(&manager, 10_000).await;
-    assert!(results.iter().all(|result| matches!(result, Err(Error::Http { status: 503, .. }))));
+    assert!(
+        results
+            .iter()
+            .all(|result| matches!(result, Err(Error::Http { status: StatusCode::SERVICE_UNAVAILABLE, .. })))
+    );
     assert_eq!(requests(&server).await.len(), 1);
 
     // Within the backoff (5 s by default) calls get the failure without a new request.
     let results = stampede(&manager, 1_000).await;
-    assert!(results.iter().all(|result| matches!(result, Err(Error::Http { status: 503, .. }))));
+    assert!(
+        results
+            .iter()
+            .all(|result| matches!(result, Err(Error::Http { status: StatusCode::SERVICE_UNAVAILABLE, .. })))
+    );
     assert_eq!(requests(&server).await.len(), 1, "no request during the backoff");
 
     clock.advance(5);
@@ -328,7 +337,7 @@ async fn authorization_code_tokens_that_cannot_be_refreshed_ask_for_the_user() {
     let error = refused.access_token().await.unwrap_err();
     // The provider's refusal is the source, and its error object is still at hand.
     assert!(
-        matches!(&error, Error::RefreshUnavailable { source: Some(source), .. } if matches!(**source, Error::Provider { status: 400, .. })),
+        matches!(&error, Error::RefreshUnavailable { source: Some(source), .. } if matches!(**source, Error::Provider { status: StatusCode::BAD_REQUEST, .. })),
         "{error:?}"
     );
     assert_eq!(
@@ -705,7 +714,11 @@ async fn a_failed_shared_refresh_is_published_and_not_repeated_by_the_waiters() 
     for task in tasks {
         let error = task.await.unwrap().unwrap_err();
         assert!(
-            matches!(error, Error::Http { status: 503, .. } | Error::SharedRefreshFailed { .. }),
+            matches!(
+                error,
+                Error::Http { status: StatusCode::SERVICE_UNAVAILABLE, .. }
+                    | Error::SharedRefreshFailed { .. }
+            ),
             "{error:?}"
         );
     }
@@ -1136,7 +1149,7 @@ mod resource_requests {
             };
             assert_eq!(
                 (*status, scope.as_deref(), description.as_deref()),
-                (403, Some("admin"), Some("admins only"))
+                (StatusCode::FORBIDDEN, Some("admin"), Some("admins only"))
             );
             assert_eq!(
                 error.to_string(),

@@ -646,7 +646,7 @@ mod challenge {
             .build()
             .unwrap();
         let error = client.request_token_ccg("", None, None).await.unwrap_err();
-        assert_eq!(error.status(), Some(400));
+        assert_eq!(error.status(), Some(reqwest::StatusCode::BAD_REQUEST));
         assert_eq!(stubborn.received_requests().await.unwrap().len(), 2);
     }
 }
