@@ -49,7 +49,7 @@ use oauth_client::declared::{DeclaredResponse, GrantDescriptor};
 use oauth_client::extensions::{
     DeviceAuthorization, JwtBearer, TokenExchange, TokenIntrospection, TokenRevocation, poll_device_token,
 };
-use oauth_client::{AuthorizationRequest, Error, OAuthAuthorization, OAuthClient, grants};
+use oauth_client::{AuthorizationRequest, Endpoint, Error, OAuthAuthorization, OAuthClient, grants};
 use serde_json::Value;
 
 use crate::args::{Cli, Command, ProviderArgs};
@@ -161,11 +161,11 @@ impl Oauth {
     {
         let invocation = match self.parse(args) {
             Ok(invocation) => invocation,
-            Err(Ok(failure)) => {
+            Err(Stop::Failed(failure)) => {
                 let _ = writeln!(err, "{}", failure.message);
                 return failure.code;
             }
-            Err(Err(error)) => {
+            Err(Stop::Clap(error)) => {
                 let code = if error.use_stderr() { EXIT_USAGE } else { EXIT_OK };
                 let rendered = error.render().to_string();
                 let _ =
@@ -213,12 +213,12 @@ impl Oauth {
         Ok(command)
     }
 
-    fn parse<I, T>(&self, args: I) -> Result<Invocation<'_>, Result<Failure, clap::Error>>
+    fn parse<I, T>(&self, args: I) -> Result<Invocation<'_>, Stop>
     where
         I: IntoIterator<Item = T>,
         T: Into<OsString> + Clone,
     {
-        let matches = self.command().map_err(Ok)?.try_get_matches_from(args).map_err(Err)?;
+        let matches = self.command()?.try_get_matches_from(args)?;
         let declared = matches.subcommand().and_then(|(name, sub_matches)| {
             self.declared
                 .iter()
@@ -228,15 +228,15 @@ impl Oauth {
         let (mut provider, command) = match declared {
             Some((declared, sub_matches)) => {
                 // Shared flags given after the subcommand are in its matches.
-                let provider = ProviderArgs::from_arg_matches(sub_matches).map_err(Err)?;
+                let provider = ProviderArgs::from_arg_matches(sub_matches)?;
                 (provider, Invoked::Declared(declared, sub_matches.clone()))
             }
             None => {
-                let cli = Cli::from_arg_matches(&matches).map_err(Err)?;
+                let cli = Cli::from_arg_matches(&matches)?;
                 (cli.provider, Invoked::Builtin(cli.command))
             }
         };
-        profile::apply(&mut provider).map_err(Ok)?;
+        profile::apply(&mut provider)?;
         let endpoints = self.declared.iter().map(|declared| declared.descriptor.endpoint()).collect();
         Ok(Invocation { provider, endpoints, command })
     }
@@ -259,6 +259,25 @@ where
     T: Into<OsString> + Clone,
 {
     Oauth::new().run_async(args, out, err).await
+}
+
+/// Why the command line did not lead to a command: clap's own answer (usage error, help,
+/// version), or a failure of ours (a profile, two commands of one name).
+enum Stop {
+    Clap(clap::Error),
+    Failed(Failure),
+}
+
+impl From<clap::Error> for Stop {
+    fn from(error: clap::Error) -> Self {
+        Stop::Clap(error)
+    }
+}
+
+impl From<Failure> for Stop {
+    fn from(failure: Failure) -> Self {
+        Stop::Failed(failure)
+    }
 }
 
 /// A parsed command line.
@@ -327,7 +346,7 @@ async fn execute(
         }
         Invoked::Builtin(command) => command,
         Invoked::Declared(declared, matches) => {
-            let setup::Client { client, .. } = setup::client(args, &invocation.endpoints).await?;
+            let setup::Client { client, .. } = setup::client(args, &invocation.endpoints, &[]).await?;
             let additional = setup::additional_fields(args);
             match declared.run(matches, additional.as_ref(), &client).await? {
                 DeclaredResponse::Token(token) => output.token(out, &token),
@@ -337,7 +356,18 @@ async fn execute(
             return Ok(());
         }
     };
-    let setup::Client { client, client_id } = setup::client(args, &invocation.endpoints).await?;
+    // `code`'s own endpoint flags configure the client like `--endpoint` does.
+    let mut command_endpoints = Vec::new();
+    if let Command::Code(code) = command {
+        let flags = [
+            (Endpoint::AUTHORIZATION, &code.authorize_url),
+            (Endpoint::PUSHED_AUTHORIZATION_REQUEST, &code.par_url),
+        ];
+        command_endpoints
+            .extend(flags.into_iter().filter_map(|(endpoint, url)| Some((endpoint, url.as_deref()?))));
+    }
+    let setup::Client { client, client_id } =
+        setup::client(args, &invocation.endpoints, &command_endpoints).await?;
     let additional = setup::additional_fields(args);
     let additional = additional.as_ref();
     match command {
@@ -398,37 +428,20 @@ async fn authorization_code(
     let listener = if code.listen { Some(loopback::Listener::bind(&code.redirect_uri).await?) } else { None };
     let redirect_uri =
         listener.as_ref().map_or_else(|| code.redirect_uri.clone(), |listener| listener.redirect_uri.clone());
-    let request = match &code.authorize_url {
-        Some(url) => AuthorizationRequest::new(url, client_id),
-        None => AuthorizationRequest::for_client(client, client_id)?,
-    };
-    let mut request = request.redirect_uri(&redirect_uri);
+    // Issuer check, PAR policy and the DPoP key binding come from the client.
+    let mut request = AuthorizationRequest::for_client(client, client_id)?.redirect_uri(&redirect_uri);
     if let Some(scope) = &code.scope {
         request = request.scope(scope);
     }
     for resource in &args.resource {
         request = request.resource(resource);
     }
-    // With DPoP, the code is bound to the key too (RFC 9449 §10).
-    if let Some(key) = client.dpop_key() {
-        request = request.dpop_jkt(key.thumbprint());
-    }
     if let Some(details) = &code.authorization_details {
         let details: Value = serde_json::from_str(details)
             .map_err(|error| usage(format!("`--authorization-details` is not JSON: {error}")))?;
         request = request.authorization_details(&details);
     }
-    let pending = if code.par {
-        let client = match &code.par_url {
-            Some(url) => {
-                client.with_endpoint_url(oauth_client::Endpoint::PUSHED_AUTHORIZATION_REQUEST, url)?
-            }
-            None => client.clone(),
-        };
-        request.push(&client).await?
-    } else {
-        request.build()?
-    };
+    let pending = if code.par { request.push(client).await? } else { request.build()? };
     let url = pending.url().to_string();
     if code.open {
         browser::open(&url, err);

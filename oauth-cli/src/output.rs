@@ -15,24 +15,13 @@ pub(crate) struct Output {
     pub(crate) show_secrets: bool,
 }
 
-/// Members of a provider's JSON answers that are credentials.
-const SECRET_MEMBERS: [&str; 8] = [
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "device_code",
-    "client_secret",
-    "registration_access_token",
-    "code",
-    "assertion",
-];
-
 impl Output {
     pub(crate) fn json_value(self, out: &mut dyn Write, value: &Value) {
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(value).unwrap_or_default());
     }
 
-    /// A JSON answer, its credential members (at any depth) redacted unless asked for.
+    /// A JSON answer, its credential members (at any depth, by the library's rule) redacted
+    /// unless asked for.
     pub(crate) fn answer(self, out: &mut dyn Write, mut value: Value) {
         if !self.show_secrets {
             redact(&mut value);
@@ -98,7 +87,7 @@ fn redact(value: &mut Value) {
     match value {
         Value::Object(members) => {
             for (name, member) in members.iter_mut() {
-                if SECRET_MEMBERS.contains(&name.as_str()) && member.is_string() {
+                if oauth_client::is_credential_name(name) && member.is_string() {
                     *member = Value::String("[redacted]".to_owned());
                 } else {
                     redact(member);

@@ -16,23 +16,14 @@ pub(crate) struct Client {
     pub(crate) client_id: String,
 }
 
-/// The endpoints `--endpoint NAME=URL` may name besides those of declared commands.
-const KNOWN_ENDPOINTS: [Endpoint; 10] = [
-    Endpoint::TOKEN,
-    Endpoint::AUTHORIZATION,
-    Endpoint::DEVICE_AUTHORIZATION,
-    Endpoint::REVOCATION,
-    Endpoint::INTROSPECTION,
-    Endpoint::PUSHED_AUTHORIZATION_REQUEST,
-    Endpoint::BACKCHANNEL_AUTHENTICATION,
-    Endpoint::REGISTRATION,
-    Endpoint::USERINFO,
-    Endpoint::CLIENT_CONFIGURATION,
-];
-
 /// Builds the client: discovery or the given endpoints, then authentication, DPoP and TLS.
-/// `declared` are the endpoints of the declared commands, which `--endpoint` may also name.
-pub(crate) async fn client(args: &ProviderArgs, declared: &[Endpoint]) -> Result<Client, Failure> {
+/// `declared` are the endpoints of the declared commands, which `--endpoint` may also name;
+/// `command_endpoints` are URLs a command's own flags give (`code --authorize-url`).
+pub(crate) async fn client(
+    args: &ProviderArgs,
+    declared: &[Endpoint],
+    command_endpoints: &[(Endpoint, &str)],
+) -> Result<Client, Failure> {
     let mut builder = match (&args.issuer, &args.token_url) {
         (Some(issuer), _) => OAuthClient::discover(issuer).await?,
         (None, Some(token_url)) => OAuthClient::builder(token_url),
@@ -48,15 +39,18 @@ pub(crate) async fn client(args: &ProviderArgs, declared: &[Endpoint]) -> Result
         builder = builder.device_authorization_url(url);
     }
     for (name, url) in &args.endpoint {
-        let endpoint = KNOWN_ENDPOINTS.iter().chain(declared).find(|endpoint| endpoint.name() == name);
+        let endpoint = Endpoint::KNOWN.iter().chain(declared).find(|endpoint| endpoint.name() == name);
         let endpoint = endpoint.ok_or_else(|| {
             let mut known: Vec<&str> =
-                KNOWN_ENDPOINTS.iter().chain(declared).map(|endpoint| endpoint.name()).collect();
+                Endpoint::KNOWN.iter().chain(declared).map(|endpoint| endpoint.name()).collect();
             known.sort_unstable();
             known.dedup();
             usage(format!("`--endpoint`: no endpoint is called `{name}`; known: {}", known.join(", ")))
         })?;
         builder = builder.endpoint_url(*endpoint, url);
+    }
+    for (endpoint, url) in command_endpoints {
+        builder = builder.endpoint_url(*endpoint, *url);
     }
     if let Some(seconds) = args.timeout {
         builder = builder.timeout(Duration::from_secs(seconds));

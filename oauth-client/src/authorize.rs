@@ -99,7 +99,8 @@ impl AuthorizationRequest {
     /// the redirect's `iss` is checked against the client's issuer (RFC 9207) and required
     /// when the metadata says `authorization_response_iss_parameter_supported`, and
     /// [`build`](Self::build) refuses to skip PAR when it says
-    /// `require_pushed_authorization_requests`.
+    /// `require_pushed_authorization_requests`. A client with a DPoP key binds the code to it
+    /// (`dpop_jkt`, RFC 9449 §10), as its token request will be bound.
     pub fn for_client(client: &crate::OAuthClient, client_id: impl Into<String>) -> Result<Self, Error> {
         let authorize_url = client.authorization_url().ok_or_else(|| {
             Error::Config(
@@ -113,6 +114,10 @@ impl AuthorizationRequest {
         request.require_pushed = policy.require_pushed;
         // The client's own policy already vetted this URL.
         request.allow_insecure_http = authorize_url.scheme() == "http";
+        #[cfg(feature = "dpop")]
+        if let Some(key) = client.dpop_key() {
+            request.dpop_jkt = Some(key.thumbprint().to_owned());
+        }
         Ok(request)
     }
 

@@ -152,7 +152,6 @@ impl GrantDescriptor {
             values: Vec::new(),
             additional: FormParams::new(),
             unknown: Vec::new(),
-            json: None,
         }
     }
 }
@@ -214,11 +213,11 @@ pub enum DeclaredResponse {
 #[derive(Clone)]
 pub struct DeclaredCall {
     descriptor: GrantDescriptor,
-    values: Vec<(&'static str, FieldKind, String)>,
+    /// The values given, each with the field it was given for.
+    values: Vec<(&'static FieldDescriptor, String)>,
     additional: FormParams,
     /// Names given to [`value`](DeclaredCall::value) that the method does not declare.
     unknown: Vec<String>,
-    json: Option<Value>,
 }
 
 impl core::fmt::Debug for DeclaredCall {
@@ -226,7 +225,7 @@ impl core::fmt::Debug for DeclaredCall {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("DeclaredCall")
             .field("method", &self.descriptor.method)
-            .field("values", &self.values.iter().map(|(name, _, _)| *name).collect::<Vec<_>>())
+            .field("values", &self.values.iter().map(|(field, _)| field.name).collect::<Vec<_>>())
             .field("additional", &self.additional.iter().map(|(name, _)| name).collect::<Vec<_>>())
             .field("unknown", &self.unknown)
             .finish_non_exhaustive()
@@ -241,7 +240,7 @@ impl DeclaredCall {
     pub fn value(mut self, name: &str, value: impl Into<String>) -> Self {
         let value = value.into();
         match self.descriptor.fields.iter().find(|field| field.name == name) {
-            Some(field) => self.values.push((field.name, field.kind, value)),
+            Some(field) => self.values.push((field, value)),
             None => self.unknown.push(name.to_owned()),
         }
         self
@@ -261,8 +260,8 @@ impl DeclaredCall {
     /// [`Error::InvalidCall`] when a name is not declared, a required value is missing, a
     /// single value is given twice, a JSON body is not JSON, or additional fields are given
     /// to a method that takes none; otherwise the method's own errors.
-    pub async fn send(mut self, client: &OAuthClient) -> Result<DeclaredResponse, Error> {
-        self.check()?;
+    pub async fn send(self, client: &OAuthClient) -> Result<DeclaredResponse, Error> {
+        let json = self.check()?;
         let descriptor = self.descriptor;
         let mut request = match descriptor.grant_type {
             Some(grant_type) => GrantRequest::new(grant_type),
@@ -276,11 +275,11 @@ impl DeclaredCall {
         }
         // In declaration order, as the generated method sends them.
         for field in descriptor.fields {
-            for (_, kind, value) in self.values.iter().filter(|(name, _, _)| *name == field.name) {
-                match kind {
+            for (_, value) in self.values.iter().filter(|(given, _)| given.name == field.name) {
+                match field.kind {
                     FieldKind::Form => value.append_to(field.name, &mut request),
                     FieldKind::Header => value.add_to(field.name, &mut request),
-                    FieldKind::Json => crate::request::json_body(&self.json, &mut request),
+                    FieldKind::Json => crate::request::json_body(&json, &mut request),
                 }
             }
         }
@@ -300,7 +299,9 @@ impl DeclaredCall {
         })
     }
 
-    fn check(&mut self) -> Result<(), Error> {
+    /// Checks the values against the declaration; returns the JSON body, parsed, if one was
+    /// given.
+    fn check(&self) -> Result<Option<Value>, Error> {
         let method = self.descriptor.method;
         let invalid = |reason: String| Error::InvalidCall { method, reason };
         if let Some(name) = self.unknown.first() {
@@ -310,7 +311,7 @@ impl DeclaredCall {
             return Err(invalid("it takes no additional form fields".to_owned()));
         }
         for field in self.descriptor.fields {
-            let given = self.values.iter().filter(|(name, _, _)| *name == field.name).count();
+            let given = self.values.iter().filter(|(given, _)| given.name == field.name).count();
             if given == 0 && field.required && !field.repeated && field.kind != FieldKind::Header {
                 return Err(invalid(format!("`{}` is required", field.name)));
             }
@@ -318,12 +319,14 @@ impl DeclaredCall {
                 return Err(invalid(format!("`{}` takes one value", field.name)));
             }
         }
-        if let Some((_, _, text)) = self.values.iter().find(|(_, kind, _)| *kind == FieldKind::Json) {
-            let body = serde_json::from_str(text)
-                .map_err(|error| invalid(format!("the JSON body is not JSON: {error}")))?;
-            self.json = Some(body);
-        }
-        Ok(())
+        self.values
+            .iter()
+            .find(|(field, _)| field.kind == FieldKind::Json)
+            .map(|(_, text)| {
+                serde_json::from_str(text)
+                    .map_err(|error| invalid(format!("the JSON body is not JSON: {error}")))
+            })
+            .transpose()
     }
 }
 

@@ -259,4 +259,4 @@ pub use request::Endpoint;
 pub use reqwest::StatusCode;
 pub use retry::RetryPolicy;
 pub use secret::{AccessToken, ClientSecret, Password, PkceVerifier, RefreshToken};
-pub use token::OAuthToken;
+pub use token::{OAuthToken, is_credential_name};

@@ -53,7 +53,7 @@ impl core::fmt::Debug for ClientMetadata {
             .extra
             .iter()
             .map(|(name, value)| {
-                let shown = if crate::token::is_secret_member(name) || name == "software_statement" {
+                let shown = if crate::token::is_credential_name(name) || name == "software_statement" {
                     Value::String("[redacted]".into())
                 } else {
                     value.clone()

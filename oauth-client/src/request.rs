@@ -49,6 +49,21 @@ impl Endpoint {
     /// by [`ClientRegistration::configuration_client`](crate::registration::ClientRegistration::configuration_client).
     pub const CLIENT_CONFIGURATION: Endpoint = Endpoint::named("client_configuration");
 
+    /// This crate's own endpoints, the constants above.
+    pub const KNOWN: [Endpoint; 11] = [
+        Endpoint::TOKEN,
+        Endpoint::AUTHORIZATION,
+        Endpoint::DEVICE_AUTHORIZATION,
+        Endpoint::REVOCATION,
+        Endpoint::INTROSPECTION,
+        Endpoint::PUSHED_AUTHORIZATION_REQUEST,
+        Endpoint::BACKCHANNEL_AUTHENTICATION,
+        Endpoint::REGISTRATION,
+        Endpoint::USERINFO,
+        Endpoint::JWKS,
+        Endpoint::CLIENT_CONFIGURATION,
+    ];
+
     /// The endpoint called `name`: lowercase snake case, as in `<name>_endpoint` of the
     /// provider's metadata.
     pub const fn named(name: &'static str) -> Endpoint {

@@ -88,10 +88,18 @@ impl OAuthToken {
     }
 }
 
-/// Members whose values are credentials, in any case and spelling (`access_token`,
-/// `accessToken`, `Refresh-Token`, `device_code`, `client_secret`, `code_verifier`,
-/// `assertion`, `password`, ...).
-pub(crate) fn is_secret_member(name: &str) -> bool {
+/// Whether a JSON member or form field called `name` holds a credential, in any case and
+/// spelling (`access_token`, `accessToken`, `Refresh-Token`, `device_code`, `client_secret`,
+/// `code_verifier`, `assertion`, `password`, ...): the rule this crate redacts its errors,
+/// traces and `Debug` output by, for tools that print providers' answers.
+///
+/// ```
+/// assert!(oauth_client::is_credential_name("registration_access_token"));
+/// assert!(oauth_client::is_credential_name("deviceCode"));
+/// assert!(!oauth_client::is_credential_name("token_type"));
+/// assert!(!oauth_client::is_credential_name("user_code"));
+/// ```
+pub fn is_credential_name(name: &str) -> bool {
     let name: String =
         name.chars().filter(|c| !matches!(c, '_' | '-' | '.')).map(|c| c.to_ascii_lowercase()).collect();
     name.ends_with("token")
@@ -106,7 +114,7 @@ impl core::fmt::Debug for OAuthToken {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 let mut map = f.debug_map();
                 for (name, value) in self.0 {
-                    if is_secret_member(name) {
+                    if is_credential_name(name) {
                         map.entry(name, &crate::secret::Redacted);
                     } else {
                         map.entry(name, value);

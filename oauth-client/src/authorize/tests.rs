@@ -307,3 +307,27 @@ fn a_signed_request_object_carries_every_parameter() {
     assert_eq!(claims["authorization_details"], serde_json::json!([{"type": "t"}]));
     assert!(claims["jti"].is_string() && claims["exp"].as_i64() > claims["iat"].as_i64());
 }
+
+/// A client with a DPoP key binds the code to that key (RFC 9449 §10): its token request will
+/// carry proofs of the same key. A client without one sends no `dpop_jkt`.
+#[cfg(feature = "dpop")]
+#[test]
+fn a_dpop_client_binds_the_code_to_its_key() {
+    let key = crate::dpop::DpopKey::generate().unwrap();
+    let client = crate::OAuthClient::builder("https://as.example/token")
+        .authorization_url("https://as.example/authorize")
+        .dpop(key.clone())
+        .build()
+        .unwrap();
+    let pending = AuthorizationRequest::for_client(&client, "c").unwrap().build().unwrap();
+    let jkt =
+        pending.url().query_pairs().find(|(name, _)| name == "dpop_jkt").map(|(_, value)| value.into_owned());
+    assert_eq!(jkt.as_deref(), Some(key.thumbprint()));
+
+    let plain = crate::OAuthClient::builder("https://as.example/token")
+        .authorization_url("https://as.example/authorize")
+        .build()
+        .unwrap();
+    let pending = AuthorizationRequest::for_client(&plain, "c").unwrap().build().unwrap();
+    assert!(!pending.url().query_pairs().any(|(name, _)| name == "dpop_jkt"));
+}

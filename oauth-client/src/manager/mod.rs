@@ -68,7 +68,7 @@ pub use crate::clock::{Clock, SystemClock};
 pub use redis_store::RedisStore;
 pub use source::{AuthorizationCode, BoxFuture, ClientCredentials, PasswordGrant, TokenSource, from_fn};
 pub use store::{
-    MemoryStore, RefreshFailure, StoreError, StoreErrorKind, StoreLock, StoreSnapshot, TokenStore,
+    MemoryStore, RefreshFailure, SharedKind, StoreError, StoreErrorKind, StoreLock, StoreSnapshot, TokenStore,
 };
 
 use crate::{AccessToken, Error, OAuthClient, OAuthToken};
@@ -196,7 +196,7 @@ impl TokenManager {
     /// server's nonce challenge, use [`send`](Self::send).
     pub async fn bearer(&self, request: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, Error> {
         let (http, request) = request.build_split();
-        let mut request = request.map_err(|error| Error::InvalidResourceRequest(error.to_string()))?;
+        let mut request = request.map_err(resource::invalid_request)?;
         let url = request.url().clone();
         let method = request.method().clone();
         resource::ResourceCall::new(self).authorize(&method, Some(&url), request.headers_mut()).await?;

@@ -7,7 +7,9 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, FromRedisValue};
 
 use super::source::BoxFuture;
-use super::store::{RefreshFailure, StoreError, StoreErrorKind, StoreLock, StoreSnapshot, TokenStore};
+use super::store::{
+    RefreshFailure, SharedKind, StoreError, StoreErrorKind, StoreLock, StoreSnapshot, TokenStore,
+};
 use crate::OAuthToken;
 
 /// How long one Redis command may take before the store counts Redis as slow, by default.
@@ -199,12 +201,9 @@ impl RedisStore {
         self.run::<()>(&command).await
     }
 
-    fn key_set_key(&self, jwks_uri: &str) -> String {
-        format!("{}jwks:{jwks_uri}", self.prefix)
-    }
-
-    fn nonce_key(&self, origin: &str) -> String {
-        format!("{}dpop-nonce:{origin}", self.prefix)
+    /// `PREFIXjwks:URI`, `PREFIXdpop-nonce:ORIGIN`.
+    fn shared_key(&self, kind: SharedKind, name: &str) -> String {
+        format!("{}{}:{name}", self.prefix, kind.name())
     }
 
     fn failure_key(&self, key: &str) -> String {
@@ -315,31 +314,27 @@ impl TokenStore for RedisStore {
         })
     }
 
-    fn load_dpop_nonce<'a>(&'a self, origin: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
-        Box::pin(async move { self.run(redis::cmd("GET").arg(self.nonce_key(origin))).await })
-    }
-
-    fn load_key_set<'a>(&'a self, jwks_uri: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
-        Box::pin(async move { self.run(redis::cmd("GET").arg(self.key_set_key(jwks_uri))).await })
-    }
-
-    fn save_key_set<'a>(
+    fn load_shared<'a>(
         &'a self,
-        jwks_uri: &'a str,
-        key_set: &'a str,
+        kind: SharedKind,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        Box::pin(async move { self.run(redis::cmd("GET").arg(self.shared_key(kind, name))).await })
+    }
+
+    fn save_shared<'a>(
+        &'a self,
+        kind: SharedKind,
+        name: &'a str,
+        value: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move { self.set_expiring(self.key_set_key(jwks_uri), key_set, ttl).await })
-    }
-
-    /// Kept for 5 minutes: servers rotate nonces within minutes (RFC 9449 §8.2).
-    fn save_dpop_nonce<'a>(
-        &'a self,
-        origin: &'a str,
-        nonce: &'a str,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(
-            async move { self.set_expiring(self.nonce_key(origin), nonce, Duration::from_secs(300)).await },
-        )
+        Box::pin(async move {
+            // Redis refuses an expiry of zero; such a value would be gone at once anyway.
+            if ttl.is_zero() {
+                return Ok(());
+            }
+            self.set_expiring(self.shared_key(kind, name), value, ttl).await
+        })
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::store::{RefreshFailure, StoreError, StoreErrorKind, StoreLock, StoreSnapshot};
+use super::store::{RefreshFailure, SharedKind, StoreError, StoreErrorKind, StoreLock, StoreSnapshot};
 use super::{Inner, lock};
 use crate::{Error, OAuthToken};
 
@@ -141,11 +141,16 @@ impl Inner {
         Some((dpop, url.origin().ascii_serialization()))
     }
 
+    /// How long a shared DPoP nonce is kept: servers rotate them within minutes (RFC 9449
+    /// §8.2).
+    #[cfg(feature = "dpop")]
+    const SHARED_DPOP_NONCE_TTL: Duration = Duration::from_secs(300);
+
     /// Starts from the nonce another manager last saw, so the first proof needs no challenge.
     #[cfg(feature = "dpop")]
     async fn adopt_shared_dpop_nonce(&self) {
         if let Some((dpop, origin)) = self.dpop_origin()
-            && let Ok(Some(nonce)) = self.store.load_dpop_nonce(&origin).await
+            && let Ok(Some(nonce)) = self.store.load_shared(SharedKind::DpopNonce, &origin).await
         {
             dpop.set_nonce(&origin, &nonce);
         }
@@ -157,7 +162,10 @@ impl Inner {
         if let Some((dpop, origin)) = self.dpop_origin()
             && let Ok(url) = reqwest::Url::parse(&origin)
             && let Some(nonce) = dpop.nonce_for(&url)
-            && let Err(error) = self.store.save_dpop_nonce(&origin, &nonce).await
+            && let Err(error) = self
+                .store
+                .save_shared(SharedKind::DpopNonce, &origin, &nonce, Self::SHARED_DPOP_NONCE_TTL)
+                .await
         {
             tracing::warn!(%error, "could not share the DPoP nonce through the store");
         }

@@ -40,7 +40,7 @@ impl TokenManager {
     /// ```
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, Error> {
         let (http, request) = request.build_split();
-        let mut request = request.map_err(|error| Error::InvalidResourceRequest(error.to_string()))?;
+        let mut request = request.map_err(invalid_request)?;
         let mut call = ResourceCall::new(self);
         loop {
             let spare = if call.may_retry() { request.try_clone() } else { None };
@@ -199,4 +199,17 @@ pub(crate) fn insert_sensitive(headers: &mut HeaderMap, name: HeaderName, value:
     value.set_sensitive(true);
     headers.insert(name, value);
     Ok(())
+}
+
+/// A request reqwest could not build, without its URL: a resource URL may carry a token or
+/// another credential in its query, and errors are logged.
+pub(crate) fn invalid_request(error: reqwest::Error) -> Error {
+    let error = error.without_url();
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    Error::InvalidResourceRequest(message)
 }

@@ -200,40 +200,55 @@ pub trait TokenStore: Send + Sync + 'static {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 
-    /// The last DPoP nonce (RFC 9449 §8) the server at `origin` gave any manager sharing this
-    /// store, so that a manager's first proof already carries it. Default: none kept.
-    fn load_dpop_nonce<'a>(&'a self, origin: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
-        let _ = origin;
+    /// A value of `kind` called `name` that a process sharing this store saved and that has
+    /// not expired. Default: none kept.
+    fn load_shared<'a>(
+        &'a self,
+        kind: SharedKind,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        let _ = (kind, name);
         Box::pin(std::future::ready(Ok(None)))
     }
 
-    /// Keeps `nonce` as the last DPoP nonce of the server at `origin`. Default: not kept.
-    fn save_dpop_nonce<'a>(
+    /// Keeps `value` as the value of `kind` called `name` for `ttl` (zero: not kept). Default:
+    /// not kept.
+    fn save_shared<'a>(
         &'a self,
-        origin: &'a str,
-        nonce: &'a str,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let _ = (origin, nonce);
-        Box::pin(std::future::ready(Ok(())))
-    }
-
-    /// A provider's key set (the JSON a key-set cache kept, keyed by its `jwks_uri`) that a
-    /// process sharing this store fetched, so that a fleet fetches it once
-    /// (`oidc::JwksCache::shared_through`). Default: none kept.
-    fn load_key_set<'a>(&'a self, jwks_uri: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
-        let _ = jwks_uri;
-        Box::pin(std::future::ready(Ok(None)))
-    }
-
-    /// Keeps a key set for `ttl`. Default: not kept.
-    fn save_key_set<'a>(
-        &'a self,
-        jwks_uri: &'a str,
-        key_set: &'a str,
+        kind: SharedKind,
+        name: &'a str,
+        value: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let _ = (jwks_uri, key_set, ttl);
+        let _ = (kind, name, value, ttl);
         Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+/// What a fleet shares through its [`TokenStore`] besides tokens, so that one process's fetch
+/// or challenge serves them all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SharedKind {
+    /// The last DPoP nonce (RFC 9449 §8) a server gave, by the server's origin: a manager's
+    /// first proof then carries it.
+    DpopNonce,
+    /// A provider's key set (the JSON a key-set cache keeps), by its `jwks_uri`
+    /// (`oidc::JwksCache::shared_through`): a fleet fetches it once.
+    KeySet,
+}
+
+impl SharedKind {
+    /// A short name for the kind, for stores that keep every kind in one namespace.
+    ///
+    /// ```
+    /// assert_eq!(oauth_client::manager::SharedKind::KeySet.name(), "jwks");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            SharedKind::DpopNonce => "dpop-nonce",
+            SharedKind::KeySet => "jwks",
+        }
     }
 }
 
@@ -251,8 +266,7 @@ pub(crate) fn next_version(current: u64, now: SystemTime) -> u64 {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     entries: Mutex<HashMap<String, Entry>>,
-    dpop_nonces: Mutex<HashMap<String, String>>,
-    key_sets: Mutex<HashMap<String, (String, Instant)>>,
+    shared: Mutex<HashMap<(SharedKind, String), (String, Instant)>>,
     next_holder: std::sync::atomic::AtomicU64,
 }
 
@@ -359,36 +373,28 @@ impl TokenStore for MemoryStore {
         Box::pin(std::future::ready(result))
     }
 
-    fn load_dpop_nonce<'a>(&'a self, origin: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
-        let nonces = self.dpop_nonces.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        Box::pin(std::future::ready(Ok(nonces.get(origin).cloned())))
-    }
-
-    fn save_dpop_nonce<'a>(
+    fn load_shared<'a>(
         &'a self,
-        origin: &'a str,
-        nonce: &'a str,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let mut nonces = self.dpop_nonces.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        nonces.insert(origin.to_owned(), nonce.to_owned());
-        Box::pin(std::future::ready(Ok(())))
-    }
-
-    fn load_key_set<'a>(&'a self, jwks_uri: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
-        let sets = self.key_sets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let live =
-            sets.get(jwks_uri).filter(|(_, until)| Instant::now() < *until).map(|(set, _)| set.clone());
+        kind: SharedKind,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        let shared = self.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let live = shared
+            .get(&(kind, name.to_owned()))
+            .filter(|(_, until)| Instant::now() < *until)
+            .map(|(value, _)| value.clone());
         Box::pin(std::future::ready(Ok(live)))
     }
 
-    fn save_key_set<'a>(
+    fn save_shared<'a>(
         &'a self,
-        jwks_uri: &'a str,
-        key_set: &'a str,
+        kind: SharedKind,
+        name: &'a str,
+        value: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let mut sets = self.key_sets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        sets.insert(jwks_uri.to_owned(), (key_set.to_owned(), Instant::now() + ttl));
+        let mut shared = self.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        shared.insert((kind, name.to_owned()), (value.to_owned(), Instant::now() + ttl));
         Box::pin(std::future::ready(Ok(())))
     }
 }
@@ -411,5 +417,26 @@ mod tests {
             timeout.to_string(),
             "the shared token could not be refreshed moments ago: the request to the provider timed out"
         );
+    }
+
+    /// Values of different kinds never collide, and each lives as long as it was saved for.
+    #[test]
+    fn the_memory_store_keeps_shared_values_by_kind_and_for_their_lifetime() {
+        use std::time::Duration;
+
+        use super::{MemoryStore, SharedKind, TokenStore as _};
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let store = MemoryStore::default();
+            let name = "https://as.example";
+            store.save_shared(SharedKind::DpopNonce, name, "nonce-1", Duration::from_secs(60)).await.unwrap();
+            assert_eq!(
+                store.load_shared(SharedKind::DpopNonce, name).await.unwrap().as_deref(),
+                Some("nonce-1")
+            );
+            assert_eq!(store.load_shared(SharedKind::KeySet, name).await.unwrap(), None, "another kind");
+            store.save_shared(SharedKind::KeySet, name, "{}", Duration::ZERO).await.unwrap();
+            assert_eq!(store.load_shared(SharedKind::KeySet, name).await.unwrap(), None, "expired at once");
+        });
     }
 }

@@ -181,9 +181,12 @@ fn copy<B>(request: &Request<B>, replay: &impl ReplayBody<B>) -> Option<Request<
 
 fn absolute_url(uri: &http::Uri) -> Result<Url, Error> {
     if uri.scheme().is_none() || uri.authority().is_none() {
-        return Err(Error::InvalidResourceRequest(format!(
-            "a DPoP proof needs the request's absolute URL, and `{uri}` is not one"
-        )));
+        // The URI is not shown: its query may carry a credential.
+        return Err(Error::InvalidResourceRequest(
+            "a DPoP proof needs the request's absolute URL, and the request's URI is relative".into(),
+        ));
     }
-    Url::parse(&uri.to_string()).map_err(|error| Error::InvalidResourceRequest(format!("`{uri}`: {error}")))
+    Url::parse(&uri.to_string()).map_err(|error| {
+        Error::InvalidResourceRequest(format!("the request's URI is not a valid URL: {error}"))
+    })
 }

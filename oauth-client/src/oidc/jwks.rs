@@ -16,6 +16,7 @@ use reqwest::header::{CACHE_CONTROL, HeaderMap};
 use super::IdTokenError;
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
+use crate::manager::SharedKind;
 
 /// The provider's JSON Web Key Set, cached; clones share the cache.
 ///
@@ -223,7 +224,7 @@ impl JwksCache {
     /// A fresh set another process stored, if it holds `kid` (any set, for no `kid`).
     async fn load_shared(&self, generation: u64, kid: Option<&str>) -> Option<KeySet> {
         let store = self.inner.store.as_ref()?;
-        let stored = match store.load_key_set(self.inner.url.as_str()).await {
+        let stored = match store.load_shared(SharedKind::KeySet, self.inner.url.as_str()).await {
             Ok(stored) => stored?,
             Err(error) => {
                 tracing::warn!(error = %error, "could not read the shared key set; fetching it");
@@ -251,7 +252,8 @@ impl JwksCache {
         let shared =
             SharedKeySet { keys: set.keys.clone(), fetched_at: set.fetched_at, fresh_until: set.fresh_until };
         let Ok(json) = serde_json::to_string(&shared) else { return };
-        if let Err(error) = store.save_key_set(self.inner.url.as_str(), &json, Duration::from_secs(ttl)).await
+        let url = self.inner.url.as_str();
+        if let Err(error) = store.save_shared(SharedKind::KeySet, url, &json, Duration::from_secs(ttl)).await
         {
             tracing::warn!(error = %error, "could not share the key set");
         }

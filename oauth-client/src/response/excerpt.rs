@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use crate::token::is_secret_member;
+use crate::token::is_credential_name;
 
 /// The longest body excerpt an error carries, in characters.
 const EXCERPT_CHARS: usize = 256;
@@ -53,7 +53,7 @@ fn redact_json(value: &mut Value) {
     match value {
         Value::Object(object) => {
             for (name, member) in object.iter_mut() {
-                if is_secret_member(name) {
+                if is_credential_name(name) {
                     *member = Value::String(REDACTED.to_owned());
                 } else {
                     redact_json(member);
@@ -79,7 +79,7 @@ fn looks_like_form(body: &[u8]) -> bool {
 fn redact_form(body: &[u8]) -> String {
     let mut redacted = form_urlencoded::Serializer::new(String::new());
     for (name, value) in form_urlencoded::parse(body) {
-        let value = if is_secret_member(&name) { REDACTED.to_owned() } else { redact_token_runs(&value) };
+        let value = if is_credential_name(&name) { REDACTED.to_owned() } else { redact_token_runs(&value) };
         redacted.append_pair(&name, &value);
     }
     redacted.finish()

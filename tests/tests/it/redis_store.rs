@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use oauth_client::manager::{ClientCredentials, RedisStore};
+use oauth_client::manager::{ClientCredentials, RedisStore, SharedKind};
 use oauth_client::{OAuthClient, TokenManager};
 use oauth_client_tests::clock::ManualClock;
 use oauth_client_tests::{T0, TOKEN_PATH, serve};
@@ -259,12 +259,13 @@ async fn redis_shares_key_sets_for_their_lifetime() {
     let redis = RedisServer::start();
     let store = RedisStore::new(&redis.url).unwrap().command_timeout(Duration::from_secs(5));
     let uri = "https://login.example.com/jwks";
-    assert_eq!(store.load_key_set(uri).await.unwrap(), None);
-    store.save_key_set(uri, r#"{"keys":[]}"#, Duration::from_millis(300)).await.unwrap();
-    assert_eq!(store.load_key_set(uri).await.unwrap().as_deref(), Some(r#"{"keys":[]}"#));
-    assert_eq!(store.load_key_set("https://other.example/jwks").await.unwrap(), None);
+    assert_eq!(store.load_shared(SharedKind::KeySet, uri).await.unwrap(), None);
+    store.save_shared(SharedKind::KeySet, uri, r#"{"keys":[]}"#, Duration::from_millis(300)).await.unwrap();
+    assert_eq!(store.load_shared(SharedKind::KeySet, uri).await.unwrap().as_deref(), Some(r#"{"keys":[]}"#));
+    assert_eq!(store.load_shared(SharedKind::KeySet, "https://other.example/jwks").await.unwrap(), None);
+    assert_eq!(store.load_shared(SharedKind::DpopNonce, uri).await.unwrap(), None, "another kind");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(store.load_key_set(uri).await.unwrap(), None, "expired with its lifetime");
+    assert_eq!(store.load_shared(SharedKind::KeySet, uri).await.unwrap(), None, "expired with its lifetime");
 }
 
 // A fleet of real processes under refresh-token rotation. The provider revokes the whole

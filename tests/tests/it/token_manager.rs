@@ -1002,6 +1002,23 @@ mod resource_requests {
 
     const INVALID_TOKEN: &str = r#"Bearer realm="api", error="invalid_token", error_description="revoked""#;
 
+    /// A request reqwest cannot build is refused without its URL, whose query may carry a
+    /// credential (reqwest's own error names the URL).
+    #[tokio::test]
+    async fn a_request_that_cannot_be_built_is_refused_without_its_url() {
+        let (_server, client) = serve(Provider::new(Some(3600), false)).await;
+        let tokens = manager(client, &ManualClock::at(T0));
+        let http = reqwest::Client::new();
+        let url = "mailto:someone?access_token=SENTINEL-url-secret";
+        let sent = tokens.send(http.get(url)).await.unwrap_err();
+        let authorized = tokens.bearer(http.get(url)).await.unwrap_err();
+        for error in [sent, authorized] {
+            assert!(matches!(error, Error::InvalidResourceRequest(_)), "{error:?}");
+            let shown = format!("{error} {error:?}");
+            assert!(!shown.contains("SENTINEL"), "{shown}");
+        }
+    }
+
     async fn api(accepts: fn(&str) -> bool, refusal: &'static str) -> MockServer {
         let server = MockServer::start().await;
         Mock::given(wiremock::matchers::any()).respond_with(Api { accepts, refusal }).mount(&server).await;
