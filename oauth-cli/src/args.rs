@@ -1,5 +1,8 @@
 //! The command line: the provider and client settings every command shares, and the built-in
 //! commands. Declared grants are added as subcommands at run time (`declared`).
+//!
+//! Flags whose values are credentials take `allow_hyphen_values`: tokens and secrets are
+//! base64url, and one in 64 starts with `-`.
 
 use std::path::PathBuf;
 
@@ -41,10 +44,16 @@ pub(crate) struct ProviderArgs {
     #[arg(long, value_name = "NAME=URL", value_parser = name_value, global = true)]
     pub(crate) endpoint: Vec<(String, String)>,
     /// The client identifier.
-    #[arg(long, env = "OAUTH_CLIENT_ID", global = true)]
+    #[arg(long, env = "OAUTH_CLIENT_ID", global = true, allow_hyphen_values = true)]
     pub(crate) client_id: Option<String>,
     /// The client secret (prefer the environment variable: a flag shows in the process list).
-    #[arg(long, env = "OAUTH_CLIENT_SECRET", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "OAUTH_CLIENT_SECRET",
+        hide_env_values = true,
+        global = true,
+        allow_hyphen_values = true
+    )]
     pub(crate) client_secret: Option<String>,
     /// How the client authenticates [default: basic].
     #[arg(long, value_enum, env = "OAUTH_CLIENT_AUTH", global = true)]
@@ -161,10 +170,10 @@ pub(crate) enum Command {
     /// Resource owner password grant (RFC 6749 §4.3).
     Password {
         /// The user's name.
-        #[arg(long, env = "OAUTH_USERNAME")]
+        #[arg(long, env = "OAUTH_USERNAME", allow_hyphen_values = true)]
         username: String,
         /// The user's password.
-        #[arg(long, env = "OAUTH_PASSWORD", hide_env_values = true)]
+        #[arg(long, env = "OAUTH_PASSWORD", hide_env_values = true, allow_hyphen_values = true)]
         password: String,
         /// The scope to ask for.
         #[arg(long)]
@@ -173,7 +182,7 @@ pub(crate) enum Command {
     /// Refresh a token (RFC 6749 §6).
     Refresh {
         /// The refresh token.
-        #[arg(long, env = "OAUTH_REFRESH_TOKEN", hide_env_values = true)]
+        #[arg(long, env = "OAUTH_REFRESH_TOKEN", hide_env_values = true, allow_hyphen_values = true)]
         refresh_token: String,
         /// A narrower scope.
         #[arg(long)]
@@ -193,7 +202,7 @@ pub(crate) enum Command {
     /// Revoke a token (RFC 7009).
     Revoke {
         /// The token.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         token: String,
         /// `access_token` or `refresh_token`.
         #[arg(long)]
@@ -202,7 +211,7 @@ pub(crate) enum Command {
     /// Introspect a token (RFC 7662).
     Introspect {
         /// The token.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         token: String,
         /// `access_token` or `refresh_token`.
         #[arg(long)]

@@ -40,6 +40,8 @@ impl DeclaredCommand {
                 .value_name(field.name().to_uppercase())
                 .help(help_for(field))
                 .help_heading("Declared fields")
+                // Tokens, codes and assertions may start with `-` (base64url).
+                .allow_hyphen_values(true)
                 .display_order(index)
                 .required(field.is_required() && !field.is_repeated() && field.kind() != FieldKind::Header)
                 .action(if field.is_repeated() { ArgAction::Append } else { ArgAction::Set });

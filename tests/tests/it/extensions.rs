@@ -1193,3 +1193,45 @@ async fn cli_verbose_output_redacts_cookies_the_provider_sets() {
     assert!(err.contains("set-cookie: [redacted]") && err.contains("x-request-id: req-17"), "{err}");
     assert!(!err.contains("cookie-secret-9d2c"), "{err}");
 }
+
+/// Tokens, secrets and assertions are base64url: one in 64 starts with `-`, and the command
+/// line takes it as a value, not as a flag (seen with a real token from oidc-provider).
+#[tokio::test]
+async fn cli_values_may_start_with_a_hyphen() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token()))
+        .mount(&server)
+        .await;
+    let token_url = format!("{}/token", server.uri());
+    let common = [
+        "oauth",
+        "--token-url",
+        &token_url,
+        "--client-id",
+        "-client",
+        "--client-secret",
+        "-secret",
+        "--auth",
+        "post",
+    ];
+    let exchange = [
+        "token-exchange",
+        "--subject-token",
+        "-aSubjectToken",
+        "--subject-token-type",
+        token_types::ACCESS_TOKEN,
+    ];
+    let refresh = ["refresh", "--refresh-token", "-aRefreshToken"];
+    for command in [&exchange[..], &refresh[..]] {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = oauth_cli::run_async([&common[..], command].concat(), &mut out, &mut err).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{}", String::from_utf8_lossy(&err));
+    }
+    let forms: Vec<Vec<(String, String)>> =
+        server.received_requests().await.unwrap().iter().map(form_of).collect();
+    assert_eq!(forms[0][1], ("subject_token".to_owned(), "-aSubjectToken".to_owned()));
+    assert_eq!(forms[1][1], ("refresh_token".to_owned(), "-aRefreshToken".to_owned()));
+    assert!(forms.iter().all(|form| form.contains(&("client_secret".to_owned(), "-secret".to_owned()))));
+}
