@@ -23,9 +23,11 @@ timed() { # timed LABEL COMMAND...: runs it and appends "LABEL seconds" to $work
 
 run_started=$(seconds)
 echo "== 1-4: cargo bench -p oauth-bench" >&2
-# With rustls-aws-lc added to the defaults: signatures (JWT, DPoP, ID tokens) on aws-lc-rs, the
-# backend for signing-heavy use; the default build's RustCrypto figures are in findings.md.
-cargo bench -p oauth-bench --bench oauth --features oauth-client/rustls-aws-lc 2>/dev/null | tee "$work/divan.txt" >&2
+# Default features: rustls, signatures (JWT, DPoP, ID tokens) on aws-lc-rs.
+cargo bench -p oauth-bench --bench oauth 2>/dev/null | tee "$work/divan.txt" >&2
+echo "== 2: the crypto pairs with native-tls instead (signatures on RustCrypto)" >&2
+OAUTH_BENCH_ONLY=crypto cargo bench -p oauth-bench --bench oauth --no-default-features --features native-tls \
+  2>/dev/null | tee "$work/crypto-native-tls.txt" >&2
 
 echo "== 1: instructions per round trip (callgrind), generated vs hand-written" >&2
 cargo build --release -q -p oauth-bench --bin profile_round_trip
@@ -46,11 +48,9 @@ cargo build --release -q -p oauth-bench --bin sequential_requests
 "${CARGO_TARGET_DIR:-target}/release/sequential_requests" | tee "$work/memory.json" >&2
 
 echo "== 6: clean release builds, side by side" >&2
-# Default features (rustls on ring), then rustls on aws-lc-rs, each from nothing.
+# Default features (rustls on aws-lc-rs), from nothing.
 timed build_oauth_client env CARGO_TARGET_DIR="$work/target-oauth-client" cargo build --release -p oauth-client
-timed build_oauth_client_aws_lc env CARGO_TARGET_DIR="$work/target-oauth-client-aws-lc" \
-  cargo build --release -p oauth-client --no-default-features --features rustls-aws-lc
-rm -rf "$work/target-oauth-client" "$work/target-oauth-client-aws-lc"
+rm -rf "$work/target-oauth-client"
 # oauth2 with its default features (reqwest + rustls), as a user's crate depending on it alone.
 mkdir -p "$work/oauth2-user/src"
 printf '[package]\nname = "oauth2-user"\nversion = "0.0.0"\nedition = "2021"\npublish = false\n\n[dependencies]\noauth2 = "5"\n\n[workspace]\n' \
@@ -59,6 +59,9 @@ echo 'pub use oauth2;' >"$work/oauth2-user/src/lib.rs"
 cargo generate-lockfile -q --manifest-path "$work/oauth2-user/Cargo.toml"
 timed build_oauth2 env CARGO_TARGET_DIR="$work/target-oauth2" cargo build --release --manifest-path "$work/oauth2-user/Cargo.toml"
 rm -rf "$work/target-oauth2"
+
+echo "== 6: marginal build cost in a service that already uses reqwest, tokio and serde" >&2
+bash "$root/benches/marginal-build.sh" "$work" >>"$work/times"
 
 echo "== 6: macro expansion cost, 100 grants vs 1" >&2
 for grants in 1 100; do
@@ -106,5 +109,6 @@ cargo test -q -p oauth-client-tests --test it redis_store::fleet_figures -- --ig
   2>"$work/fleet.log" | sed -n 's/^FLEET_FIGURES //p' >"$work/fleet.json" || { cat "$work/fleet.log" >&2; exit 1; }
 
 python3 -c "print('whole_run', round($(seconds) - $run_started))" >>"$work/times"
-python3 benches/report.py "$work/divan.txt" "$work/memory.json" "$work/times" "$work/fleet.json" >BENCHMARKS.md
+python3 benches/report.py "$work/divan.txt" "$work/memory.json" "$work/times" "$work/fleet.json" \
+  "$work/crypto-native-tls.txt" >BENCHMARKS.md
 echo "wrote BENCHMARKS.md" >&2

@@ -14,8 +14,230 @@ use oauth_client::manager::{ClientCredentials, from_fn};
 use oauth_client::{BasicAuth, OAuthAuthorization, OAuthClient, OAuthToken, TokenManager};
 
 fn main() {
+    paired_crypto();
+    // `OAUTH_BENCH_ONLY=crypto`: the crypto pairs alone (run.sh, for the other TLS feature).
+    if std::env::var("OAUTH_BENCH_ONLY").as_deref() == Ok("crypto") {
+        return;
+    }
     paired_round_trips();
     divan::main();
+}
+
+/// One DPoP proof against one raw ES256 signature, and one ID-token check against one raw
+/// RSA-2048 verification, each pair on the crypto backend this build of oauth-client uses and
+/// timed side by side: every round times one of each, alternating which goes first. The
+/// headline of each pair is the median of its per-round ratios, for each of three blocks.
+fn paired_crypto() {
+    const BLOCKS: usize = 3;
+    const ROUNDS: usize = 20_000;
+    const WARM_UP: usize = 1_000;
+    let proof = crypto::Proof::new();
+    let id_token = crypto::IdToken::new();
+    let mut samples = [Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS)];
+    let pairs: [(&str, &dyn Fn(), &dyn Fn()); 2] = [
+        ("dpop_proof/raw_es256_signature", &|| proof.proof(), &|| proof.raw()),
+        ("id_token_check/raw_rs256_verify", &|| id_token.check(), &|| id_token.raw()),
+    ];
+    for (name, measured, raw) in pairs {
+        for round in 0..WARM_UP + BLOCKS * ROUNDS {
+            let time = |call: &dyn Fn()| {
+                let started = std::time::Instant::now();
+                call();
+                started.elapsed().as_nanos() as f64
+            };
+            let (a, b) = if round % 2 == 0 {
+                let a = time(measured);
+                (a, time(raw))
+            } else {
+                let b = time(raw);
+                (time(measured), b)
+            };
+            if round >= WARM_UP {
+                samples[0].push(a);
+                samples[1].push(b);
+            }
+            if round >= WARM_UP && (round + 1 - WARM_UP).is_multiple_of(ROUNDS) {
+                let mut ratios: Vec<f64> = samples[0].iter().zip(&samples[1]).map(|(a, b)| a / b).collect();
+                let median = |values: &mut Vec<f64>| {
+                    values.sort_by(f64::total_cmp);
+                    values[values.len() / 2]
+                };
+                let ratio = median(&mut ratios);
+                let (a, b) = (median(&mut samples[0]), median(&mut samples[1]));
+                println!(
+                    "paired crypto {name} on {} ({ROUNDS} rounds): median ns {a:.0} {b:.0}; ratio {ratio:.4}",
+                    crypto::BACKEND
+                );
+                samples.iter_mut().for_each(Vec::clear);
+            }
+        }
+    }
+}
+
+/// The operations [`paired_crypto`] compares, on the backend oauth-client signs with in this
+/// build: aws-lc-rs with feature `rustls` (the default), RustCrypto with `native-tls` alone.
+mod crypto {
+    use jsonwebtoken::jwk::{Jwk, JwkSet};
+    use jsonwebtoken::{Algorithm, EncodingKey};
+    use oauth_client::dpop::DpopKey;
+    use oauth_client::oidc::{Expected, IdTokenVerifier, JwksCache};
+
+    #[cfg(feature = "rustls")]
+    pub(crate) const BACKEND: &str = "aws-lc-rs";
+    #[cfg(not(feature = "rustls"))]
+    pub(crate) const BACKEND: &str = "RustCrypto";
+
+    const ISSUER: &str = "https://login.example.com";
+    const CLIENT: &str = "bench-client";
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).expect("a test key")
+    }
+
+    /// A DPoP proof (ES256, with a nonce and `ath`) and a raw ES256 signature of an input as
+    /// long as the proof's, each with a key parsed once.
+    pub(crate) struct Proof {
+        key: DpopKey,
+        url: reqwest::Url,
+        input: Vec<u8>,
+        raw: Box<dyn Fn(&[u8]) -> Vec<u8>>,
+    }
+
+    impl Proof {
+        pub(crate) fn new() -> Self {
+            let key = DpopKey::generate().expect("a key");
+            let url = reqwest::Url::parse("https://api.example.com/things").expect("a URL");
+            let sample =
+                key.proof("GET", &url, 1_800_000_000, Some("nonce"), Some("access-token")).expect("a proof");
+            let input = sample.rsplit_once('.').expect("a JWS").0.as_bytes().to_vec();
+            let pem = key.to_pkcs8_pem();
+            let der = pem_der(&pem);
+            Proof { key, url, input, raw: raw_es256_signer(&der) }
+        }
+
+        pub(crate) fn proof(&self) {
+            let proof = self.key.proof("GET", &self.url, 1_800_000_000, Some("nonce"), Some("access-token"));
+            std::hint::black_box(proof.expect("a proof"));
+        }
+
+        pub(crate) fn raw(&self) {
+            std::hint::black_box((self.raw)(std::hint::black_box(&self.input)));
+        }
+    }
+
+    fn pem_der(pem: &str) -> Vec<u8> {
+        use base64::Engine as _;
+        let body: String = pem.lines().filter(|line| !line.starts_with("-----")).collect();
+        base64::engine::general_purpose::STANDARD.decode(body).expect("base64")
+    }
+
+    #[cfg(feature = "rustls")]
+    fn raw_es256_signer(pkcs8: &[u8]) -> Box<dyn Fn(&[u8]) -> Vec<u8>> {
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8).expect("a P-256 key");
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        Box::new(move |input| pair.sign(&rng, input).expect("a signature").as_ref().to_vec())
+    }
+
+    #[cfg(not(feature = "rustls"))]
+    fn raw_es256_signer(pkcs8: &[u8]) -> Box<dyn Fn(&[u8]) -> Vec<u8>> {
+        use jsonwebtoken::signature::Signer as _;
+        // The provider's signer wraps a parsed `p256` signing key.
+        let key = EncodingKey::from_ec_der(pkcs8);
+        let signer =
+            (jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.signer_factory)(&Algorithm::ES256, &key)
+                .expect("a signer");
+        Box::new(move |input| signer.try_sign(input).expect("a signature"))
+    }
+
+    /// An RS256 ID token (2048-bit key) checked with a cached key set, and a raw verification
+    /// of its signature with the key's components.
+    pub(crate) struct IdToken {
+        token: String,
+        verifier: IdTokenVerifier,
+        input: Vec<u8>,
+        signature: Vec<u8>,
+        n: Vec<u8>,
+        e: Vec<u8>,
+    }
+
+    impl IdToken {
+        pub(crate) fn new() -> Self {
+            use base64::Engine as _;
+            use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("after 1970")
+                .as_secs();
+            let claims = serde_json::json!({
+                "iss": ISSUER, "sub": "alice", "aud": CLIENT, "exp": now + 86_400, "iat": now, "nonce": "n",
+            });
+            let token = jsonwebtoken_sign(&claims);
+            let jwk = public_jwk();
+            let (input, signature) = token.rsplit_once('.').expect("a JWS");
+            let signature = URL_SAFE_NO_PAD.decode(signature).expect("base64url");
+            let jsonwebtoken::jwk::AlgorithmParameters::RSA(rsa) = &jwk.algorithm else {
+                panic!("an RSA key")
+            };
+            let (n, e) =
+                (URL_SAFE_NO_PAD.decode(&rsa.n).expect("n"), URL_SAFE_NO_PAD.decode(&rsa.e).expect("e"));
+            let keys = JwksCache::fixed(JwkSet { keys: vec![jwk] }).expect("a cache");
+            let verifier = IdTokenVerifier::new(ISSUER, CLIENT, keys);
+            IdToken { input: input.as_bytes().to_vec(), token, verifier, signature, n, e }
+        }
+
+        pub(crate) fn check(&self) {
+            let checked = super::ready(self.verifier.verify(&self.token, Expected::nothing().nonce("n")));
+            std::hint::black_box(checked.expect("valid"));
+        }
+
+        #[cfg(feature = "rustls")]
+        pub(crate) fn raw(&self) {
+            use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
+            let key = RsaPublicKeyComponents { n: &self.n, e: &self.e };
+            key.verify(&RSA_PKCS1_2048_8192_SHA256, &self.input, &self.signature).expect("verifies");
+        }
+
+        #[cfg(not(feature = "rustls"))]
+        pub(crate) fn raw(&self) {
+            use base64::Engine as _;
+            use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            use jsonwebtoken::signature::Verifier as _;
+            let key = jsonwebtoken::DecodingKey::from_rsa_components(
+                &URL_SAFE_NO_PAD.encode(&self.n),
+                &URL_SAFE_NO_PAD.encode(&self.e),
+            )
+            .expect("a key");
+            let verifier = (jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.verifier_factory)(
+                &Algorithm::RS256,
+                &key,
+            )
+            .expect("a verifier");
+            verifier.verify(&self.input, &self.signature).expect("verifies");
+        }
+    }
+
+    /// The fixture's public key as a JWK with `kid`.
+    fn public_jwk() -> Jwk {
+        let key = EncodingKey::from_rsa_pem(&fixture("rsa-private.pem")).expect("an RSA key");
+        let provider = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
+        let (n, e) =
+            (provider.key_utils.rsa_pub_components_from_private_key)(key.as_bytes()).expect("components");
+        use base64::Engine as _;
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        serde_json::from_value(
+            serde_json::json!({"kty": "RSA", "kid": "k1", "alg": "RS256", "n": b64(&n), "e": b64(&e)}),
+        )
+        .expect("a JWK")
+    }
+
+    /// An RS256 JWT with `kid: k1`, signed by jsonwebtoken's RustCrypto provider.
+    fn jsonwebtoken_sign(claims: &serde_json::Value) -> String {
+        let key = EncodingKey::from_rsa_pem(&fixture("rsa-private.pem")).expect("an RSA key");
+        let mut header = jsonwebtoken::Header::new(Algorithm::RS256);
+        header.kid = Some("k1".into());
+        jsonwebtoken::encode(&header, claims, &key).expect("a signed token")
+    }
 }
 
 /// Orders of the three implementations (0 generated, 1 hand-written, 2 oauth2-rs), one per

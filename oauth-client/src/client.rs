@@ -518,7 +518,7 @@ impl OAuthClientBuilder {
 
     /// The client certificate and key for mutual TLS (RFC 8705), installed in the HTTP client
     /// the builder makes (with [`http_client`](Self::http_client), configure yours instead).
-    /// Needs a TLS feature (`rustls`, `rustls-aws-lc` or `native-tls`).
+    /// Needs a TLS feature (`rustls` or `native-tls`).
     #[cfg(feature = "__tls")]
     pub fn identity(mut self, identity: reqwest::Identity) -> Self {
         self.identity = Some(identity);
@@ -600,7 +600,7 @@ impl OAuthClientBuilder {
                 #[cfg(not(feature = "__tls"))]
                 if token_url.scheme() == "https" {
                     return Err(Error::Config(
-                        "this build has no TLS: enable oauth-client's `rustls`, `rustls-aws-lc` or \
+                        "this build has no TLS: enable oauth-client's `rustls` or \
                          `native-tls` feature, or give the builder your own client (`http_client`)"
                             .into(),
                     ));

@@ -128,6 +128,7 @@ impl AttemptResponse<'_> {
 /// may add. Made by the runtime for every attempt (retries included).
 pub struct Attempt<'a> {
     endpoint: Endpoint,
+    method: &'a str,
     form: &'a str,
     url: &'a Url,
     token_url: &'a Url,
@@ -140,6 +141,7 @@ pub struct Attempt<'a> {
 impl<'a> Attempt<'a> {
     pub(crate) fn new(
         endpoint: Endpoint,
+        method: &'a str,
         url: &'a Url,
         token_url: &'a Url,
         issuer: Option<&'a str>,
@@ -148,12 +150,12 @@ impl<'a> Attempt<'a> {
     ) -> Self {
         let form = body;
         let body = form_urlencoded::Serializer::for_suffix(body.to_owned(), 0);
-        Attempt { endpoint, form, url, token_url, issuer, now, body, headers: HeaderMap::new() }
+        Attempt { endpoint, method, form, url, token_url, issuer, now, body, headers: HeaderMap::new() }
     }
 
-    /// The HTTP method: every declared request is a form `POST`.
-    pub fn method(&self) -> &'static str {
-        "POST"
+    /// The HTTP method (`POST` unless the request was declared with another `method`).
+    pub fn method(&self) -> &str {
+        self.method
     }
 
     /// The request's own form fields, decoded, in order (`grant_type` first at the token

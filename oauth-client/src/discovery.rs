@@ -100,7 +100,7 @@ impl OAuthClient {
 }
 
 /// `issuer`'s metadata fetched with `http`, checked to be about `issuer`.
-async fn metadata_from(http: &reqwest::Client, issuer: &str) -> Result<ProviderMetadata, Error> {
+pub(crate) async fn metadata_from(http: &reqwest::Client, issuer: &str) -> Result<ProviderMetadata, Error> {
     let base = crate::endpoint_url::parse("issuer URL", issuer, false)?;
     let path = base.path().trim_end_matches('/');
     let origin = base.origin().ascii_serialization();

@@ -7,8 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, EncodingKey};
 use reqwest::Url;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{Map, Value};
@@ -16,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::client_auth::{Attempt, AttemptResponse};
 use crate::error::Error;
+use crate::signing::{JwsKey, SigningError};
 
 /// The `DPoP` request header (RFC 9449 §4.1).
 pub(crate) const DPOP: HeaderName = HeaderName::from_static("dpop");
@@ -27,6 +27,8 @@ pub(crate) const DPOP_NONCE: HeaderName = HeaderName::from_static("dpop-nonce");
 ///
 /// Generate one per client instance, or load one so that a restart or a fleet keeps the
 /// tokens bound to it ([`to_pkcs8_pem`](Self::to_pkcs8_pem) to persist a generated key).
+/// The key is parsed once, and the proof's header (algorithm, type, public key) encoded once:
+/// a proof costs one signature and a few small allocations.
 /// `Debug` shows the algorithm and the thumbprint, never the private key.
 ///
 /// ```
@@ -40,37 +42,25 @@ pub(crate) const DPOP_NONCE: HeaderName = HeaderName::from_static("dpop-nonce");
 /// ```
 #[derive(Clone)]
 pub struct DpopKey {
-    algorithm: Algorithm,
-    key: EncodingKey,
+    key: Arc<JwsKey>,
     /// The private key as PKCS#8 DER, to export.
     pkcs8: Arc<[u8]>,
-    public: Jwk,
+    /// The base64url of every proof's protected header.
+    header_b64: Arc<str>,
     thumbprint: Arc<str>,
 }
 
 impl DpopKey {
     /// A new P-256 key, signing with ES256 (what providers support first).
     pub fn generate() -> Result<Self, Error> {
-        use p256::pkcs8::EncodePrivateKey as _;
-        // A uniformly random scalar: 32 random bytes, drawn again in the rare case (about
-        // 2^-32) that they are not below the curve's order.
-        let secret = loop {
-            if let Ok(secret) = p256::SecretKey::from_slice(&random_bytes::<32>()?) {
-                break secret;
-            }
-        };
-        let pkcs8 = secret.to_pkcs8_der().map_err(|_| Error::Config("could not encode a DPoP key".into()))?;
-        Self::from_der(Algorithm::ES256, pkcs8.as_bytes())
+        let pkcs8 = crate::signing::generate_pkcs8(Algorithm::ES256).map_err(unusable(Algorithm::ES256))?;
+        Self::from_der(Algorithm::ES256, &pkcs8)
     }
 
     /// A new Ed25519 key, signing with EdDSA.
     pub fn generate_ed25519() -> Result<Self, Error> {
-        use ed25519_dalek::pkcs8::{EncodePrivateKey as _, KeypairBytes};
-        // PKCS#8 v1 (RFC 5208), without the public key: the form both signing backends read.
-        let pkcs8 = KeypairBytes { secret_key: random_bytes()?, public_key: None }
-            .to_pkcs8_der()
-            .map_err(|_| Error::Config("could not encode a DPoP key".into()))?;
-        Self::from_der(Algorithm::EdDSA, pkcs8.as_bytes())
+        let pkcs8 = crate::signing::generate_pkcs8(Algorithm::EdDSA).map_err(unusable(Algorithm::EdDSA))?;
+        Self::from_der(Algorithm::EdDSA, &pkcs8)
     }
 
     /// A key from PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`): P-256 (ES256), Ed25519 (EdDSA)
@@ -91,24 +81,29 @@ impl DpopKey {
     }
 
     fn from_der(algorithm: Algorithm, der: &[u8]) -> Result<Self, Error> {
-        let key = match algorithm {
+        let encoding = match algorithm {
             Algorithm::ES256 => EncodingKey::from_ec_der(der),
             Algorithm::EdDSA => EncodingKey::from_ed_der(der),
             Algorithm::RS256 | Algorithm::PS256 => EncodingKey::from_rsa_der(der),
             other => return Err(Error::Config(format!("DPoP does not support {other:?} keys here"))),
         };
-        crate::signing::ensure_provider();
-        let public = Jwk::from_encoding_key(&key, algorithm).map_err(|error| {
-            Error::Config(format!("the DPoP key is not usable for {algorithm:?}: {error}"))
-        })?;
+        let key = JwsKey::new(algorithm, &encoding).map_err(unusable(algorithm))?;
+        let public =
+            key.public_jwk().cloned().ok_or_else(|| unusable(algorithm)(SigningError::NOT_ASYMMETRIC))?;
+        let thumbprint = crate::signing::thumbprint(&public);
+        let mut header = Map::new();
+        header.insert("alg".into(), Value::String(algorithm_name(algorithm).into()));
+        header.insert("typ".into(), Value::String("dpop+jwt".into()));
+        header.insert("jwk".into(), Value::Object(public));
+        let header_b64 = crate::signing::encode_header(&header);
         // Signing once proves the key and the algorithm fit together.
-        crate::signing::encode(&Header::new(algorithm), &Map::new(), &key).map_err(|error| {
-            Error::Config(format!("the DPoP key is not usable for {algorithm:?}: {error}"))
-        })?;
-        let thumbprint = public
-            .thumbprint(ThumbprintHash::SHA256)
-            .map_err(|error| Error::Config(format!("the DPoP key has no RFC 7638 thumbprint: {error}")))?;
-        Ok(DpopKey { algorithm, key, pkcs8: der.into(), public, thumbprint: thumbprint.into() })
+        key.sign_compact(&header_b64, &Map::new()).map_err(unusable(algorithm))?;
+        Ok(DpopKey {
+            key: Arc::new(key),
+            pkcs8: der.into(),
+            header_b64: header_b64.into(),
+            thumbprint: thumbprint.into(),
+        })
     }
 
     /// The private key as PKCS#8 PEM, to store it (it is a secret: keep it like one).
@@ -127,12 +122,12 @@ impl DpopKey {
 
     /// The signing algorithm.
     pub fn algorithm(&self) -> Algorithm {
-        self.algorithm
+        self.key.algorithm()
     }
 
     /// A proof (RFC 9449 §4.2) for a `method` request to `url`, issued at `now` (Unix
-    /// seconds), with the server's `nonce` and, for a resource request, the access token it
-    /// accompanies (`ath`).
+    /// seconds), with the server's `nonce` and, for a request that presents an access token,
+    /// that token (its hash goes in `ath`).
     pub fn proof(
         &self,
         method: &str,
@@ -141,32 +136,53 @@ impl DpopKey {
         nonce: Option<&str>,
         access_token: Option<&str>,
     ) -> Result<String, Error> {
-        let mut header = Header::new(self.algorithm);
-        header.typ = Some("dpop+jwt".to_owned());
-        header.jwk = Some(self.public.clone());
-        let mut claims = Map::new();
-        claims.insert("jti".into(), Value::String(random_id()?));
-        claims.insert("htm".into(), Value::String(method.to_owned()));
-        claims.insert("htu".into(), Value::String(htu(url)));
-        claims.insert("iat".into(), Value::from(now));
-        if let Some(nonce) = nonce {
-            claims.insert("nonce".into(), Value::String(nonce.to_owned()));
+        #[derive(serde::Serialize)]
+        struct Claims<'a> {
+            jti: &'a str,
+            htm: &'a str,
+            htu: &'a str,
+            iat: i64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            nonce: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            ath: Option<String>,
         }
-        if let Some(token) = access_token {
-            claims.insert(
-                "ath".into(),
-                Value::String(URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))),
-            );
-        }
-        crate::signing::encode(&header, &claims, &self.key)
+        let jti = random_id()?;
+        let claims = Claims {
+            jti: &jti,
+            htm: method,
+            htu: &htu(url),
+            iat: now,
+            nonce,
+            ath: access_token.map(|token| URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))),
+        };
+        self.key
+            .sign_compact(&self.header_b64, &claims)
             .map_err(|error| Error::Signing { what: "sign the DPoP proof".into(), source: Arc::new(error) })
+    }
+}
+
+fn unusable(algorithm: Algorithm) -> impl Fn(SigningError) -> Error {
+    move |error| Error::Signing {
+        what: format!("use the DPoP key for {algorithm:?}"),
+        source: Arc::new(error),
+    }
+}
+
+/// The JOSE name of an algorithm this crate signs DPoP proofs with.
+fn algorithm_name(algorithm: Algorithm) -> &'static str {
+    match algorithm {
+        Algorithm::ES256 => "ES256",
+        Algorithm::EdDSA => "EdDSA",
+        Algorithm::RS256 => "RS256",
+        _ => "PS256",
     }
 }
 
 impl core::fmt::Debug for DpopKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("DpopKey")
-            .field("algorithm", &self.algorithm)
+            .field("algorithm", &self.key.algorithm())
             .field("thumbprint", &self.thumbprint)
             .field("private_key", &crate::secret::Redacted)
             .finish()
@@ -174,11 +190,8 @@ impl core::fmt::Debug for DpopKey {
 }
 
 /// `htu`: the URL without query and fragment (RFC 9449 §4.2).
-fn htu(url: &Url) -> String {
-    let mut url = url.clone();
-    url.set_query(None);
-    url.set_fragment(None);
-    url.to_string()
+fn htu(url: &Url) -> &str {
+    &url[..url::Position::AfterPath]
 }
 
 fn random_id() -> Result<String, Error> {
@@ -234,22 +247,33 @@ impl Dpop {
         }
     }
 
-    /// Adds a proof for this attempt, with the server's nonce if it gave one.
-    pub(crate) fn decorate(&self, attempt: &mut Attempt<'_>) -> Result<(), Error> {
+    /// Adds a proof for this attempt, with the server's nonce if it gave one and the hash of
+    /// the DPoP-bound access token the request presents, if it presents one.
+    pub(crate) fn decorate(&self, attempt: &mut Attempt<'_>, bound_token: Option<&str>) -> Result<(), Error> {
         let nonce = self.nonce_for(attempt.url());
-        let proof = self.key.proof(attempt.method(), attempt.url(), attempt.now(), nonce.as_deref(), None)?;
+        let proof =
+            self.key.proof(attempt.method(), attempt.url(), attempt.now(), nonce.as_deref(), bound_token)?;
         let value = HeaderValue::try_from(proof)
             .map_err(|_| Error::Config("the DPoP proof is not a header value".into()))?;
         attempt.insert_header(DPOP, value);
         Ok(())
     }
 
-    /// Remembers the response's nonce; `true` for a `use_dpop_nonce` challenge (RFC 9449 §8),
-    /// which the next attempt answers with the nonce.
+    /// Remembers the response's nonce; `true` for a nonce challenge (RFC 9449 §8 and §9),
+    /// which the next attempt answers with the nonce: an authorization server's `400` with
+    /// `error: use_dpop_nonce`, or a resource's `401` with that error in `WWW-Authenticate`
+    /// (an authorization server's UserInfo endpoint is a resource).
     pub(crate) fn observe(&self, url: &Url, response: &AttemptResponse<'_>) -> bool {
         self.remember_nonce(url, response.headers());
-        response.status() == reqwest::StatusCode::BAD_REQUEST
-            && response.headers().contains_key(DPOP_NONCE)
-            && response.error_code().as_deref() == Some("use_dpop_nonce")
+        if !response.headers().contains_key(DPOP_NONCE) {
+            return false;
+        }
+        match response.status() {
+            reqwest::StatusCode::BAD_REQUEST => response.error_code().as_deref() == Some("use_dpop_nonce"),
+            reqwest::StatusCode::UNAUTHORIZED => crate::challenge::challenges(response.headers())
+                .iter()
+                .any(|challenge| challenge.has_error("use_dpop_nonce")),
+            _ => false,
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
-use crate::provider_error::OAuthProviderError;
+use crate::provider_error::{OAuthProviderError, OAuthProviderErrorKind};
 
 /// Everything that can go wrong when talking to the provider.
 ///
@@ -16,7 +16,7 @@ use crate::provider_error::OAuthProviderError;
 #[non_exhaustive]
 pub enum Error {
     /// The provider answered with an RFC 6749 §5.2 error object (HTTP 400 or 401).
-    #[error("{}: {error}", provider_message(*status))]
+    #[error("{}: {error}", provider_message(*status, &error.error))]
     Provider {
         /// The HTTP status (400 or 401).
         status: StatusCode,
@@ -223,11 +223,14 @@ pub enum Error {
     },
 }
 
-fn provider_message(status: StatusCode) -> &'static str {
-    if status == StatusCode::UNAUTHORIZED {
-        "OAuth 2 provider says client authentication failed"
-    } else {
-        "OAuth 2 provider returned an error"
+/// The lead of a provider error's message: "client authentication failed" only when the
+/// provider said so (`invalid_client`); any other 401 (`invalid_token`, `invalid_dpop_proof`,
+/// ...) is named by its code, which the message goes on to give.
+fn provider_message(status: StatusCode, kind: &OAuthProviderErrorKind) -> &'static str {
+    match (status, kind) {
+        (_, OAuthProviderErrorKind::InvalidClient) => "OAuth 2 provider says client authentication failed",
+        (StatusCode::UNAUTHORIZED, _) => "OAuth 2 provider refused the request",
+        _ => "OAuth 2 provider returned an error",
     }
 }
 

@@ -39,6 +39,8 @@ pub struct DiscoveredResource {
     pub resource: ProtectedResourceMetadata,
     /// The metadata of the first authorization server it lists that could be discovered.
     pub authorization_server: ProviderMetadata,
+    /// The caller's HTTP client, when discovery used one (the `_with` functions).
+    http: Option<reqwest::Client>,
 }
 
 impl DiscoveredResource {
@@ -48,11 +50,16 @@ impl DiscoveredResource {
         &self.resource.resource
     }
 
-    /// A client of the authorization server, configured from its metadata; add the client
-    /// authentication (or register first) and build it.
+    /// A client of the authorization server, configured from its metadata (and with the
+    /// HTTP client discovery used, if the caller gave one); add the client authentication (or
+    /// register first) and build it.
     pub fn client_builder(&self) -> OAuthClientBuilder {
-        OAuthClient::builder(&self.authorization_server.token_endpoint)
-            .with_metadata(&self.authorization_server)
+        let builder = OAuthClient::builder(&self.authorization_server.token_endpoint)
+            .with_metadata(&self.authorization_server);
+        match &self.http {
+            Some(http) => builder.http_client(http.clone()),
+            None => builder,
+        }
     }
 }
 
@@ -103,6 +110,36 @@ impl OAuthClient {
         requested: &str,
         headers: &HeaderMap,
     ) -> Result<DiscoveredResource, Error> {
+        Self::discover_from_challenge_through(None, requested, headers).await
+    }
+
+    /// [`discover_from_challenge`](Self::discover_from_challenge) through `http` (a proxy,
+    /// extra roots, a client certificate): both metadata documents are fetched with it, and
+    /// [`DiscoveredResource::client_builder`] builds a client that sends every request with it.
+    ///
+    /// ```no_run
+    /// # async fn run(http: reqwest::Client, refused: reqwest::Response) -> Result<(), oauth_client::Error> {
+    /// use oauth_client::OAuthClient;
+    ///
+    /// let api = "https://mcp.example.com/mcp";
+    /// let found = OAuthClient::discover_from_challenge_with(&http, api, refused.headers()).await?;
+    /// let client = found.client_builder().build()?; // sends with `http` too
+    /// # let _ = client;
+    /// # Ok(()) }
+    /// ```
+    pub async fn discover_from_challenge_with(
+        http: &reqwest::Client,
+        requested: &str,
+        headers: &HeaderMap,
+    ) -> Result<DiscoveredResource, Error> {
+        Self::discover_from_challenge_through(Some(http), requested, headers).await
+    }
+
+    async fn discover_from_challenge_through(
+        caller_http: Option<&reqwest::Client>,
+        requested: &str,
+        headers: &HeaderMap,
+    ) -> Result<DiscoveredResource, Error> {
         let requested = crate::endpoint_url::parse("resource URL", requested, false)?;
         let metadata_url = crate::challenge::challenges(headers)
             .into_iter()
@@ -113,41 +150,70 @@ impl OAuthClient {
             .find_map(|challenge| challenge.param("resource_metadata").map(str::to_owned))
             .ok_or(Error::ResourceMetadata(ResourceMetadataError::NoResourceMetadata))?;
         let metadata_url = crate::endpoint_url::parse("resource metadata URL", &metadata_url, false)?;
-        let metadata = fetch::<ProtectedResourceMetadata>(&metadata_url).await?;
+        let metadata = fetch::<ProtectedResourceMetadata>(caller_http, &metadata_url).await?;
         if !belongs_to(&requested, &metadata.resource) {
             return Err(Error::ResourceMetadata(ResourceMetadataError::ResourceMismatch {
                 expected: requested.to_string(),
                 found: metadata.resource,
             }));
         }
-        Self::authorization_server_of(metadata).await
+        Self::authorization_server_of(caller_http, metadata).await
     }
 
     /// From the resource identifier: fetches its metadata at the well-known location
     /// (`/.well-known/oauth-protected-resource` inserted before the path, RFC 9728 §3.1),
     /// which must name the identical resource, then discovers its authorization server.
     pub async fn discover_resource(resource: &str) -> Result<DiscoveredResource, Error> {
+        Self::discover_resource_through(None, resource).await
+    }
+
+    /// [`discover_resource`](Self::discover_resource) through `http`: both metadata documents
+    /// are fetched with it, and [`DiscoveredResource::client_builder`] builds a client that
+    /// sends every request with it.
+    ///
+    /// ```no_run
+    /// # async fn run(http: reqwest::Client) -> Result<(), oauth_client::Error> {
+    /// let found = oauth_client::OAuthClient::discover_resource_with(&http, "https://api.example.com").await?;
+    /// # let _ = found;
+    /// # Ok(()) }
+    /// ```
+    pub async fn discover_resource_with(
+        http: &reqwest::Client,
+        resource: &str,
+    ) -> Result<DiscoveredResource, Error> {
+        Self::discover_resource_through(Some(http), resource).await
+    }
+
+    async fn discover_resource_through(
+        caller_http: Option<&reqwest::Client>,
+        resource: &str,
+    ) -> Result<DiscoveredResource, Error> {
         let identifier = crate::endpoint_url::parse("resource identifier", resource, false)?;
         let path = identifier.path().trim_end_matches('/');
         let mut well_known = identifier.clone();
         well_known.set_path(&format!("/.well-known/oauth-protected-resource{path}"));
-        let metadata = fetch::<ProtectedResourceMetadata>(&well_known).await?;
+        let metadata = fetch::<ProtectedResourceMetadata>(caller_http, &well_known).await?;
         if metadata.resource != resource {
             return Err(Error::ResourceMetadata(ResourceMetadataError::ResourceMismatch {
                 expected: resource.to_owned(),
                 found: metadata.resource,
             }));
         }
-        Self::authorization_server_of(metadata).await
+        Self::authorization_server_of(caller_http, metadata).await
     }
 
     async fn authorization_server_of(
+        caller_http: Option<&reqwest::Client>,
         resource: ProtectedResourceMetadata,
     ) -> Result<DiscoveredResource, Error> {
+        let http = http_or_shared(caller_http)?;
         let mut last_error = Error::ResourceMetadata(ResourceMetadataError::NoAuthorizationServer);
         for issuer in &resource.authorization_servers {
-            match Self::metadata(issuer).await {
-                Ok(authorization_server) => return Ok(DiscoveredResource { resource, authorization_server }),
+            match crate::discovery::metadata_from(http, issuer).await {
+                Ok(authorization_server) => {
+                    let http = caller_http.cloned();
+                    return Ok(DiscoveredResource { resource, authorization_server, http });
+                }
                 Err(error) => last_error = error,
             }
         }
@@ -167,8 +233,19 @@ fn belongs_to(requested: &Url, resource: &str) -> bool {
     path == base || path.strip_prefix(base).is_some_and(|rest| rest.starts_with('/')) || base.is_empty()
 }
 
-async fn fetch<T: serde::de::DeserializeOwned + 'static>(url: &Url) -> Result<T, Error> {
-    crate::discovery::fetch_json(crate::discovery::metadata_http()?, url.as_str()).await
+async fn fetch<T: serde::de::DeserializeOwned + 'static>(
+    caller_http: Option<&reqwest::Client>,
+    url: &Url,
+) -> Result<T, Error> {
+    crate::discovery::fetch_json(http_or_shared(caller_http)?, url.as_str()).await
+}
+
+/// The caller's client, or the crate's own for metadata.
+fn http_or_shared(caller_http: Option<&reqwest::Client>) -> Result<&reqwest::Client, Error> {
+    match caller_http {
+        Some(http) => Ok(http),
+        None => crate::discovery::metadata_http(),
+    }
 }
 
 #[cfg(test)]

@@ -159,7 +159,12 @@ impl<'a> GrantRequest<'a> {
 
     /// Whether the caller gave a header called `name` (any case).
     pub(crate) fn has_header(&self, name: &str) -> bool {
-        self.headers.iter().any(|(header, _)| header.eq_ignore_ascii_case(name))
+        self.header(name).is_some()
+    }
+
+    /// The value of the declared header `name` (any case), if the call gave one.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(header, _)| header.eq_ignore_ascii_case(name)).map(|(_, value)| &**value)
     }
 
     /// What the request is, for traces and the retry rule: the grant type, or the endpoint.

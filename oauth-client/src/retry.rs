@@ -76,3 +76,17 @@ pub(crate) fn retry_after(error: &Error) -> Option<Duration> {
     let seconds = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok()?;
     Some(Duration::from_secs(seconds))
 }
+
+/// Why a request is sent again at once, without waiting: the trace's `reason`.
+pub(crate) const USE_DPOP_NONCE: &str = "use_dpop_nonce";
+/// A resource server called the token invalid (RFC 6750 §3.1): sent again with a new one.
+pub(crate) const INVALID_TOKEN: &str = "invalid_token";
+/// A team's client authentication asked for another attempt.
+pub(crate) const CLIENT_AUTH_CHALLENGE: &str = "client_auth_challenge";
+
+/// The one DEBUG event of an automatic retry (a nonce challenge, an invalid token), the same
+/// at the authorization server's endpoints and at resource servers: the reason, and where
+/// the request goes (host and path; never the query, which may hold a credential).
+pub(crate) fn trace_automatic_retry(reason: &'static str, host: Option<&str>, path: &str) {
+    tracing::debug!(reason, host = host.unwrap_or_default(), path, "sending the request again");
+}

@@ -59,6 +59,8 @@ pub(crate) async fn send_interpreted<T>(
         }
         None => encode_form(&request),
     };
+    // Resolved once: every attempt goes to the same URL.
+    let url = config.endpoint_url(request.endpoint)?;
     let per_attempt = PerAttempt::new(config, &request);
     // With nothing to compute per attempt, every attempt shares the one encoded body.
     let shared_body = per_attempt.is_empty().then(|| Bytes::from(form.clone()));
@@ -69,16 +71,16 @@ pub(crate) async fn send_interpreted<T>(
         let result = async {
             let (body, headers) = match &shared_body {
                 Some(body) => (body.clone(), None),
-                None => per_attempt.decorate(config, &request, &form)?,
+                None => per_attempt.decorate(config, &request, url, &form)?,
             };
-            let received = attempt_once(config, &request, &body, headers).await?;
+            let received = attempt_once(config, &request, url, &body, headers).await?;
             let response = AttemptResponse {
                 status: received.status_code(),
                 headers: &received.headers,
                 body: &received.body,
             };
-            if per_attempt.wants_retry(config, &request, &response) && !challenge_answered {
-                return Ok(None);
+            if !challenge_answered && let Some(reason) = per_attempt.wants_retry(url, &response) {
+                return Ok(Step::Again(reason));
             }
             if let Some(capture) = &config.capture {
                 capture.record(response.status, response.headers);
@@ -87,19 +89,15 @@ pub(crate) async fn send_interpreted<T>(
                 any_success_status: request.endpoint != crate::request::Endpoint::TOKEN,
                 ..config.leniency
             };
-            interpret(received, leniency).map(Some)
+            interpret(received, leniency).map(Step::Done)
         }
         .await;
-        let result = match result {
-            Ok(None) => {
-                challenge_answered = true;
-                tracing::debug!(grant_type = request.label(), "answering the server's challenge");
-                continue;
-            }
-            Ok(Some(value)) => Ok(value),
-            Err(error) => Err(error),
-        };
         match result {
+            Ok(Step::Again(reason)) => {
+                challenge_answered = true;
+                retry::trace_automatic_retry(reason, url.host_str(), url.path());
+            }
+            Ok(Step::Done(value)) => return Ok(value),
             Err(error) if should_retry(config, &request, &error, attempt) => {
                 attempt += 1;
                 let policy = config.retry.as_ref().expect("should_retry checked the policy");
@@ -107,9 +105,17 @@ pub(crate) async fn send_interpreted<T>(
                 tracing::debug!(grant_type = request.label(), attempt, ?wait, error = %error, "retrying token request");
                 tokio::time::sleep(wait).await;
             }
-            result => return result,
+            Err(error) => return Err(error),
         }
     }
+}
+
+/// What an attempt ended in.
+enum Step<T> {
+    /// The interpreted response.
+    Done(T),
+    /// A challenge the next attempt answers at once, and why (for the trace).
+    Again(&'static str),
 }
 
 /// Whether to send the request again. A request that carries a single-use credential (a code,
@@ -125,25 +131,33 @@ fn should_retry(config: &ClientConfig, request: &GrantRequest<'_>, error: &Error
 }
 
 /// What is computed anew for every attempt of a request: the client's authentication and,
-/// at the token and PAR endpoints, a DPoP proof.
-struct PerAttempt<'c> {
+/// for a DPoP client, a proof — on every request to its authorization server, with the hash
+/// of the access token a request presents (`Authorization: DPoP ...`, UserInfo for one).
+struct PerAttempt<'c, 'r> {
+    method: &'r str,
     client_auth: Option<&'c ClientAuth>,
     #[cfg(feature = "dpop")]
     dpop: Option<&'c crate::dpop::Dpop>,
+    /// The DPoP-bound access token the request presents, if any.
+    #[cfg(feature = "dpop")]
+    bound_token: Option<&'r str>,
 }
 
-impl<'c> PerAttempt<'c> {
-    fn new(config: &'c ClientConfig, request: &GrantRequest<'_>) -> Self {
+impl<'c, 'r> PerAttempt<'c, 'r> {
+    fn new(config: &'c ClientConfig, request: &'r GrantRequest<'_>) -> Self {
         PerAttempt {
+            method: request.method.as_str(),
             // Unless the request takes none or the caller authenticated it with a header.
             client_auth: config
                 .client_auth
                 .as_ref()
                 .filter(|_| request.client_auth && !request.has_header("authorization")),
             #[cfg(feature = "dpop")]
-            dpop: config.dpop.as_deref().filter(|_| {
-                use crate::request::Endpoint;
-                matches!(request.endpoint, Endpoint::TOKEN | Endpoint::PUSHED_AUTHORIZATION_REQUEST)
+            dpop: config.dpop.as_deref(),
+            #[cfg(feature = "dpop")]
+            bound_token: request.header("authorization").and_then(|value| {
+                let (scheme, token) = value.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("DPoP").then(|| token.trim())
             }),
         }
     }
@@ -161,11 +175,12 @@ impl<'c> PerAttempt<'c> {
         &self,
         config: &ClientConfig,
         request: &GrantRequest<'_>,
+        url: &Url,
         form: &str,
     ) -> Result<(Bytes, Option<HeaderMap>), Error> {
-        let url = config.endpoint_url(request.endpoint)?;
         let mut attempt = Attempt::new(
             request.endpoint,
+            self.method,
             url,
             &config.token_url,
             config.issuer.as_deref(),
@@ -177,29 +192,25 @@ impl<'c> PerAttempt<'c> {
         }
         #[cfg(feature = "dpop")]
         if let Some(dpop) = self.dpop {
-            dpop.decorate(&mut attempt)?;
+            dpop.decorate(&mut attempt, self.bound_token)?;
         }
         let (body, headers) = attempt.finish();
         Ok((Bytes::from(body), Some(headers)))
     }
 
     /// Looks at a response (a DPoP nonce is remembered whatever it says); whether it is a
-    /// challenge that the next attempt answers.
-    fn wants_retry(
-        &self,
-        config: &ClientConfig,
-        request: &GrantRequest<'_>,
-        response: &AttemptResponse<'_>,
-    ) -> bool {
+    /// challenge that the next attempt answers, and which.
+    fn wants_retry(&self, url: &Url, response: &AttemptResponse<'_>) -> Option<&'static str> {
         #[cfg(feature = "dpop")]
         if let Some(dpop) = self.dpop
-            && let Ok(url) = config.endpoint_url(request.endpoint)
             && dpop.observe(url, response)
         {
-            return true;
+            return Some(retry::USE_DPOP_NONCE);
         }
-        let _ = (config, request);
-        self.client_auth.is_some_and(|auth| auth.wants_retry(response))
+        let _ = url;
+        self.client_auth
+            .is_some_and(|auth| auth.wants_retry(response))
+            .then_some(retry::CLIENT_AUTH_CHALLENGE)
     }
 }
 
@@ -208,10 +219,10 @@ impl<'c> PerAttempt<'c> {
 async fn attempt_once(
     config: &ClientConfig,
     request: &GrantRequest<'_>,
+    url: &Url,
     body: &Bytes,
     headers: Option<HeaderMap>,
 ) -> Result<Received, Error> {
-    let url = config.endpoint_url(request.endpoint)?;
     let span = tracing::debug_span!(
         "oauth_token_request",
         grant_type = request.label(),

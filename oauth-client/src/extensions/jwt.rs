@@ -7,17 +7,18 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{Map, Value};
 
+use crate::signing::JwsKey;
 use crate::{Error, FormParams, OAuthToken, TokenEndpoint, oauth_grant};
 
 /// A key that signs assertions: RS256 or ES256 with a private key (`private_key_jwt`), or
-/// HS256 with the client secret (`client_secret_jwt`). `Debug` hides the key.
+/// HS256 with the client secret (`client_secret_jwt`). The key is parsed once, here; each
+/// assertion costs one signature. `Debug` hides the key.
 #[derive(Clone)]
 pub struct SigningKey {
-    algorithm: Algorithm,
-    key: EncodingKey,
+    key: Arc<JwsKey>,
     key_id: Option<String>,
 }
 
@@ -25,30 +26,39 @@ impl SigningKey {
     /// An RSA private key in PEM (PKCS#1 or PKCS#8), signing with RS256.
     pub fn rs256_pem(pem: &[u8]) -> Result<Self, Error> {
         let key = EncodingKey::from_rsa_pem(pem).map_err(|error| bad_key("RSA", error))?;
-        Ok(SigningKey { algorithm: Algorithm::RS256, key, key_id: None })
+        Self::parsed(Algorithm::RS256, &key, "RSA")
     }
 
     /// A P-256 private key in PEM (PKCS#8), signing with ES256.
     pub fn es256_pem(pem: &[u8]) -> Result<Self, Error> {
         let key = EncodingKey::from_ec_pem(pem).map_err(|error| bad_key("EC", error))?;
-        Ok(SigningKey { algorithm: Algorithm::ES256, key, key_id: None })
+        Self::parsed(Algorithm::ES256, &key, "EC")
     }
 
     /// A shared secret (the client secret, for `client_secret_jwt`), signing with HS256.
     pub fn hs256(secret: &[u8]) -> Self {
-        SigningKey { algorithm: Algorithm::HS256, key: EncodingKey::from_secret(secret), key_id: None }
+        let key = JwsKey::hmac(Algorithm::HS256, secret);
+        SigningKey { key: Arc::new(key), key_id: None }
     }
 
     /// An RSA private key in PEM (PKCS#1 or PKCS#8), signing with PS256 (RSASSA-PSS).
     pub fn ps256_pem(pem: &[u8]) -> Result<Self, Error> {
         let key = EncodingKey::from_rsa_pem(pem).map_err(|error| bad_key("RSA", error))?;
-        Ok(SigningKey { algorithm: Algorithm::PS256, key, key_id: None })
+        Self::parsed(Algorithm::PS256, &key, "RSA")
     }
 
     /// An Ed25519 private key in PEM (PKCS#8), signing with EdDSA.
     pub fn eddsa_pem(pem: &[u8]) -> Result<Self, Error> {
         let key = EncodingKey::from_ed_pem(pem).map_err(|error| bad_key("Ed25519", error))?;
-        Ok(SigningKey { algorithm: Algorithm::EdDSA, key, key_id: None })
+        Self::parsed(Algorithm::EdDSA, &key, "Ed25519")
+    }
+
+    fn parsed(algorithm: Algorithm, key: &EncodingKey, kind: &str) -> Result<Self, Error> {
+        let key = JwsKey::new(algorithm, key).map_err(|error| Error::Signing {
+            what: format!("use the {kind} private key"),
+            source: Arc::new(error),
+        })?;
+        Ok(SigningKey { key: Arc::new(key), key_id: None })
     }
 
     /// Names the key in each JWT's `kid` header, so the provider picks it from the client's
@@ -59,18 +69,47 @@ impl SigningKey {
         self
     }
 
+    /// Signs `claims` as a JWT of type `typ` (none when `None`) with this key and `kid`
+    /// (this key's own when `None`).
+    pub(crate) fn sign_jwt(
+        &self,
+        typ: Option<&str>,
+        key_id: Option<&str>,
+        claims: &Map<String, Value>,
+        what: &str,
+    ) -> Result<String, Error> {
+        let mut header = Map::new();
+        header.insert("alg".into(), Value::String(algorithm_name(self.key.algorithm()).into()));
+        if let Some(typ) = typ {
+            header.insert("typ".into(), Value::String(typ.into()));
+        }
+        if let Some(kid) = key_id.or(self.key_id.as_deref()) {
+            header.insert("kid".into(), Value::String(kid.into()));
+        }
+        self.key
+            .sign_compact(&crate::signing::encode_header(&header), claims)
+            .map_err(|error| Error::Signing { what: format!("sign the {what}"), source: Arc::new(error) })
+    }
+
     /// Signs `claims` as a JWT of type `typ` with this key (and its `kid`).
     pub(crate) fn sign_object(&self, typ: &str, claims: &Map<String, Value>) -> Result<String, Error> {
-        let mut header = Header::new(self.algorithm);
-        header.typ = Some(typ.to_owned());
-        header.kid = self.key_id.clone();
-        crate::signing::encode(&header, claims, &self.key)
-            .map_err(|error| Error::Signing { what: format!("sign the {typ}"), source: Arc::new(error) })
+        self.sign_jwt(Some(typ), None, claims, typ)
     }
 
     /// Whether this is a shared secret (HS256) rather than a private key.
     fn is_shared_secret(&self) -> bool {
-        self.algorithm == Algorithm::HS256
+        self.key.algorithm() == Algorithm::HS256
+    }
+}
+
+/// The JOSE name of an algorithm a [`SigningKey`] signs with.
+fn algorithm_name(algorithm: Algorithm) -> &'static str {
+    match algorithm {
+        Algorithm::RS256 => "RS256",
+        Algorithm::ES256 => "ES256",
+        Algorithm::PS256 => "PS256",
+        Algorithm::EdDSA => "EdDSA",
+        _ => "HS256",
     }
 }
 
@@ -81,7 +120,7 @@ fn bad_key(kind: &str, error: jsonwebtoken::errors::Error) -> Error {
 impl core::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SigningKey")
-            .field("algorithm", &self.algorithm)
+            .field("algorithm", &self.key.algorithm())
             .field("key_id", &self.key_id)
             .field("key", &crate::secret::Redacted)
             .finish()
@@ -172,10 +211,7 @@ impl JwtAssertion {
         claims.insert("iat".into(), now.into());
         claims.insert("exp".into(), now.saturating_add(self.lifetime.as_secs()).into());
         claims.insert("jti".into(), URL_SAFE_NO_PAD.encode(jti).into());
-        let mut header = Header::new(self.key.algorithm);
-        header.kid = self.key_id.clone().or_else(|| self.key.key_id.clone());
-        crate::signing::encode(&header, &claims, &self.key.key)
-            .map_err(|error| Error::Signing { what: "sign the assertion".into(), source: Arc::new(error) })
+        self.key.sign_jwt(Some("JWT"), self.key_id.as_deref(), &claims, "assertion")
     }
 }
 

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::store::{RefreshFailure, SharedKind, StoreError, StoreErrorKind, StoreLock, StoreSnapshot};
+#[cfg(feature = "dpop")]
+use super::store::SharedKind;
+use super::store::{RefreshFailure, StoreError, StoreErrorKind, StoreLock, StoreSnapshot};
 use super::{Inner, lock};
 use crate::{Error, OAuthToken};
 

@@ -49,7 +49,10 @@ impl TokenManager {
             call.authorize(&method, url.as_ref(), request.headers_mut()).await?;
             let response = http.execute(request).await.map_err(Error::transport)?;
             match (call.answer(url.as_ref(), response.status(), response.headers())?, spare) {
-                (Verdict::Retry, Some(spare)) => request = spare,
+                (Verdict::Retry(reason), Some(spare)) => {
+                    crate::retry::trace_automatic_retry(reason, spare.url().host_str(), spare.url().path());
+                    request = spare;
+                }
                 _ => return Ok(response),
             }
         }
@@ -61,8 +64,9 @@ impl TokenManager {
 pub(crate) enum Verdict {
     /// Hand it to the caller.
     Return,
-    /// Send the request again (when it can be copied): the next authorization differs.
-    Retry,
+    /// Send the request again (when it can be copied): the next authorization differs. Why,
+    /// for the trace.
+    Retry(&'static str),
 }
 
 /// One request to a resource server, over its attempts: at most one answer to a nonce
@@ -145,7 +149,7 @@ impl<'m> ResourceCall<'m> {
         }
         if !self.answered_nonce && is_nonce_challenge(&challenges, headers) {
             self.answered_nonce = true;
-            return Ok(Verdict::Retry);
+            return Ok(Verdict::Retry(crate::retry::USE_DPOP_NONCE));
         }
         if challenges.iter().any(|c| c.has_error("invalid_token"))
             && let Some(rejected) = &self.token
@@ -154,7 +158,7 @@ impl<'m> ResourceCall<'m> {
             self.manager.invalidate(&rejected.access_token);
             if !self.renewed_token {
                 self.renewed_token = true;
-                return Ok(Verdict::Retry);
+                return Ok(Verdict::Retry(crate::retry::INVALID_TOKEN));
             }
         }
         Ok(Verdict::Return)

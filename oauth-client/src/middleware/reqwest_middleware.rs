@@ -66,7 +66,10 @@ impl Middleware for TokenMiddleware {
                 .answer(url.as_ref(), response.status(), response.headers())
                 .map_err(reqwest_middleware::Error::middleware)?;
             match (verdict, spare) {
-                (Verdict::Retry, Some(spare)) => request = spare,
+                (Verdict::Retry(reason), Some(spare)) => {
+                    crate::retry::trace_automatic_retry(reason, spare.url().host_str(), spare.url().path());
+                    request = spare;
+                }
                 _ => return Ok(response),
             }
         }

@@ -159,7 +159,10 @@ where
                 first = false;
                 let response = inner.call(request).await.map_err(LayerError::Service)?;
                 match (call.answer(url.as_ref(), response.status(), response.headers())?, spare) {
-                    (Verdict::Retry, Some(spare)) => request = spare,
+                    (Verdict::Retry(reason), Some(spare)) => {
+                        crate::retry::trace_automatic_retry(reason, spare.uri().host(), spare.uri().path());
+                        request = spare;
+                    }
                     _ => return Ok(response),
                 }
             }

@@ -36,7 +36,68 @@ pub(crate) fn redacted_body(body: &[u8]) -> String {
     if looks_like_form(body) {
         return redact_form(body);
     }
-    redact_token_runs(&text)
+    redact_token_runs(&redact_credential_members(&text))
+}
+
+/// `text` (HTML, XML, plain text, JSON inside any of these) with the value after each
+/// credential name removed: `"access_token": "..."`, `refreshToken=...`, `password: ...`,
+/// `<id_token>...</id_token>`. A name counts when a `:`, `=` or `>` follows it (after an
+/// optional closing quote and spaces); the value ends at its closing quote, at the next `<`
+/// after a `>`, or else at a space or a delimiter.
+fn redact_credential_members(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let is_name_byte = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-';
+    let skip_spaces = |mut at: usize| {
+        while bytes.get(at).is_some_and(|byte| matches!(byte, b' ' | b'\t' | b'\r' | b'\n')) {
+            at += 1;
+        }
+        at
+    };
+    let find_from = |from: usize, stop: &dyn Fn(u8) -> bool| {
+        bytes[from..].iter().position(|&byte| stop(byte)).map_or(bytes.len(), |offset| from + offset)
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        if !is_name_byte(bytes[at]) {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        at = find_from(at, &|byte| !is_name_byte(byte));
+        // A closing tag ends a value; it does not start one.
+        if !crate::token::is_credential_name(&text[start..at]) || text[..start].ends_with("</") {
+            continue;
+        }
+        let mut next = at;
+        if matches!(bytes.get(next), Some(b'"' | b'\'')) {
+            next += 1;
+        }
+        next = skip_spaces(next);
+        let Some(&separator @ (b':' | b'=' | b'>')) = bytes.get(next) else { continue };
+        next += 1;
+        let (value_start, value_end) = if separator == b'>' {
+            (next, find_from(next, &|byte| byte == b'<'))
+        } else {
+            next = skip_spaces(next);
+            match bytes.get(next) {
+                Some(&quote @ (b'"' | b'\'')) => (next + 1, find_from(next + 1, &|byte| byte == quote)),
+                _ => (
+                    next,
+                    find_from(next, &|byte| byte.is_ascii_whitespace() || b",;&<>\"'}]".contains(&byte)),
+                ),
+            }
+        };
+        if value_end > value_start {
+            out.push_str(&text[copied..value_start]);
+            out.push_str(REDACTED);
+            copied = value_end;
+            at = value_end;
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// The JSON value of a body, also after a byte-order mark or an anti-XSSI prefix such as

@@ -1,7 +1,7 @@
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-use super::{Leniency, Received, excerpt, interpret, interpret_token};
+use super::{Leniency, Received, excerpt, interpret, interpret_token, redacted_body};
 use crate::{Error, OAuthToken};
 
 fn received(status: u16, body: &[u8]) -> Received {
@@ -90,6 +90,33 @@ fn text_that_is_not_json_keeps_its_words_and_loses_its_tokens() {
         "upstream said: token [redacted] is revoked, see https://docs.example.com/errors/oauth"
     );
     assert_eq!(excerpt(b"<html>login</html>"), "<html>login</html>");
+}
+
+#[test]
+fn credential_members_echoed_in_text_lose_their_values_whatever_the_content_type() {
+    // Short values: no rule about token-like runs would catch them.
+    let cases: [(&[u8], &str); 7] = [
+        (
+            br#"<html>upstream said {"access_token":"at-1","token_type":"Bearer"}</html>"#,
+            r#"<html>upstream said {"access_token":"[redacted]","token_type":"Bearer"}</html>"#,
+        ),
+        (
+            b"upstream said refreshToken=rt-2&scope=read and Password: hunter2, retry later",
+            "upstream said refreshToken=[redacted]&scope=read and Password: [redacted], retry later",
+        ),
+        (
+            b"<error><id_token>it-3</id_token><client_secret>cs-4</client_secret><code>e</code></error>",
+            "<error><id_token>[redacted]</id_token><client_secret>[redacted]</client_secret><code>[redacted]</code></error>",
+        ),
+        (b"DEVICE_CODE = 'dc-5' (expired)", "DEVICE_CODE = '[redacted]' (expired)"),
+        (b"assertion:\n  jwt-6\nend", "assertion:\n  [redacted]\nend"),
+        (br#"<p>{"ClientSecret" : "cs 7 with spaces"}</p>"#, r#"<p>{"ClientSecret" : "[redacted]"}</p>"#),
+        // Prose that only names a credential keeps its words.
+        (b"<p>the access token was revoked</p>", "<p>the access token was revoked</p>"),
+    ];
+    for (body, expected) in cases {
+        assert_eq!(redacted_body(body), expected, "{}", String::from_utf8_lossy(body));
+    }
 }
 
 #[test]

@@ -34,13 +34,22 @@ async fn rfc6749_error_codes_on_400_and_401_become_provider_errors() {
             assert_eq!(error.status().map(|code| code.as_u16()), Some(status));
             assert_eq!(error.provider_error(), Some(&expected), "{code} on {status}");
             assert!(matches!(error, Error::Provider { status: s, .. } if s.as_u16() == status));
-            let prefix = if status == 401 {
-                "OAuth 2 provider says client authentication failed"
-            } else {
-                "OAuth 2 provider returned an error"
+            // "Client authentication failed" only when the provider said so.
+            let prefix = match (*code, status) {
+                ("invalid_client", _) => "OAuth 2 provider says client authentication failed",
+                (_, 401) => "OAuth 2 provider refused the request",
+                _ => "OAuth 2 provider returned an error",
             };
             assert_eq!(error.to_string(), format!("{prefix}: {code}: why"));
         }
+    }
+}
+
+#[tokio::test]
+async fn a_401_that_is_not_about_client_authentication_is_not_called_so() {
+    for code in ["invalid_token", "invalid_dpop_proof", "use_dpop_nonce"] {
+        let error = ccg_error(ResponseTemplate::new(401).set_body_json(json!({"error": code}))).await;
+        assert_eq!(error.to_string(), format!("OAuth 2 provider refused the request: {code}"));
     }
 }
 

@@ -1836,6 +1836,56 @@ mod oidc_provider {
         assert_eq!(info.scope.as_deref(), Some("api:read"));
     }
 
+    /// A DPoP client proves possession at every endpoint: its DPoP-bound token works at
+    /// UserInfo (a proof with `ath`, the provider's nonce required there too), and a
+    /// revocation with a proof ends the token, as UserInfo then says.
+    #[tokio::test]
+    #[ignore = "needs the interop servers (tests/peers/start-all.sh)"]
+    async fn userinfo_and_revocation_with_a_dpop_bound_token() {
+        use oauth_client::dpop::DpopKey;
+        use oauth_client::extensions::TokenRevocation;
+        use oauth_client::oidc::UserInfo;
+        use oauth_client::{AuthorizationRequest, Error};
+        let issuer = peer!("OAUTH_PEER_OIDC_URL");
+        let _phases = crate::interop::oidc_provider::KEY_PHASES.read().await;
+        let dpop = DpopKey::generate().unwrap();
+        let client = OAuthClient::discover(&issuer)
+            .await
+            .unwrap()
+            .client_auth(ClientAuth::none("cli-par-client"))
+            .dpop(dpop)
+            .build()
+            .unwrap();
+        let pending = AuthorizationRequest::for_client(&client, "cli-par-client")
+            .unwrap()
+            .redirect_uri(super::REDIRECT_URI)
+            .scope("openid")
+            .push(&client)
+            .await
+            .unwrap();
+        let redirect = login_and_consent(&issuer, pending.url().as_str()).await;
+        let code = pending.code_from_redirect(&redirect).unwrap();
+        let token = client
+            .request_token_acg("", &code, super::REDIRECT_URI, Some(&pending.token_params()))
+            .await
+            .unwrap();
+        assert_eq!(token.token_type, "DPoP");
+        let bound = format!("DPoP {}", token.access_token.secret());
+        let info = client.user_info(&bound).await.unwrap();
+        assert_eq!(info.sub, "alice");
+
+        // Without a proof the provider refuses the same token.
+        let http = reqwest::Client::new();
+        let userinfo = client.endpoint(oauth_client::Endpoint::USERINFO).unwrap().clone();
+        let unproven = http.get(userinfo).header("Authorization", &bound).send().await.unwrap();
+        assert_eq!(unproven.status(), 401);
+
+        client.revoke_token("", token.access_token.secret(), Some("access_token"), None).await.unwrap();
+        let after: Error = client.user_info(&bound).await.unwrap_err();
+        assert_eq!(after.status().map(|status| status.as_u16()), Some(401), "{after:?}");
+        assert!(!after.to_string().contains("client authentication"), "{after}");
+    }
+
     #[tokio::test]
     #[ignore = "needs the interop servers (tests/peers/start-all.sh)"]
     async fn tls_client_auth_presents_the_certificate_at_the_mtls_alias() {

@@ -206,3 +206,43 @@ async fn no_error_path_and_no_trace_line_carries_a_secret() {
     assert_clean("the trace", &trace);
     assert!(!trace.contains("eyJ"), "no assertion in the trace: {trace}");
 }
+
+/// A gateway's error page that echoes the provider's answer: each credential member, in
+/// any case or spelling, loses its value in the error whatever the page's content type.
+#[tokio::test]
+async fn credentials_echoed_in_a_non_json_error_page_are_redacted() {
+    let members = [
+        ("access_token", "at"),
+        ("refreshToken", "rt"),
+        ("ID_TOKEN", "id"),
+        ("client_secret", "cs"),
+        ("assertion", "as"),
+        ("deviceCode", "dc"),
+        ("password", "pw"),
+    ];
+    let json_members: Vec<String> =
+        members.iter().map(|(name, kind)| format!(r#""{name}":"{}""#, secret(kind))).collect();
+    let bodies = [
+        ("text/html", format!("<html>upstream said {{{}}}</html>", json_members.join(","))),
+        (
+            "text/plain",
+            members.iter().map(|(name, kind)| format!("{name}={} ", secret(kind))).collect::<String>(),
+        ),
+        (
+            "application/xml",
+            members
+                .iter()
+                .map(|(name, kind)| format!("<{name}>{}</{name}>", secret(kind)))
+                .collect::<String>(),
+        ),
+    ];
+    for (content_type, body) in bodies {
+        let server =
+            token_endpoint(ResponseTemplate::new(502).set_body_raw(body.clone(), content_type)).await;
+        let client = oauth_client_tests::client_for(&server);
+        let error = client.request_token_ccg("Basic eDp5", None, None).await.unwrap_err();
+        let Error::Http { body: kept, .. } = &error else { panic!("{error:?}") };
+        assert_error_clean(content_type, &error);
+        assert_eq!(kept.matches("[redacted]").count(), members.len(), "{content_type}: {kept}");
+    }
+}

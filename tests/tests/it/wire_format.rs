@@ -737,7 +737,7 @@ mod dpop {
     }
 
     #[tokio::test]
-    async fn the_nonce_is_remembered_and_other_endpoints_get_no_proof() {
+    async fn the_nonce_is_remembered_from_one_request_to_the_next() {
         let server = MockServer::start().await;
         Mock::given(method("POST"))
             .and(path("/token"))
@@ -746,25 +746,99 @@ mod dpop {
             )
             .mount(&server)
             .await;
-        Mock::given(method("POST"))
-            .and(path("/revoke"))
-            .respond_with(ResponseTemplate::new(200))
-            .mount(&server)
-            .await;
         let client = OAuthClient::builder(format!("{}/token", server.uri()))
-            .revocation_url(format!("{}/revoke", server.uri()))
             .dpop(DpopKey::generate_ed25519().unwrap())
             .build()
             .unwrap();
         client.request_token_ccg("Basic eDp5", None, None).await.unwrap();
         client.request_token_ccg("Basic eDp5", None, None).await.unwrap();
-        client.revoke_token("Basic eDp5", "t", None, None).await.unwrap();
         let requests = server.received_requests().await.unwrap();
         let (header, first) = verified_proof(&requests[0]);
         assert_eq!(header.alg, Algorithm::EdDSA);
         assert!(first.get("nonce").is_none());
         assert_eq!(verified_proof(&requests[1]).1["nonce"], "n-2", "the nonce of the previous response");
-        assert_eq!(header_of(&requests[2], "dpop"), None, "revocation takes no proof");
+    }
+
+    /// An authorization server that, like AT Protocol's, requires a proof with its nonce from
+    /// a DPoP client at every endpoint — and answers 200 to a revocation it ignored (RFC 7009
+    /// lets it), so a missing proof would go unnoticed but for this check.
+    struct RequiresProofAndNonce {
+        nonce: &'static str,
+        /// The endpoint's URL, which `htu` must name.
+        url: String,
+    }
+
+    impl wiremock::Respond for RequiresProofAndNonce {
+        fn respond(&self, request: &Request) -> ResponseTemplate {
+            let Some(_) = header_of(request, "dpop") else {
+                return ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_dpop_proof"}));
+            };
+            let (header, claims) = verified_proof(request);
+            if header.typ.as_deref() != Some("dpop+jwt")
+                || claims["htm"] != "POST"
+                || claims["htu"] != *self.url
+            {
+                return ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_dpop_proof"}));
+            }
+            if claims["nonce"] != self.nonce {
+                return ResponseTemplate::new(400)
+                    .insert_header("DPoP-Nonce", self.nonce)
+                    .set_body_json(json!({"error": "use_dpop_nonce"}));
+            }
+            ResponseTemplate::new(200).insert_header("x-revoked", "yes")
+        }
+    }
+
+    #[tokio::test]
+    async fn a_revocation_carries_a_proof_and_answers_the_nonce_challenge() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/revoke"))
+            .respond_with(RequiresProofAndNonce {
+                nonce: "revocation-nonce",
+                url: format!("{}/revoke", server.uri()),
+            })
+            .mount(&server)
+            .await;
+        let client = OAuthClient::builder(format!("{}/token", server.uri()))
+            .revocation_url(format!("{}/revoke", server.uri()))
+            .dpop(DpopKey::generate().unwrap())
+            .build()
+            .unwrap();
+        client.revoke_token("Basic eDp5", "dpop-bound-at", None, None).await.unwrap();
+        let requests = server.received_requests().await.unwrap();
+        assert_eq!(requests.len(), 2, "the challenge, then the answer");
+        assert!(verified_proof(&requests[0]).1.get("nonce").is_none());
+        let (_, answered) = verified_proof(&requests[1]);
+        assert_eq!(answered["nonce"], "revocation-nonce");
+        assert!(answered.get("ath").is_none(), "a revocation presents no access token");
+        // The same server, later: the remembered nonce goes with the first attempt.
+        client.revoke_token("Basic eDp5", "another", None, None).await.unwrap();
+        assert_eq!(server.received_requests().await.unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn userinfo_with_a_dpop_bound_token_carries_a_proof_with_its_hash() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/me"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"sub": "alice"})))
+            .mount(&server)
+            .await;
+        let client = OAuthClient::builder(format!("{}/token", server.uri()))
+            .endpoint_url(oauth_client::Endpoint::USERINFO, format!("{}/me", server.uri()))
+            .dpop(DpopKey::generate().unwrap())
+            .build()
+            .unwrap();
+        use oauth_client::oidc::UserInfo as _;
+        let info = client.user_info("DPoP dpop-bound-at").await.unwrap();
+        assert_eq!(info.sub, "alice");
+        let request = &server.received_requests().await.unwrap()[0];
+        assert_eq!(header_of(request, "authorization"), Some("DPoP dpop-bound-at"));
+        let (_, claims) = verified_proof(request);
+        assert_eq!(claims["htm"], "GET");
+        assert_eq!(claims["htu"], format!("{}/me", server.uri()));
+        assert_eq!(claims["ath"], URL_SAFE_NO_PAD.encode(Sha256::digest(b"dpop-bound-at")));
     }
 
     /// A nonce the client remembered goes stale: the server's challenge with a new one is
