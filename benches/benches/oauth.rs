@@ -34,7 +34,8 @@ fn paired_crypto() {
     let proof = crypto::Proof::new();
     let id_token = crypto::IdToken::new();
     let mut samples = [Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS)];
-    let pairs: [(&str, &dyn Fn(), &dyn Fn()); 2] = [
+    type Operation<'a> = &'a dyn Fn();
+    let pairs: [(&str, Operation<'_>, Operation<'_>); 2] = [
         ("dpop_proof/raw_es256_signature", &|| proof.proof(), &|| proof.raw()),
         ("id_token_check/raw_rs256_verify", &|| id_token.check(), &|| id_token.raw()),
     ];
@@ -100,7 +101,7 @@ mod crypto {
         key: DpopKey,
         url: reqwest::Url,
         input: Vec<u8>,
-        raw: Box<dyn Fn(&[u8]) -> Vec<u8>>,
+        raw: RawSigner,
     }
 
     impl Proof {
@@ -125,6 +126,9 @@ mod crypto {
         }
     }
 
+    /// Signs its input with a key parsed once.
+    type RawSigner = Box<dyn Fn(&[u8]) -> Vec<u8>>;
+
     fn pem_der(pem: &str) -> Vec<u8> {
         use base64::Engine as _;
         let body: String = pem.lines().filter(|line| !line.starts_with("-----")).collect();
@@ -132,7 +136,7 @@ mod crypto {
     }
 
     #[cfg(feature = "rustls")]
-    fn raw_es256_signer(pkcs8: &[u8]) -> Box<dyn Fn(&[u8]) -> Vec<u8>> {
+    fn raw_es256_signer(pkcs8: &[u8]) -> RawSigner {
         use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8).expect("a P-256 key");
         let rng = aws_lc_rs::rand::SystemRandom::new();
@@ -140,8 +144,7 @@ mod crypto {
     }
 
     #[cfg(not(feature = "rustls"))]
-    fn raw_es256_signer(pkcs8: &[u8]) -> Box<dyn Fn(&[u8]) -> Vec<u8>> {
-        use jsonwebtoken::signature::Signer as _;
+    fn raw_es256_signer(pkcs8: &[u8]) -> RawSigner {
         // The provider's signer wraps a parsed `p256` signing key.
         let key = EncodingKey::from_ec_der(pkcs8);
         let signer =
@@ -202,7 +205,6 @@ mod crypto {
         pub(crate) fn raw(&self) {
             use base64::Engine as _;
             use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-            use jsonwebtoken::signature::Verifier as _;
             let key = jsonwebtoken::DecodingKey::from_rsa_components(
                 &URL_SAFE_NO_PAD.encode(&self.n),
                 &URL_SAFE_NO_PAD.encode(&self.e),

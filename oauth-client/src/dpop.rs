@@ -151,7 +151,7 @@ impl DpopKey {
         let claims = Claims {
             jti: &jti,
             htm: method,
-            htu: &htu(url),
+            htu: htu(url),
             iat: now,
             nonce,
             ath: access_token.map(|token| URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))),

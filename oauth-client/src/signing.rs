@@ -10,7 +10,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{Map, Value};
 
 #[cfg(not(any(feature = "rust-crypto", feature = "aws-lc")))]
@@ -24,6 +24,7 @@ compile_error!(
 #[error("{0}")]
 pub(crate) struct SigningError(&'static str);
 
+#[cfg(feature = "dpop")]
 impl SigningError {
     /// A shared secret where a key pair was needed.
     pub(crate) const NOT_ASYMMETRIC: SigningError =
@@ -32,6 +33,7 @@ impl SigningError {
 
 /// A new private key for `algorithm` (ES256 or EdDSA) as PKCS#8 DER, from the operating
 /// system's random source.
+#[cfg(feature = "dpop")]
 pub(crate) fn generate_pkcs8(algorithm: Algorithm) -> Result<Vec<u8>, SigningError> {
     backend::generate_pkcs8(algorithm)
 }
@@ -41,6 +43,8 @@ pub(crate) struct JwsKey {
     algorithm: Algorithm,
     signer: backend::Signer,
     /// The public half as a JWK (RFC 7517), for a DPoP proof's header; `None` for HMAC.
+    /// Derived whatever the features, as the key is parsed anyway; read with `dpop`.
+    #[cfg_attr(not(feature = "dpop"), allow(dead_code))]
     public_jwk: Option<Map<String, Value>>,
 }
 
@@ -62,6 +66,7 @@ impl JwsKey {
 
     /// The public key as a JWK with only its required members (`kty`, `crv`, `x`, `y`, `n`,
     /// `e`), the form RFC 7638 thumbprints hash.
+    #[cfg(feature = "dpop")]
     pub(crate) fn public_jwk(&self) -> Option<&Map<String, Value>> {
         self.public_jwk.as_ref()
     }
@@ -92,6 +97,7 @@ pub(crate) fn encode_header(header: &Map<String, Value>) -> String {
 
 /// The JWK thumbprint of a public JWK (RFC 7638, SHA-256, base64url): the hash of its
 /// required members in lexicographic order, without whitespace — what `public_jwk` holds.
+#[cfg(feature = "dpop")]
 pub(crate) fn thumbprint(public_jwk: &Map<String, Value>) -> String {
     use sha2::Digest as _;
     // serde_json's `Map` is ordered by key unless `preserve_order` is on; sort to be sure.
@@ -103,7 +109,13 @@ pub(crate) fn thumbprint(public_jwk: &Map<String, Value>) -> String {
 }
 
 /// Whether `signature` is `algorithm`'s signature of `message` under `key`.
-pub(crate) fn verify(algorithm: Algorithm, key: &DecodingKey, message: &[u8], signature: &[u8]) -> bool {
+#[cfg(feature = "oidc")]
+pub(crate) fn verify(
+    algorithm: Algorithm,
+    key: &jsonwebtoken::DecodingKey,
+    message: &[u8],
+    signature: &[u8],
+) -> bool {
     backend::verify(algorithm, key, message, signature)
 }
 
@@ -116,7 +128,7 @@ mod backend {
     //! aws-lc-rs, called directly.
 
     use aws_lc_rs::signature::{self as sig, KeyPair as _};
-    use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind, EncodingKey};
+    use jsonwebtoken::{Algorithm, AlgorithmFamily, EncodingKey};
     use serde_json::{Map, Value};
 
     use super::{SigningError, b64};
@@ -125,7 +137,8 @@ mod backend {
         Ecdsa(sig::EcdsaKeyPair),
         Ed25519(sig::Ed25519KeyPair),
         Rsa(sig::RsaKeyPair, &'static dyn sig::RsaEncoding),
-        Hmac(aws_lc_rs::hmac::Key),
+        // aws-lc's HMAC key holds its whole hashing state: boxed to keep the others small.
+        Hmac(Box<aws_lc_rs::hmac::Key>),
     }
 
     impl Signer {
@@ -204,7 +217,7 @@ mod backend {
         }
 
         pub(super) fn hmac(algorithm: Algorithm, secret: &[u8]) -> Self {
-            Signer::Hmac(aws_lc_rs::hmac::Key::new(hmac_algorithm(algorithm), secret))
+            Signer::Hmac(Box::new(aws_lc_rs::hmac::Key::new(hmac_algorithm(algorithm), secret)))
         }
 
         pub(super) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
@@ -223,6 +236,7 @@ mod backend {
         }
     }
 
+    #[cfg(feature = "dpop")]
     pub(super) fn generate_pkcs8(algorithm: Algorithm) -> Result<Vec<u8>, SigningError> {
         let failed = |_| SigningError("the crypto library could not generate a key");
         let document = match algorithm {
@@ -246,7 +260,14 @@ mod backend {
         }
     }
 
-    pub(super) fn verify(algorithm: Algorithm, key: &DecodingKey, message: &[u8], signature: &[u8]) -> bool {
+    #[cfg(feature = "oidc")]
+    pub(super) fn verify(
+        algorithm: Algorithm,
+        key: &jsonwebtoken::DecodingKey,
+        message: &[u8],
+        signature: &[u8],
+    ) -> bool {
+        use jsonwebtoken::DecodingKeyKind;
         let rsa = |parameters: &'static sig::RsaParameters| match key.kind() {
             DecodingKeyKind::RsaModulusExponent { n, e } => {
                 sig::RsaPublicKeyComponents { n, e }.verify(parameters, message, signature).is_ok()
@@ -292,7 +313,7 @@ mod backend {
 
     use jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER as RUST_CRYPTO;
     use jsonwebtoken::jwk::EllipticCurve;
-    use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, EncodingKey};
+    use jsonwebtoken::{Algorithm, AlgorithmFamily, EncodingKey};
     use serde_json::{Map, Value};
 
     use super::{SigningError, b64};
@@ -346,6 +367,7 @@ mod backend {
         }
     }
 
+    #[cfg(feature = "dpop")]
     pub(super) fn generate_pkcs8(algorithm: Algorithm) -> Result<Vec<u8>, SigningError> {
         let random = |bytes: &mut [u8]| {
             getrandom::fill(bytes).map_err(|_| SigningError("the operating system gave no random bytes"))
@@ -377,7 +399,13 @@ mod backend {
         members.into_iter().map(|(name, value)| (name.to_owned(), value)).collect()
     }
 
-    pub(super) fn verify(algorithm: Algorithm, key: &DecodingKey, message: &[u8], signature: &[u8]) -> bool {
+    #[cfg(feature = "oidc")]
+    pub(super) fn verify(
+        algorithm: Algorithm,
+        key: &jsonwebtoken::DecodingKey,
+        message: &[u8],
+        signature: &[u8],
+    ) -> bool {
         (RUST_CRYPTO.verifier_factory)(&algorithm, key)
             .is_ok_and(|verifier| verifier.verify(message, &signature.to_vec()).is_ok())
     }
