@@ -233,3 +233,89 @@ async fn unescaped_basic_sends_the_raw_credentials() {
     // base64("my client:p+w/d")
     assert_eq!(header_of(&request, "authorization"), Some("Basic bXkgY2xpZW50OnArdy9k"));
 }
+
+/// Every automatic retry leaves the same DEBUG event, whichever the server: why, and where
+/// (host and path) — a DPoP nonce challenge at the token endpoint, an `invalid_token` at a
+/// resource server.
+#[tokio::test]
+async fn automatic_retries_leave_the_same_debug_event_at_every_server() {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use oauth_client::TokenManager;
+    use oauth_client::dpop::DpopKey;
+    use oauth_client::manager::ClientCredentials;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .finish();
+    // See secrets.rs: a second dispatcher keeps callsites asking every live subscriber.
+    let _companion = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(TOKEN_PATH))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .insert_header("DPoP-Nonce", "n1")
+                .set_body_json(json!({"error": "use_dpop_nonce"})),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(TOKEN_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api"))
+        .respond_with(
+            ResponseTemplate::new(401).insert_header("WWW-Authenticate", r#"Bearer error="invalid_token""#),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+
+    let client = OAuthClient::builder(format!("{}{TOKEN_PATH}", server.uri()))
+        .dpop(DpopKey::generate().unwrap())
+        .build()
+        .unwrap();
+    let tokens = TokenManager::builder(client, ClientCredentials::new(AUTH_XY)).build();
+    let answer = tokens.send(reqwest::Client::new().get(format!("{}/api", server.uri()))).await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let events: Vec<&str> = text.lines().filter(|line| line.contains("sending the request again")).collect();
+    assert_eq!(
+        events,
+        [
+            r#"DEBUG sending the request again reason="use_dpop_nonce" host="127.0.0.1" path="/oauth2/token""#,
+            r#"DEBUG sending the request again reason="invalid_token" host="127.0.0.1" path="/api""#,
+        ],
+        "{text}"
+    );
+}
