@@ -533,10 +533,12 @@ impl OAuthClientBuilder {
         self
     }
 
-    /// Sender-constrains tokens with DPoP (RFC 9449): every request to the token and
-    /// pushed-authorization endpoints carries a fresh proof signed with `key`, with the
-    /// server's nonce once it gave one (a `use_dpop_nonce` challenge is answered once); the
-    /// provider binds the tokens it issues to the key (`token_type: DPoP`). Feature `dpop`.
+    /// Sender-constrains tokens with DPoP (RFC 9449): every request to the provider's
+    /// endpoints (token, PAR, revocation, introspection, registration, UserInfo, and any a
+    /// team declares) carries a fresh proof signed with `key`, with the server's nonce once it
+    /// gave one (a `use_dpop_nonce` challenge is answered once), and with the hash of the
+    /// access token a request presents as `Authorization: DPoP ...`; the provider binds the
+    /// tokens it issues to the key (`token_type: DPoP`). Feature `dpop`.
     #[cfg(feature = "dpop")]
     pub fn dpop(mut self, key: crate::dpop::DpopKey) -> Self {
         self.dpop = Some(key);

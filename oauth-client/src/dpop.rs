@@ -1,6 +1,7 @@
 //! DPoP, sender-constrained tokens (RFC 9449): a key of the client's, a fresh proof for each
-//! request to the token and PAR endpoints and to resource servers, server nonces remembered
-//! per origin, and the one retry a nonce challenge asks for. Cargo feature `dpop`.
+//! request to the provider's endpoints and to resource servers (with the access token's hash
+//! when one is presented), server nonces remembered per origin, and the one retry a nonce
+//! challenge asks for. Cargo feature `dpop`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

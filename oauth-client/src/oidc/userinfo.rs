@@ -27,13 +27,14 @@ impl UserInfoClaims {
 /// The UserInfo endpoint (discovery's `userinfo_endpoint`).
 pub trait UserInfo: TokenEndpoint {
     /// Asks for the claims about the user the access token is for (a GET); `authorization`
-    /// is `Bearer <access token>`.
+    /// is `<token type> <access token>`: `Bearer ...`, or `DPoP ...` for a DPoP-bound token,
+    /// which a client with a DPoP key then proves it holds (a proof with the token's hash).
     ///
     /// ```no_run
     /// use oauth_client::oidc::UserInfo;
     ///
     /// # async fn run(client: oauth_client::OAuthClient, token: oauth_client::OAuthToken, id: oauth_client::oidc::IdTokenClaims) -> Result<(), oauth_client::Error> {
-    /// let info = client.user_info(&format!("Bearer {}", token.access_token.secret())).await?;
+    /// let info = client.user_info(&format!("{} {}", token.token_type, token.access_token.secret())).await?;
     /// info.check_subject(&id)?;
     /// println!("{:?}", info.extra.get("email"));
     /// # Ok(()) }

@@ -1878,7 +1878,7 @@ mod oidc_provider {
         let http = reqwest::Client::new();
         let userinfo = client.endpoint(oauth_client::Endpoint::USERINFO).unwrap().clone();
         let unproven = http.get(userinfo).header("Authorization", &bound).send().await.unwrap();
-        assert_eq!(unproven.status(), 401);
+        assert_eq!(unproven.status(), 400, "oidc-provider: invalid_request, the DPoP proof is missing");
 
         client.revoke_token("", token.access_token.secret(), Some("access_token"), None).await.unwrap();
         let after: Error = client.user_info(&bound).await.unwrap_err();
