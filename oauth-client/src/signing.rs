@@ -318,14 +318,19 @@ mod backend {
 
     use super::{SigningError, b64};
 
-    /// The key as jsonwebtoken holds it. The provider's signers, which hold the parsed key,
-    /// are neither `Send` nor `Sync`: one is made for each signature (parsing the key costs a
-    /// few per cent of a RustCrypto signature).
-    pub(super) struct Signer(Algorithm, EncodingKey);
+    /// A key parsed once. P-256 and Ed25519 keys are held by the RustCrypto crates
+    /// themselves (parsing a P-256 key derives its public point, which costs about as much as
+    /// a signature); jsonwebtoken's signers, which are neither `Send` nor `Sync`, are made per
+    /// signature for the others (RSA, whose signature dwarfs the parse, and HMAC).
+    pub(super) enum Signer {
+        P256(p256::ecdsa::SigningKey),
+        Ed25519(ed25519_dalek::SigningKey),
+        Provider(Algorithm, EncodingKey),
+    }
 
     impl Signer {
         pub(super) fn hmac(algorithm: Algorithm, secret: &[u8]) -> Self {
-            Signer(algorithm, EncodingKey::from_secret(secret))
+            Signer::Provider(algorithm, EncodingKey::from_secret(secret))
         }
 
         pub(super) fn new(
@@ -333,8 +338,8 @@ mod backend {
             key: &EncodingKey,
         ) -> Result<(Self, Option<Map<String, Value>>), SigningError> {
             // Made once here to check that the key fits the algorithm.
-            (RUST_CRYPTO.signer_factory)(&algorithm, key)
-                .map_err(|_| SigningError("the key does not fit the algorithm"))?;
+            let wrong = SigningError("the key does not fit the algorithm");
+            (RUST_CRYPTO.signer_factory)(&algorithm, key).map_err(|_| wrong.clone())?;
             let utils = &RUST_CRYPTO.key_utils;
             let unusable = |_| SigningError("the public key could not be derived");
             let jwk: Option<Map<String, Value>> = match key.family() {
@@ -357,13 +362,42 @@ mod backend {
                     Some(members([("crv", "Ed25519".into()), ("kty", "OKP".into()), ("x", b64(&x))]))
                 }
             };
-            Ok((Signer(algorithm, key.clone()), jwk))
+            let signer = match algorithm {
+                Algorithm::ES256 => {
+                    use p256::pkcs8::DecodePrivateKey as _;
+                    Signer::P256(
+                        p256::ecdsa::SigningKey::from_pkcs8_der(key.as_bytes()).map_err(|_| wrong.clone())?,
+                    )
+                }
+                Algorithm::EdDSA => {
+                    use ed25519_dalek::pkcs8::DecodePrivateKey as _;
+                    Signer::Ed25519(
+                        ed25519_dalek::SigningKey::from_pkcs8_der(key.as_bytes())
+                            .map_err(|_| wrong.clone())?,
+                    )
+                }
+                _ => Signer::Provider(algorithm, key.clone()),
+            };
+            Ok((signer, jwk))
         }
 
         pub(super) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
-            let signer = (RUST_CRYPTO.signer_factory)(&self.0, &self.1)
-                .map_err(|_| SigningError("the key does not fit the algorithm"))?;
-            signer.try_sign(message).map_err(|_| SigningError("the crypto library could not sign"))
+            match self {
+                Signer::P256(key) => {
+                    use p256::ecdsa::signature::Signer as _;
+                    let signature: p256::ecdsa::Signature = key.sign(message);
+                    Ok(signature.to_bytes().to_vec())
+                }
+                Signer::Ed25519(key) => {
+                    use ed25519_dalek::Signer as _;
+                    Ok(key.sign(message).to_bytes().to_vec())
+                }
+                Signer::Provider(algorithm, key) => {
+                    let signer = (RUST_CRYPTO.signer_factory)(algorithm, key)
+                        .map_err(|_| SigningError("the key does not fit the algorithm"))?;
+                    signer.try_sign(message).map_err(|_| SigningError("the crypto library could not sign"))
+                }
+            }
         }
     }
 
