@@ -113,6 +113,17 @@ pub(crate) struct AuthorizationPolicy {
 }
 
 impl ClientConfig {
+    /// What is done to every attempt of a request, in order: the configured client
+    /// authentication, then a DPoP proof. Each step says which requests it applies to.
+    pub(crate) fn attempt_steps(&self) -> impl Iterator<Item = &dyn crate::attempt::AttemptStep> {
+        let client_auth = self.client_auth.as_ref().map(|auth| auth as &dyn crate::attempt::AttemptStep);
+        #[cfg(feature = "dpop")]
+        let dpop = self.dpop.as_deref().map(|dpop| dpop as &dyn crate::attempt::AttemptStep);
+        #[cfg(not(feature = "dpop"))]
+        let dpop = None;
+        client_auth.into_iter().chain(dpop)
+    }
+
     /// Where requests for `endpoint` go: with mTLS authentication the provider's alias
     /// first; an error naming the endpoint and how to set it when unset.
     pub(crate) fn endpoint_url(&self, endpoint: Endpoint) -> Result<&Url, Error> {

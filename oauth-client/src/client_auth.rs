@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use reqwest::Url;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderValue};
 
+use crate::attempt::{Attempt, AttemptResponse, AttemptStep};
 use crate::basic_auth::BasicAuth;
 use crate::error::Error;
-use crate::request::Endpoint;
+use crate::request::GrantRequest;
 use crate::secret::ClientSecret;
 
 /// How the client proves who it is to the provider (RFC 6749 §2.3, RFC 7523 §2.2, OpenID
@@ -83,127 +83,6 @@ pub trait AuthenticateClient: Send + Sync + 'static {
     fn wants_retry(&self, response: &AttemptResponse<'_>) -> bool {
         let _ = response;
         false
-    }
-}
-
-/// The response to one attempt, as [`AuthenticateClient::wants_retry`] sees it. Its `Debug`
-/// shows the status and the header names only: the body may hold tokens.
-pub struct AttemptResponse<'a> {
-    pub(crate) status: reqwest::StatusCode,
-    pub(crate) headers: &'a HeaderMap,
-    pub(crate) body: &'a [u8],
-}
-
-impl core::fmt::Debug for AttemptResponse<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("AttemptResponse")
-            .field("status", &self.status)
-            .field("headers", &self.headers.keys().collect::<Vec<_>>())
-            .finish_non_exhaustive()
-    }
-}
-
-impl AttemptResponse<'_> {
-    /// The HTTP status.
-    pub fn status(&self) -> reqwest::StatusCode {
-        self.status
-    }
-
-    /// The response headers (`WWW-Authenticate`, a nonce header, ...).
-    pub fn headers(&self) -> &HeaderMap {
-        self.headers
-    }
-
-    /// The `error` member of an RFC 6749 §5.2 error object in the body, if there is one.
-    pub fn error_code(&self) -> Option<String> {
-        #[derive(serde::Deserialize)]
-        struct ErrorObject {
-            error: String,
-        }
-        serde_json::from_slice::<ErrorObject>(self.body).ok().map(|object| object.error)
-    }
-}
-
-/// One attempt of a request, as client authentication sees it: where it goes, and what it
-/// may add. Made by the runtime for every attempt (retries included).
-pub struct Attempt<'a> {
-    endpoint: Endpoint,
-    method: &'a str,
-    form: &'a str,
-    url: &'a Url,
-    token_url: &'a Url,
-    issuer: Option<&'a str>,
-    now: i64,
-    body: form_urlencoded::Serializer<'static, String>,
-    headers: HeaderMap,
-}
-
-impl<'a> Attempt<'a> {
-    pub(crate) fn new(
-        endpoint: Endpoint,
-        method: &'a str,
-        url: &'a Url,
-        token_url: &'a Url,
-        issuer: Option<&'a str>,
-        now: i64,
-        body: &'a str,
-    ) -> Self {
-        let form = body;
-        let body = form_urlencoded::Serializer::for_suffix(body.to_owned(), 0);
-        Attempt { endpoint, method, form, url, token_url, issuer, now, body, headers: HeaderMap::new() }
-    }
-
-    /// The HTTP method (`POST` unless the request was declared with another `method`).
-    pub fn method(&self) -> &str {
-        self.method
-    }
-
-    /// The request's own form fields, decoded, in order (`grant_type` first at the token
-    /// endpoint); not what earlier steps of authentication added.
-    pub fn form(&self) -> impl Iterator<Item = (std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> {
-        form_urlencoded::parse(self.form.as_bytes())
-    }
-
-    /// The endpoint the request goes to.
-    pub fn endpoint(&self) -> Endpoint {
-        self.endpoint
-    }
-
-    /// The URL the request goes to (an mTLS alias when mTLS is on).
-    pub fn url(&self) -> &Url {
-        self.url
-    }
-
-    /// The token endpoint's URL.
-    pub fn token_url(&self) -> &Url {
-        self.token_url
-    }
-
-    /// The provider's issuer identifier, if the client knows it.
-    pub fn issuer(&self) -> Option<&str> {
-        self.issuer
-    }
-
-    /// Now, in Unix seconds, by the client's clock (for `iat` and `exp`).
-    pub fn now(&self) -> i64 {
-        self.now
-    }
-
-    /// Adds a form field after the request's own.
-    pub fn add_form(&mut self, name: &str, value: &str) {
-        self.body.append_pair(name, value);
-    }
-
-    /// Sets a header; its value is marked sensitive (kept out of HTTP/2 tables and debug
-    /// output).
-    pub fn insert_header(&mut self, name: HeaderName, mut value: HeaderValue) {
-        value.set_sensitive(true);
-        self.headers.insert(name, value);
-    }
-
-    /// The body and headers to send.
-    pub(crate) fn finish(mut self) -> (String, HeaderMap) {
-        (self.body.finish(), self.headers)
     }
 }
 
@@ -324,13 +203,21 @@ impl ClientAuth {
     pub fn uses_mtls(&self) -> bool {
         self.mtls
     }
+}
 
-    pub(crate) fn authenticate(&self, attempt: &mut Attempt<'_>) -> Result<(), Error> {
+/// The configured authentication is a step of every attempt of a request that takes it,
+/// unless the call authenticated itself with an `Authorization` header.
+impl AttemptStep for ClientAuth {
+    fn applies_to(&self, request: &GrantRequest<'_>) -> bool {
+        request.client_auth && !request.has_header("authorization")
+    }
+
+    fn apply(&self, attempt: &mut Attempt<'_>) -> Result<(), Error> {
         self.authenticator.authenticate(attempt)
     }
 
-    pub(crate) fn wants_retry(&self, response: &AttemptResponse<'_>) -> bool {
-        self.authenticator.wants_retry(response)
+    fn challenge(&self, response: &AttemptResponse<'_>) -> Option<&'static str> {
+        self.authenticator.wants_retry(response).then_some(crate::retry::CLIENT_AUTH_CHALLENGE)
     }
 }
 

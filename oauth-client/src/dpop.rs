@@ -14,7 +14,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::client_auth::{Attempt, AttemptResponse};
+use crate::attempt::{Attempt, AttemptResponse, AttemptStep};
 use crate::error::Error;
 use crate::signing::{JwsKey, SigningError};
 
@@ -248,16 +248,23 @@ impl Dpop {
         }
     }
 
-    /// Adds a proof for this attempt, with the server's nonce if it gave one and the hash of
-    /// the DPoP-bound access token the request presents, if it presents one.
-    pub(crate) fn decorate(&self, attempt: &mut Attempt<'_>, bound_token: Option<&str>) -> Result<(), Error> {
-        let nonce = self.nonce_for(attempt.url());
-        let proof =
-            self.key.proof(attempt.method(), attempt.url(), attempt.now(), nonce.as_deref(), bound_token)?;
-        let value = HeaderValue::try_from(proof)
+    /// The `DPoP` header of a `method` request to `url` at `now`: a fresh proof with the
+    /// nonce `url`'s server last gave and, for a request that presents a DPoP-bound access
+    /// token, that token's hash. The one way a proof is made, for the provider's endpoints and
+    /// for resource servers alike.
+    pub(crate) fn proof_header(
+        &self,
+        method: &str,
+        url: &Url,
+        now: i64,
+        bound_token: Option<&str>,
+    ) -> Result<HeaderValue, Error> {
+        let nonce = self.nonce_for(url);
+        let proof = self.key.proof(method, url, now, nonce.as_deref(), bound_token)?;
+        let mut value = HeaderValue::try_from(proof)
             .map_err(|_| Error::Config("the DPoP proof is not a header value".into()))?;
-        attempt.insert_header(DPOP, value);
-        Ok(())
+        value.set_sensitive(true);
+        Ok(value)
     }
 
     /// Remembers the response's nonce; `true` for a nonce challenge (RFC 9449 §8 and §9),
@@ -276,5 +283,19 @@ impl Dpop {
                 .any(|challenge| challenge.has_error("use_dpop_nonce")),
             _ => false,
         }
+    }
+}
+
+/// A DPoP client proves possession on every attempt of every request to its provider.
+impl AttemptStep for Dpop {
+    fn apply(&self, attempt: &mut Attempt<'_>) -> Result<(), Error> {
+        let proof =
+            self.proof_header(attempt.method(), attempt.url(), attempt.now(), attempt.dpop_bound_token)?;
+        attempt.insert_header(DPOP, proof);
+        Ok(())
+    }
+
+    fn challenge(&self, response: &AttemptResponse<'_>) -> Option<&'static str> {
+        self.observe(response.url, response).then_some(crate::retry::USE_DPOP_NONCE)
     }
 }

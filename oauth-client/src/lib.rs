@@ -202,6 +202,7 @@
 // Generated code names `::oauth_client::...`; this lets the crate use its own macro.
 extern crate self as oauth_client;
 
+mod attempt;
 mod authorize;
 mod basic_auth;
 mod challenge;
@@ -240,10 +241,11 @@ mod transport;
 #[doc(hidden)]
 pub mod __private;
 
+pub use attempt::{Attempt, AttemptResponse};
 pub use authorize::{AuthorizationRequest, PendingAuthorization};
 pub use basic_auth::{BasicAuth, ClientSecretPost};
 pub use client::{OAuthClient, OAuthClientBuilder, ResponseCapture, TokenEndpoint};
-pub use client_auth::{Attempt, AttemptResponse, AuthenticateClient, ClientAuth};
+pub use client_auth::{AuthenticateClient, ClientAuth};
 pub use clock::{Clock, SystemClock};
 pub use discovery::ProviderMetadata;
 pub use error::{Error, RedirectError};

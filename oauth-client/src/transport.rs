@@ -9,8 +9,8 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
+use crate::attempt::{Attempt, AttemptResponse, AttemptStep, AttemptTarget};
 use crate::client::{ClientConfig, OAuthClient};
-use crate::client_auth::{Attempt, AttemptResponse, ClientAuth};
 use crate::error::Error;
 use crate::request::GrantRequest;
 use crate::response::{self, Received};
@@ -61,25 +61,52 @@ pub(crate) async fn send_interpreted<T>(
     };
     // Resolved once: every attempt goes to the same URL.
     let url = config.endpoint_url(request.endpoint)?;
-    let per_attempt = PerAttempt::new(config, &request);
-    // With nothing to compute per attempt, every attempt shares the one encoded body.
-    let shared_body = per_attempt.is_empty().then(|| Bytes::from(form.clone()));
+    let form = Bytes::from(form);
+    // What is computed anew for each attempt (client authentication, a DPoP proof): with none,
+    // every attempt sends the one encoded body as it is.
+    let steps: Vec<&dyn AttemptStep> =
+        config.attempt_steps().filter(|step| step.applies_to(&request)).collect();
+    let target = AttemptTarget {
+        endpoint: request.endpoint,
+        method: request.method.as_str(),
+        url,
+        token_url: &config.token_url,
+        issuer: config.issuer.as_deref(),
+        dpop_bound_token: dpop_bound_token(&request),
+    };
     let mut attempt = 0;
     // A challenge (a server nonce) is answered at once, and once per request.
     let mut challenge_answered = false;
     loop {
         let result = async {
-            let (body, headers) = match &shared_body {
-                Some(body) => (body.clone(), None),
-                None => per_attempt.decorate(config, &request, url, &form)?,
+            let (body, headers) = if steps.is_empty() {
+                (form.clone(), None)
+            } else {
+                let mut attempt = Attempt::new(&target, config.clock.now(), &form);
+                for step in &steps {
+                    step.apply(&mut attempt)?;
+                }
+                let (body, headers) = attempt.finish();
+                (body, Some(headers))
             };
             let received = attempt_once(config, &request, url, &body, headers).await?;
             let response = AttemptResponse {
+                url,
                 status: received.status_code(),
                 headers: &received.headers,
                 body: &received.body,
             };
-            if !challenge_answered && let Some(reason) = per_attempt.wants_retry(url, &response) {
+            // Every step sees every response (DPoP remembers a nonce whatever it says); the first
+            // challenge is answered, once per request.
+            let mut challenge = None;
+            for step in &steps {
+                if let Some(reason) = step.challenge(&response) {
+                    challenge.get_or_insert(reason);
+                }
+            }
+            if let Some(reason) = challenge
+                && !challenge_answered
+            {
                 return Ok(Step::Again(reason));
             }
             if let Some(capture) = &config.capture {
@@ -130,88 +157,11 @@ fn should_retry(config: &ClientConfig, request: &GrantRequest<'_>, error: &Error
     !request.carries_single_use_credential() || config.retry_single_use || error.certainly_not_processed()
 }
 
-/// What is computed anew for every attempt of a request: the client's authentication and,
-/// for a DPoP client, a proof — on every request to its authorization server, with the hash
-/// of the access token a request presents (`Authorization: DPoP ...`, UserInfo for one).
-struct PerAttempt<'c, 'r> {
-    method: &'r str,
-    client_auth: Option<&'c ClientAuth>,
-    #[cfg(feature = "dpop")]
-    dpop: Option<&'c crate::dpop::Dpop>,
-    /// The DPoP-bound access token the request presents, if any.
-    #[cfg(feature = "dpop")]
-    bound_token: Option<&'r str>,
-}
-
-impl<'c, 'r> PerAttempt<'c, 'r> {
-    fn new(config: &'c ClientConfig, request: &'r GrantRequest<'_>) -> Self {
-        PerAttempt {
-            method: request.method.as_str(),
-            // Unless the request takes none or the caller authenticated it with a header.
-            client_auth: config
-                .client_auth
-                .as_ref()
-                .filter(|_| request.client_auth && !request.has_header("authorization")),
-            #[cfg(feature = "dpop")]
-            dpop: config.dpop.as_deref(),
-            #[cfg(feature = "dpop")]
-            bound_token: request.header("authorization").and_then(|value| {
-                let (scheme, token) = value.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("DPoP").then(|| token.trim())
-            }),
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        #[cfg(feature = "dpop")]
-        if self.dpop.is_some() {
-            return false;
-        }
-        self.client_auth.is_none()
-    }
-
-    /// The body and headers of one attempt, computed now.
-    fn decorate(
-        &self,
-        config: &ClientConfig,
-        request: &GrantRequest<'_>,
-        url: &Url,
-        form: &str,
-    ) -> Result<(Bytes, Option<HeaderMap>), Error> {
-        let mut attempt = Attempt::new(
-            request.endpoint,
-            self.method,
-            url,
-            &config.token_url,
-            config.issuer.as_deref(),
-            config.clock.now(),
-            form,
-        );
-        if let Some(auth) = self.client_auth {
-            auth.authenticate(&mut attempt)?;
-        }
-        #[cfg(feature = "dpop")]
-        if let Some(dpop) = self.dpop {
-            dpop.decorate(&mut attempt, self.bound_token)?;
-        }
-        let (body, headers) = attempt.finish();
-        Ok((Bytes::from(body), Some(headers)))
-    }
-
-    /// Looks at a response (a DPoP nonce is remembered whatever it says); whether it is a
-    /// challenge that the next attempt answers, and which.
-    fn wants_retry(&self, url: &Url, response: &AttemptResponse<'_>) -> Option<&'static str> {
-        #[cfg(feature = "dpop")]
-        if let Some(dpop) = self.dpop
-            && dpop.observe(url, response)
-        {
-            return Some(retry::USE_DPOP_NONCE);
-        }
-        let _ = url;
-        self.client_auth
-            .is_some_and(|auth| auth.wants_retry(response))
-            .then_some(retry::CLIENT_AUTH_CHALLENGE)
-    }
+/// The access token a request presents as `Authorization: DPoP <token>` (UserInfo with a
+/// DPoP-bound token, for one), whose hash a DPoP proof carries.
+fn dpop_bound_token<'r>(request: &'r GrantRequest<'_>) -> Option<&'r str> {
+    let (scheme, token) = request.header("authorization")?.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("DPoP").then(|| token.trim())
 }
 
 /// One HTTP exchange, in its own tracing span. The non-generic part of [`send`]: compiled

@@ -7,6 +7,7 @@ pub mod fleet;
 pub mod resource_server;
 #[cfg(unix)]
 pub mod terminal;
+pub mod traces;
 
 use oauth_client::OAuthClient;
 use serde_json::Value;

@@ -110,11 +110,10 @@ impl<'m> ResourceCall<'m> {
             let url = url.ok_or_else(|| {
                 Error::InvalidResourceRequest("a DPoP proof needs the request's absolute URL".into())
             })?;
-            let nonce = dpop.nonce_for(url);
             let now = self.manager.inner.clock.now();
-            let proof = dpop.key.proof(method.as_str(), url, now, nonce.as_deref(), Some(access_token))?;
+            let proof = dpop.proof_header(method.as_str(), url, now, Some(access_token))?;
             insert_sensitive(headers, AUTHORIZATION, &format!("DPoP {access_token}"))?;
-            insert_sensitive(headers, crate::dpop::DPOP, &proof)?;
+            headers.insert(crate::dpop::DPOP, proof);
             self.token = Some(token);
             return Ok(());
         }

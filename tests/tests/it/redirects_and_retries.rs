@@ -239,53 +239,15 @@ async fn unescaped_basic_sends_the_raw_credentials() {
 /// resource server.
 #[tokio::test]
 async fn automatic_retries_leave_the_same_debug_event_at_every_server() {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
     use oauth_client::TokenManager;
     use oauth_client::dpop::DpopKey;
     use oauth_client::manager::ClientCredentials;
 
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-    impl Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .without_time()
-        .with_target(false)
-        .finish();
-    // See secrets.rs: a second dispatcher keeps callsites asking every live subscriber.
-    let _companion = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .respond_with(
-            ResponseTemplate::new(400)
-                .insert_header("DPoP-Nonce", "n1")
-                .set_body_json(json!({"error": "use_dpop_nonce"})),
-        )
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token()))
-        .mount(&server)
-        .await;
+    let traces = oauth_client_tests::traces::TraceCapture::start(tracing::Level::DEBUG);
+    let nonce_challenge = ResponseTemplate::new(400)
+        .insert_header("DPoP-Nonce", "n1")
+        .set_body_json(json!({"error": "use_dpop_nonce"}));
+    let server = flaky(nonce_challenge, 1).await;
     Mock::given(method("GET"))
         .and(path("/api"))
         .respond_with(
@@ -308,7 +270,7 @@ async fn automatic_retries_leave_the_same_debug_event_at_every_server() {
     let answer = tokens.send(reqwest::Client::new().get(format!("{}/api", server.uri()))).await.unwrap();
     assert_eq!(answer.status(), StatusCode::OK);
 
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = traces.text();
     let events: Vec<&str> = text.lines().filter(|line| line.contains("sending the request again")).collect();
     assert_eq!(
         events,

@@ -1,8 +1,6 @@
 //! Sentinel secrets pushed through every public type, every error path and TRACE-level
 //! tracing output never show up in `Debug`, `Display` or the trace.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use oauth_client::extensions::SigningKey;
@@ -20,20 +18,6 @@ const SENTINEL: &str = "SENTINEL7f3a";
 
 fn secret(kind: &str) -> String {
     format!("{SENTINEL}-{kind}")
-}
-
-/// A `tracing` writer that keeps everything written, for inspection.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 fn assert_clean(what: &str, text: &str) {
@@ -96,18 +80,7 @@ fn debug_of_every_secret_bearing_type_is_redacted() {
 
 #[tokio::test]
 async fn no_error_path_and_no_trace_line_carries_a_secret() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    // With a single subscriber registered, tracing-core takes the interest of a callsite
-    // another test's thread registers first from that thread alone (none): a second one keeps
-    // it asking every live subscriber.
-    let _companion = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let traces = oauth_client_tests::traces::TraceCapture::start(tracing::Level::TRACE);
 
     let auth = BasicAuth::new("client", secret("client-secret")).header_value();
     let additional =
@@ -199,7 +172,7 @@ async fn no_error_path_and_no_trace_line_carries_a_secret() {
         pending.code_from_redirect("https://cb.example/?error=access_denied&state=other").unwrap_err();
     assert_error_clean("redirect error", &Error::from(error));
 
-    let trace = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let trace = traces.text();
     assert!(trace.contains("oauth_token_request"), "the trace has the request spans: {trace}");
     assert!(trace.contains("grant_type=\"client_credentials\""), "{trace}");
     assert!(trace.contains("status=400"), "{trace}");
