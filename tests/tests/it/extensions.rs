@@ -1235,3 +1235,63 @@ async fn cli_values_may_start_with_a_hyphen() {
     assert_eq!(forms[1][1], ("refresh_token".to_owned(), "-aRefreshToken".to_owned()));
     assert!(forms.iter().all(|form| form.contains(&("client_secret".to_owned(), "-secret".to_owned()))));
 }
+
+/// RFC 9728 discovery through the caller's HTTP client (a proxy, extra roots, a header its
+/// network needs): both metadata documents are fetched with it, and the client built from
+/// what was found sends its token requests with it too. The crate's own client, for
+/// comparison, sends no such header.
+#[tokio::test]
+async fn resource_discovery_uses_the_callers_http_client() {
+    use oauth_client::ClientAuth;
+    use reqwest::header::{HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+
+    let server = MockServer::start().await;
+    let base = server.uri();
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-protected-resource/mcp"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"resource": format!("{base}/mcp"), "authorization_servers": [base]})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"issuer": base, "token_endpoint": format!("{base}/token")})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"access_token": "at", "token_type": "Bearer"})),
+        )
+        .mount(&server)
+        .await;
+    let mut defaults = HeaderMap::new();
+    defaults.insert("x-caller", HeaderValue::from_static("mine"));
+    let http = reqwest::Client::builder().default_headers(defaults).build().unwrap();
+    let callers = |requests: &[wiremock::Request]| {
+        requests.iter().map(|request| header_of(request, "x-caller").is_some()).collect::<Vec<bool>>()
+    };
+
+    let found = OAuthClient::discover_resource_with(&http, &format!("{base}/mcp")).await.unwrap();
+    assert_eq!(found.resource_indicator(), format!("{base}/mcp"));
+    let mut challenge = HeaderMap::new();
+    let named = format!(r#"Bearer resource_metadata="{base}/.well-known/oauth-protected-resource/mcp""#);
+    challenge.insert(WWW_AUTHENTICATE, HeaderValue::from_str(&named).unwrap());
+    let found = OAuthClient::discover_from_challenge_with(&http, &format!("{base}/mcp/tools"), &challenge)
+        .await
+        .unwrap();
+    let client =
+        found.client_builder().client_auth(ClientAuth::client_secret_basic("c", "s")).build().unwrap();
+    client.request_token_ccg("", None, None).await.unwrap();
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(callers(&requests), [true; 5], "two discoveries of two documents, then the token");
+
+    OAuthClient::discover_resource(&format!("{base}/mcp")).await.unwrap();
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(callers(&requests[5..]), [false, false], "the crate's own client");
+}
