@@ -107,11 +107,12 @@ impl AuthorizationRequest {
                 "the client has no authorization endpoint; set it with `OAuthClient::builder(..).authorization_url(..)` or discover it".into(),
             )
         })?;
-        let policy = client.config().authorization_policy;
         let mut request = Self::new(authorize_url.as_str(), client_id);
         request.issuer = client.issuer().map(str::to_owned);
-        request.require_issuer = policy.issuer_in_response;
-        request.require_pushed = policy.require_pushed;
+        if let Some(metadata) = client.provider_metadata() {
+            request.require_issuer = metadata.sends_issuer_in_authorization_response();
+            request.require_pushed = metadata.requires_pushed_authorization_requests();
+        }
         // The client's own policy already vetted this URL.
         request.allow_insecure_http = authorize_url.scheme() == "http";
         #[cfg(feature = "dpop")]

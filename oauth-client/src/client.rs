@@ -75,17 +75,12 @@ pub(crate) struct ClientConfig {
     pub(crate) mtls_aliases: BTreeMap<String, Url>,
     /// The provider's issuer identifier, when known (discovery or the builder).
     pub(crate) issuer: Option<String>,
-    /// What the provider's metadata requires of authorization requests.
-    pub(crate) authorization_policy: AuthorizationPolicy,
+    /// The provider's metadata, when the client was built from discovery: what features ask
+    /// about the provider, they ask of it.
+    pub(crate) metadata: Option<Arc<crate::ProviderMetadata>>,
     /// How the client authenticates, applied to every attempt of every request that takes
     /// client authentication and carries no `Authorization` header of the caller's.
     pub(crate) client_auth: Option<ClientAuth>,
-    /// The ID token algorithms the provider's metadata lists.
-    #[cfg(feature = "oidc")]
-    pub(crate) id_token_algorithms: Vec<String>,
-    /// The signed-introspection algorithms the provider's metadata lists (RFC 9701).
-    #[cfg(feature = "oidc")]
-    pub(crate) introspection_algorithms: Vec<String>,
     /// The DPoP key and the nonces servers gave it (RFC 9449).
     #[cfg(feature = "dpop")]
     pub(crate) dpop: Option<Arc<crate::dpop::Dpop>>,
@@ -100,16 +95,6 @@ pub(crate) struct ClientConfig {
     pub(crate) clock: Arc<dyn Clock>,
     /// Where the status and headers of each call's final response go, when asked for.
     pub(crate) capture: Option<ResponseCapture>,
-}
-
-/// What a provider's metadata says about authorization requests and responses.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct AuthorizationPolicy {
-    /// `require_pushed_authorization_requests` (RFC 9126 §5).
-    pub(crate) require_pushed: bool,
-    /// `authorization_response_iss_parameter_supported` (RFC 9207 §3): every redirect carries
-    /// `iss`, so one without it is refused.
-    pub(crate) issuer_in_response: bool,
 }
 
 impl ClientConfig {
@@ -167,12 +152,8 @@ impl OAuthClient {
             endpoints: BTreeMap::new(),
             mtls_aliases: BTreeMap::new(),
             issuer: None,
-            authorization_policy: AuthorizationPolicy::default(),
+            metadata: None,
             client_auth: None,
-            #[cfg(feature = "oidc")]
-            id_token_algorithms: Vec::new(),
-            #[cfg(feature = "oidc")]
-            introspection_algorithms: Vec::new(),
             #[cfg(feature = "__tls")]
             identity: None,
             #[cfg(feature = "__tls")]
@@ -214,9 +195,23 @@ impl OAuthClient {
         self.config.endpoint_url(endpoint).ok()
     }
 
+    /// The provider's metadata, when the client was built from discovery
+    /// ([`discover`](Self::discover) and its neighbours): what the provider supports and
+    /// requires, with typed accessors.
+    pub fn provider_metadata(&self) -> Option<&crate::ProviderMetadata> {
+        self.config.metadata.as_deref()
+    }
+
     /// The provider's issuer identifier, if known (from discovery or the builder).
     pub fn issuer(&self) -> Option<&str> {
         self.config.issuer.as_deref()
+    }
+
+    /// The client's DPoP state (key and servers' nonces), shared with what is built on the
+    /// client (a token manager captures it once, at build).
+    #[cfg(feature = "dpop")]
+    pub(crate) fn dpop_state(&self) -> Option<Arc<crate::dpop::Dpop>> {
+        self.config.dpop.clone()
     }
 
     /// The client's DPoP key, if it has one. Feature `dpop`.
@@ -387,14 +382,8 @@ pub struct OAuthClientBuilder {
     endpoints: BTreeMap<String, String>,
     mtls_aliases: BTreeMap<String, String>,
     issuer: Option<String>,
-    authorization_policy: AuthorizationPolicy,
+    metadata: Option<Arc<crate::ProviderMetadata>>,
     client_auth: Option<ClientAuth>,
-    /// The metadata's `id_token_signing_alg_values_supported`.
-    #[cfg(feature = "oidc")]
-    id_token_algorithms: Vec<String>,
-    /// The metadata's `introspection_signing_alg_values_supported`.
-    #[cfg(feature = "oidc")]
-    introspection_algorithms: Vec<String>,
     #[cfg(feature = "__tls")]
     identity: Option<reqwest::Identity>,
     #[cfg(feature = "__tls")]
@@ -566,30 +555,10 @@ impl OAuthClientBuilder {
             self.mtls_aliases.insert(endpoint.to_owned(), url.to_owned());
         }
         self.issuer = Some(metadata.issuer.clone());
-        if let Some(jwks_uri) = metadata.extra.get("jwks_uri").and_then(serde_json::Value::as_str) {
-            self.endpoints.insert("jwks".to_owned(), jwks_uri.to_owned());
+        if let Some(jwks_uri) = metadata.jwks_uri() {
+            self.endpoints.insert(crate::Endpoint::JWKS.name().to_owned(), jwks_uri.to_owned());
         }
-        #[cfg(feature = "oidc")]
-        {
-            let names = |member: &str| -> Vec<String> {
-                metadata
-                    .extra
-                    .get(member)
-                    .and_then(serde_json::Value::as_array)
-                    .map(|names| {
-                        names.iter().filter_map(serde_json::Value::as_str).map(str::to_owned).collect()
-                    })
-                    .unwrap_or_default()
-            };
-            self.id_token_algorithms = names("id_token_signing_alg_values_supported");
-            self.introspection_algorithms = names("introspection_signing_alg_values_supported");
-        }
-        let flag =
-            |member: &str| metadata.extra.get(member).and_then(serde_json::Value::as_bool).unwrap_or(false);
-        self.authorization_policy = AuthorizationPolicy {
-            require_pushed: flag("require_pushed_authorization_requests"),
-            issuer_in_response: flag("authorization_response_iss_parameter_supported"),
-        };
+        self.metadata = Some(Arc::new(metadata.clone()));
         self
     }
 
@@ -640,12 +609,8 @@ impl OAuthClientBuilder {
                 endpoints,
                 mtls_aliases,
                 issuer: self.issuer,
-                authorization_policy: self.authorization_policy,
+                metadata: self.metadata,
                 client_auth: self.client_auth,
-                #[cfg(feature = "oidc")]
-                id_token_algorithms: self.id_token_algorithms,
-                #[cfg(feature = "oidc")]
-                introspection_algorithms: self.introspection_algorithms,
                 #[cfg(feature = "dpop")]
                 dpop: self.dpop.map(|key| Arc::new(crate::dpop::Dpop::new(key))),
                 timeout: self.timeout,

@@ -54,6 +54,60 @@ impl ProviderMetadata {
         typed.chain(others)
     }
 
+    /// The provider's JSON Web Key Set (`jwks_uri`), whose keys sign its ID tokens and signed
+    /// responses.
+    ///
+    /// ```
+    /// let metadata: oauth_client::ProviderMetadata = serde_json::from_value(serde_json::json!({
+    ///     "issuer": "https://auth.example.com",
+    ///     "token_endpoint": "https://auth.example.com/token",
+    ///     "jwks_uri": "https://auth.example.com/jwks",
+    ///     "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+    ///     "require_pushed_authorization_requests": true,
+    /// }))?;
+    /// assert_eq!(metadata.jwks_uri(), Some("https://auth.example.com/jwks"));
+    /// assert_eq!(metadata.id_token_signing_algorithms(), ["RS256", "ES256"]);
+    /// assert!(metadata.requires_pushed_authorization_requests());
+    /// assert!(!metadata.sends_issuer_in_authorization_response());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn jwks_uri(&self) -> Option<&str> {
+        self.extra.get("jwks_uri").and_then(Value::as_str)
+    }
+
+    /// The algorithms the provider signs ID tokens with
+    /// (`id_token_signing_alg_values_supported`, OpenID Connect Discovery §3).
+    pub fn id_token_signing_algorithms(&self) -> Vec<String> {
+        self.names("id_token_signing_alg_values_supported")
+    }
+
+    /// The algorithms the provider signs introspection responses with
+    /// (`introspection_signing_alg_values_supported`, RFC 9701 §6).
+    pub fn introspection_signing_algorithms(&self) -> Vec<String> {
+        self.names("introspection_signing_alg_values_supported")
+    }
+
+    /// Whether authorization requests must be pushed (`require_pushed_authorization_requests`,
+    /// RFC 9126 §5).
+    pub fn requires_pushed_authorization_requests(&self) -> bool {
+        self.flag("require_pushed_authorization_requests")
+    }
+
+    /// Whether the authorization response carries `iss`
+    /// (`authorization_response_iss_parameter_supported`, RFC 9207 §3).
+    pub fn sends_issuer_in_authorization_response(&self) -> bool {
+        self.flag("authorization_response_iss_parameter_supported")
+    }
+
+    fn names(&self, member: &str) -> Vec<String> {
+        let names = self.extra.get(member).and_then(Value::as_array);
+        names.into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
+    }
+
+    fn flag(&self, member: &str) -> bool {
+        self.extra.get(member).and_then(Value::as_bool).unwrap_or(false)
+    }
+
     /// The provider's `mtls_endpoint_aliases` (RFC 8705 §5), as `(name, URL)`.
     pub fn mtls_endpoint_aliases(&self) -> impl Iterator<Item = (&str, &str)> {
         let aliases = self.extra.get("mtls_endpoint_aliases").and_then(Value::as_object);

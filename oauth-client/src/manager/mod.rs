@@ -104,6 +104,10 @@ struct Inner {
     seed: Mutex<Option<OAuthToken>>,
     /// The last failed refresh and until when (clock seconds) calls get it without a new try.
     failure: Mutex<Option<(Error, i64)>>,
+    /// The client's DPoP state, captured at build: resource requests prove possession with
+    /// it, and a shared store passes its token endpoint's nonce (with that origin) around.
+    #[cfg(feature = "dpop")]
+    dpop: Option<(Arc<crate::dpop::Dpop>, String)>,
 }
 
 /// The manager's timing, fixed at build time.
@@ -355,6 +359,15 @@ impl TokenManagerBuilder {
         };
         TokenManager {
             inner: Arc::new(Inner {
+                #[cfg(feature = "dpop")]
+                dpop: self.client.dpop_state().map(|dpop| {
+                    let origin = self
+                        .client
+                        .endpoint(crate::Endpoint::TOKEN)
+                        .map(|url| url.origin().ascii_serialization())
+                        .unwrap_or_default();
+                    (dpop, origin)
+                }),
                 client: self.client.with_clock(Arc::clone(&self.clock)),
                 source: self.source,
                 settings,

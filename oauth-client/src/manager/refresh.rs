@@ -137,10 +137,8 @@ impl Inner {
     /// is shared and whose client has a DPoP key.
     #[cfg(feature = "dpop")]
     fn dpop_origin(&self) -> Option<(&crate::dpop::Dpop, String)> {
-        let config = self.client.config();
-        let dpop = config.dpop.as_deref().filter(|_| self.shared)?;
-        let url = config.endpoint_url(crate::Endpoint::TOKEN).ok()?;
-        Some((dpop, url.origin().ascii_serialization()))
+        let (dpop, origin) = self.dpop.as_ref().filter(|_| self.shared)?;
+        Some((&**dpop, origin.clone()))
     }
 
     /// How long a shared DPoP nonce is kept: servers rotate them within minutes (RFC 9449

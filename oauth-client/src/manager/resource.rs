@@ -91,7 +91,7 @@ impl<'m> ResourceCall<'m> {
     /// Whether the request's URL is needed (DPoP proofs and nonces are per URL and origin).
     pub(crate) fn needs_url(&self) -> bool {
         #[cfg(feature = "dpop")]
-        return self.manager.inner.client.config().dpop.is_some();
+        return self.manager.inner.dpop.is_some();
         #[cfg(not(feature = "dpop"))]
         false
     }
@@ -166,13 +166,8 @@ impl<'m> ResourceCall<'m> {
     #[cfg(feature = "dpop")]
     fn dpop_for(&self, token: &OAuthToken) -> Option<&'m crate::dpop::Dpop> {
         let manager: &'m TokenManager = self.manager;
-        manager
-            .inner
-            .client
-            .config()
-            .dpop
-            .as_deref()
-            .filter(|_| token.token_type.eq_ignore_ascii_case("DPoP"))
+        let (dpop, _) = manager.inner.dpop.as_ref()?;
+        token.token_type.eq_ignore_ascii_case("DPoP").then_some(&**dpop)
     }
 }
 

@@ -179,7 +179,10 @@ impl IdTokenVerifier {
             Error::Config("the client has no issuer: discover the provider, or set `issuer(..)`".into())
         })?;
         let mut verifier = Self::new(issuer, client_id, JwksCache::for_client(client)?);
-        let listed = &client.config().id_token_algorithms;
+        let listed = client
+            .provider_metadata()
+            .map(crate::ProviderMetadata::id_token_signing_algorithms)
+            .unwrap_or_default();
         if !listed.is_empty() {
             verifier.algorithms = listed.iter().filter_map(|name| asymmetric_or_hmac(name)).collect();
         }

@@ -70,7 +70,10 @@ impl SignedIntrospection {
         let issuer = client.issuer().ok_or_else(|| {
             Error::Config("the client has no issuer: discover the provider, or set `issuer(..)`".into())
         })?;
-        let listed = &client.config().introspection_algorithms;
+        let listed = client
+            .provider_metadata()
+            .map(crate::ProviderMetadata::introspection_signing_algorithms)
+            .unwrap_or_default();
         let mut algorithms: Vec<Algorithm> =
             listed.iter().filter_map(|name| asymmetric_or_hmac(name)).collect();
         // Never HMAC here: the verifier holds no client secret.
