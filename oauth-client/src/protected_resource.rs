@@ -32,8 +32,10 @@ pub struct ProtectedResourceMetadata {
     pub extra: Map<String, Value>,
 }
 
-/// A protected resource and the authorization server chosen for it.
-#[derive(Clone, Debug)]
+/// A protected resource and the authorization server chosen for it. Its `Debug` says whether
+/// the caller's HTTP client came along, not what that client holds (default headers may carry
+/// credentials).
+#[derive(Clone)]
 pub struct DiscoveredResource {
     /// The resource's metadata.
     pub resource: ProtectedResourceMetadata,
@@ -41,6 +43,16 @@ pub struct DiscoveredResource {
     pub authorization_server: ProviderMetadata,
     /// The caller's HTTP client, when discovery used one (the `_with` functions).
     http: Option<reqwest::Client>,
+}
+
+impl core::fmt::Debug for DiscoveredResource {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DiscoveredResource")
+            .field("resource", &self.resource)
+            .field("authorization_server", &self.authorization_server)
+            .field("callers_http_client", &self.http.is_some())
+            .finish()
+    }
 }
 
 impl DiscoveredResource {

@@ -1272,6 +1272,8 @@ async fn resource_discovery_uses_the_callers_http_client() {
         .await;
     let mut defaults = HeaderMap::new();
     defaults.insert("x-caller", HeaderValue::from_static("mine"));
+    // A credential the caller's network needs, which `Debug` of what was found must not show.
+    defaults.insert("x-gateway-key", HeaderValue::from_static("SENTINEL-gateway-key"));
     let http = reqwest::Client::builder().default_headers(defaults).build().unwrap();
     let callers = |requests: &[wiremock::Request]| {
         requests.iter().map(|request| header_of(request, "x-caller").is_some()).collect::<Vec<bool>>()
@@ -1279,6 +1281,8 @@ async fn resource_discovery_uses_the_callers_http_client() {
 
     let found = OAuthClient::discover_resource_with(&http, &format!("{base}/mcp")).await.unwrap();
     assert_eq!(found.resource_indicator(), format!("{base}/mcp"));
+    assert!(!format!("{found:?}").contains("SENTINEL"), "{found:?}");
+    assert!(format!("{found:?}").contains("callers_http_client: true"), "{found:?}");
     let mut challenge = HeaderMap::new();
     let named = format!(r#"Bearer resource_metadata="{base}/.well-known/oauth-protected-resource/mcp""#);
     challenge.insert(WWW_AUTHENTICATE, HeaderValue::from_str(&named).unwrap());
