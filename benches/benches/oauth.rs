@@ -10,6 +10,7 @@ use std::task::{Context, Poll, Waker};
 
 use divan::Bencher;
 use oauth_bench::{FixedTokenServer, hand_written, reqwest_client};
+use oauth_client::ClientAuthorization::Configured;
 use oauth_client::manager::{ClientCredentials, from_fn};
 use oauth_client::{BasicAuth, OAuthAuthorization, OAuthClient, OAuthToken, TokenManager};
 
@@ -282,7 +283,12 @@ fn paired_round_trips() {
             let started = std::time::Instant::now();
             CLIENT_RUNTIME.block_on(async {
                 match which {
-                    0 => drop(generated.request_token_ccg(&AUTH, Some("read"), None).await.expect("a token")),
+                    0 => drop(
+                        generated
+                            .request_token_ccg(AUTH.as_str(), Some("read"), None)
+                            .await
+                            .expect("a token"),
+                    ),
                     1 => drop(hand_written(&http, &url, &AUTH).await),
                     _ => drop(
                         oauth2_client
@@ -357,7 +363,9 @@ mod round_trip {
     fn generated(bencher: Bencher) {
         let client = OAuthClient::new(SERVER.token_url()).expect("a client");
         bencher.bench_local(|| {
-            CLIENT_RUNTIME.block_on(client.request_token_ccg(&AUTH, Some("read"), None)).expect("a token")
+            CLIENT_RUNTIME
+                .block_on(client.request_token_ccg(AUTH.as_str(), Some("read"), None))
+                .expect("a token")
         });
     }
 
@@ -409,7 +417,9 @@ mod client_auth {
     fn round_trips(bencher: Bencher, auth: ClientAuth) {
         let client = OAuthClient::builder(SERVER.token_url()).client_auth(auth).build().expect("a client");
         bencher.bench_local(|| {
-            CLIENT_RUNTIME.block_on(client.request_token_ccg("", Some("read"), None)).expect("a token")
+            CLIENT_RUNTIME
+                .block_on(client.request_token_ccg(Configured, Some("read"), None))
+                .expect("a token")
         });
     }
 
@@ -443,7 +453,9 @@ mod dpop {
     fn bearer_round_trip(bencher: Bencher) {
         let client = OAuthClient::new(SERVER.token_url()).expect("a client");
         bencher.bench_local(|| {
-            CLIENT_RUNTIME.block_on(client.request_token_ccg(&AUTH, Some("read"), None)).expect("a token")
+            CLIENT_RUNTIME
+                .block_on(client.request_token_ccg(AUTH.as_str(), Some("read"), None))
+                .expect("a token")
         });
     }
 
@@ -452,7 +464,9 @@ mod dpop {
         let key = DpopKey::generate().expect("a key");
         let client = OAuthClient::builder(SERVER.token_url()).dpop(key).build().expect("a client");
         bencher.bench_local(|| {
-            CLIENT_RUNTIME.block_on(client.request_token_ccg(&AUTH, Some("read"), None)).expect("a token")
+            CLIENT_RUNTIME
+                .block_on(client.request_token_ccg(AUTH.as_str(), Some("read"), None))
+                .expect("a token")
         });
     }
 
@@ -481,7 +495,7 @@ mod middleware {
 
     fn tokens() -> TokenManager {
         let client = OAuthClient::new(SERVER.token_url()).expect("a client");
-        let tokens = TokenManager::builder(client, ClientCredentials::new(AUTH.as_str())).build();
+        let tokens = TokenManager::builder(client, ClientCredentials::new()).build();
         CLIENT_RUNTIME.block_on(tokens.access_token()).expect("a first token");
         tokens
     }
@@ -633,7 +647,7 @@ mod token_manager {
 
     static CACHED: LazyLock<TokenManager> = LazyLock::new(|| {
         let client = OAuthClient::new(SERVER.token_url()).expect("a client");
-        let manager = TokenManager::builder(client, ClientCredentials::new(AUTH.as_str())).build();
+        let manager = TokenManager::builder(client, ClientCredentials::new()).build();
         CLIENT_RUNTIME.block_on(manager.access_token()).expect("a first token");
         manager
     });
@@ -656,8 +670,7 @@ mod token_manager {
         let client = OAuthClient::new(THREADED_SERVER.token_url()).expect("a client");
         bencher
             .with_inputs(|| {
-                let manager =
-                    TokenManager::builder(client.clone(), ClientCredentials::new(AUTH.as_str())).build();
+                let manager = TokenManager::builder(client.clone(), ClientCredentials::new()).build();
                 (manager, THREADED_SERVER.requests())
             })
             .bench_local_values(|(manager, requests_before)| {

@@ -13,7 +13,8 @@
 use std::env;
 use std::io::BufRead;
 
-use oauth_client::{AuthorizationRequest, BasicAuth, OAuthAuthorization, OAuthClient};
+use oauth_client::ClientAuthorization::Configured;
+use oauth_client::{AuthorizationRequest, ClientAuth, OAuthAuthorization, OAuthClient};
 use oauth_examples::StandInProvider;
 
 #[tokio::main]
@@ -53,9 +54,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::io::stdin().lock().read_line(&mut redirected)?;
     let code = pending.code_from_redirect(redirected.trim())?;
 
-    let client = OAuthClient::new(token_url)?;
-    let auth = BasicAuth::new(client_id, client_secret).header_value();
-    let token = client.request_token_acg(&auth, &code, &redirect_uri, Some(&pending.token_params())).await?;
+    let client = OAuthClient::builder(token_url)
+        .client_auth(ClientAuth::client_secret_basic(client_id, client_secret))
+        .build()?;
+    let token =
+        client.request_token_acg(Configured, &code, &redirect_uri, Some(&pending.token_params())).await?;
     println!("token: {token:?}");
     Ok(())
 }

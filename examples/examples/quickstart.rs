@@ -12,12 +12,13 @@
 
 use std::env;
 
-use oauth_client::{BasicAuth, Error, OAuthAuthorization, OAuthClient, OAuthToken};
+use oauth_client::ClientAuthorization::Configured;
+use oauth_client::{ClientAuth, Error, OAuthAuthorization, OAuthClient, OAuthToken};
 use oauth_examples::StandInProvider;
 
 struct Inputs {
     token_url: String,
-    auth: BasicAuth,
+    auth: ClientAuth,
     password: Option<(String, String)>,
     code: Option<(String, String)>,
 }
@@ -32,7 +33,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let pair = |a: &str, b: &str| Some((env::var(a).ok()?, env::var(b).ok()?));
             let inputs = Inputs {
                 token_url,
-                auth: BasicAuth::new(id, secret),
+                auth: ClientAuth::client_secret_basic(id, secret),
                 password: pair("OAUTH_USERNAME", "OAUTH_PASSWORD"),
                 code: pair("OAUTH_CODE", "OAUTH_REDIRECT_URI"),
             };
@@ -43,7 +44,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let provider = StandInProvider::start().await?;
             let inputs = Inputs {
                 token_url: provider.token_url(),
-                auth: BasicAuth::new(oauth_examples::CLIENT_ID, oauth_examples::CLIENT_SECRET),
+                auth: ClientAuth::client_secret_basic(
+                    oauth_examples::CLIENT_ID,
+                    oauth_examples::CLIENT_SECRET,
+                ),
                 password: Some((oauth_examples::USERNAME.into(), oauth_examples::PASSWORD.into())),
                 code: Some((provider.issue_code(), "http://127.0.0.1/callback".into())),
             };
@@ -52,20 +56,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
 
-    let client = OAuthClient::new(&inputs.token_url)?;
-    let auth = inputs.auth.header_value();
+    // The client authenticates every request with its `ClientAuth`; `Configured` says so.
+    let client = OAuthClient::builder(&inputs.token_url).client_auth(inputs.auth.clone()).build()?;
 
-    report("request_token_ccg", client.request_token_ccg(&auth, None, None).await);
+    report("request_token_ccg", client.request_token_ccg(Configured, None, None).await);
 
     match &inputs.password {
         Some((username, password)) => {
-            let token = client.request_token_ropcg(&auth, username, password, None, None).await;
+            let token = client.request_token_ropcg(Configured, username, password, None, None).await;
             let refresh = refresh_token_of(&token);
             report("request_token_ropcg", token);
             match refresh {
                 Some(refresh) => report(
                     "refresh_token_ropcg",
-                    client.refresh_token_ropcg(&auth, &refresh, None, None).await,
+                    client.refresh_token_ropcg(Configured, &refresh, None, None).await,
                 ),
                 None => skip("refresh_token_ropcg", "the password grant issued no refresh token"),
             }
@@ -78,13 +82,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     match &inputs.code {
         Some((code, redirect_uri)) => {
-            let token = client.request_token_acg(&auth, code, redirect_uri, None).await;
+            let token = client.request_token_acg(Configured, code, redirect_uri, None).await;
             let refresh = refresh_token_of(&token);
             report("request_token_acg", token);
             match refresh {
-                Some(refresh) => {
-                    report("refresh_token_acg", client.refresh_token_acg(&auth, &refresh, None, None).await)
-                }
+                Some(refresh) => report(
+                    "refresh_token_acg",
+                    client.refresh_token_acg(Configured, &refresh, None, None).await,
+                ),
                 None => skip("refresh_token_acg", "the authorization-code grant issued no refresh token"),
             }
         }

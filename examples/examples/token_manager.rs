@@ -6,15 +6,19 @@
 //! ```
 
 use oauth_client::manager::ClientCredentials;
-use oauth_client::{BasicAuth, OAuthClient, TokenManager};
+use oauth_client::{ClientAuth, OAuthClient, TokenManager};
 use oauth_examples::StandInProvider;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let provider = StandInProvider::start().await?;
-    let client = OAuthClient::new(provider.token_url())?;
-    let auth = BasicAuth::new(oauth_examples::CLIENT_ID, oauth_examples::CLIENT_SECRET).header_value();
-    let tokens = TokenManager::builder(client, ClientCredentials::new(auth).scope("read"))
+    let client = OAuthClient::builder(provider.token_url())
+        .client_auth(ClientAuth::client_secret_basic(
+            oauth_examples::CLIENT_ID,
+            oauth_examples::CLIENT_SECRET,
+        ))
+        .build()?;
+    let tokens = TokenManager::builder(client, ClientCredentials::new().scope("read"))
         .on_update(
             |token| async move { println!("new token, expires at {:?} (persist it here)", token.expiry) },
         )

@@ -45,6 +45,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _};
+use oauth_client::ClientAuthorization::Configured;
 use oauth_client::declared::{DeclaredResponse, GrantDescriptor};
 use oauth_client::extensions::{
     DeviceAuthorization, JwtBearer, TokenExchange, TokenIntrospection, TokenRevocation, poll_device_token,
@@ -372,16 +373,18 @@ async fn execute(
     let additional = additional.as_ref();
     match command {
         Command::ClientCredentials { scope } => {
-            let token = client.request_token_ccg("", scope.as_deref(), additional).await?;
+            let token = client.request_token_ccg(Configured, scope.as_deref(), additional).await?;
             output.token(out, &token);
         }
         Command::Password { username, password, scope } => {
-            let token =
-                client.request_token_ropcg("", username, password, scope.as_deref(), additional).await?;
+            let token = client
+                .request_token_ropcg(Configured, username, password, scope.as_deref(), additional)
+                .await?;
             output.token(out, &token);
         }
         Command::Refresh { refresh_token, scope } => {
-            let token = client.refresh_token_acg("", refresh_token, scope.as_deref(), additional).await?;
+            let token =
+                client.refresh_token_acg(Configured, refresh_token, scope.as_deref(), additional).await?;
             output.token(out, &token);
         }
         Command::Code(code) => {
@@ -389,7 +392,8 @@ async fn execute(
             output.token(out, &token);
         }
         Command::Device { scope } => {
-            let device = client.request_device_authorization("", scope.as_deref(), additional).await?;
+            let device =
+                client.request_device_authorization(Configured, scope.as_deref(), additional).await?;
             let _ = writeln!(
                 err,
                 "To sign in, open {} and enter the code {}",
@@ -399,16 +403,16 @@ async fn execute(
                 let _ = writeln!(err, "(or open {complete})");
             }
             let _ = err.flush();
-            let polling = poll_device_token(&client, "", &device, additional);
+            let polling = poll_device_token(&client, Configured, &device, additional);
             let token = spinner::while_waiting(polling, err, terminal).await?;
             output.token(out, &token);
         }
         Command::Revoke { token, hint } => {
-            client.revoke_token("", token, hint.as_deref(), additional).await?;
+            client.revoke_token(Configured, token, hint.as_deref(), additional).await?;
             output.done(out, "revoked");
         }
         Command::Introspect { token, hint } => {
-            let info = client.introspect_token("", token, hint.as_deref(), additional).await?;
+            let info = client.introspect_token(Configured, token, hint.as_deref(), additional).await?;
             output.answer(out, serde_json::to_value(&info).unwrap_or(Value::Null));
         }
         Command::Discover => {}
@@ -470,5 +474,5 @@ async fn authorization_code(
     for (name, value) in &args.param {
         fields.push(name, value);
     }
-    Ok(client.request_token_acg("", &code, &redirect_uri, Some(&fields)).await?)
+    Ok(client.request_token_acg(Configured, &code, &redirect_uri, Some(&fields)).await?)
 }

@@ -89,15 +89,19 @@ impl core::fmt::Debug for BasicAuth {
 /// Client credentials sent as form fields (`client_id`, `client_secret`), the
 /// `client_secret_post` method of RFC 6749 §2.3.1.
 ///
-/// The RFC prefers Basic; use this for providers that accept only this form. Pass an empty
-/// `authorization` (no header is then sent) and the fields as `additional`:
+/// Superseded by [`ClientAuth::client_secret_post`](crate::ClientAuth::client_secret_post),
+/// configured once on the client and applied to every request that authenticates the client
+/// (this type's fields had to be passed as each call's `additional`). Migrating:
 ///
 /// ```no_run
-/// use oauth_client::{ClientSecretPost, OAuthAuthorization, OAuthClient};
+/// use oauth_client::{ClientAuth, ClientAuthorization::Configured, OAuthAuthorization, OAuthClient};
 ///
-/// # async fn run(client: OAuthClient) -> Result<(), oauth_client::Error> {
-/// let credentials = ClientSecretPost::new("my-client", "my-secret");
-/// let token = client.request_token_ccg("", Some("read"), Some(&credentials.form_params())).await?;
+/// # async fn run() -> Result<(), oauth_client::Error> {
+/// // Before: request_token_ccg("", Some("read"), Some(&ClientSecretPost::new(id, secret).form_params()))
+/// let client = OAuthClient::builder("https://auth.example.com/token")
+///     .client_auth(ClientAuth::client_secret_post("my-client", "my-secret"))
+///     .build()?;
+/// let token = client.request_token_ccg(Configured, Some("read"), None).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -114,6 +118,7 @@ impl ClientSecretPost {
 
     /// `client_id` and `client_secret` as form fields, to send as a grant's `additional`
     /// (extend the result with any other fields the call needs).
+    #[deprecated(since = "0.1.0", note = "use `ClientAuth::client_secret_post` on the client")]
     pub fn form_params(&self) -> crate::FormParams {
         crate::FormParams::new()
             .with("client_id", &self.client_id)

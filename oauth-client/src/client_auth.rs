@@ -2,6 +2,7 @@
 //! applied to every attempt of every request that takes it, so that what must be fresh per
 //! attempt (a JWT assertion's `jti` and `exp`) is.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use reqwest::header::{AUTHORIZATION, HeaderValue};
@@ -28,8 +29,9 @@ use crate::secret::ClientSecret;
 /// | `tls_client_auth`, `self_signed_tls_client_auth` | [`tls_client_auth`](Self::tls_client_auth), [`self_signed_tls_client_auth`](Self::self_signed_tls_client_auth) | the TLS client certificate, `client_id` in the form |
 /// | your own | [`custom`](Self::custom) | whatever your [`AuthenticateClient`] adds |
 ///
-/// A call that gives its own `Authorization` header (the standard grants' `authorization`
-/// argument, when not empty) is sent as given: the configured method does not apply to it.
+/// The grants that authenticate the client take it as their `authorization` argument:
+/// [`ClientAuthorization::Configured`]. A call that gives an `Authorization` header of its own
+/// ([`ClientAuthorization::Header`]) is sent as given: the configured method does not apply.
 ///
 /// ```
 /// use oauth_client::{ClientAuth, OAuthClient};
@@ -255,5 +257,96 @@ impl AuthenticateClient for BasicHeader {
         }
         attempt.insert_header(AUTHORIZATION, self.0.clone());
         Ok(())
+    }
+}
+
+/// The `authorization` argument of the grants that authenticate the client
+/// ([`request_token_ccg`](crate::OAuthAuthorization::request_token_ccg) and the others):
+/// the client's configured [`ClientAuth`] — what to pass — or, for code written against the
+/// header-string signatures, an `Authorization` header value sent as given.
+///
+/// A `&str`, `&String` or `String` converts into a header value, so existing calls compile
+/// unchanged; an empty string still means the configured authentication, as it did.
+///
+/// ```no_run
+/// use oauth_client::{BasicAuth, ClientAuth, ClientAuthorization::Configured, OAuthAuthorization, OAuthClient};
+///
+/// # async fn run() -> Result<(), oauth_client::Error> {
+/// let client = OAuthClient::builder("https://auth.example.com/token")
+///     .client_auth(ClientAuth::client_secret_basic("my-client", "my-secret"))
+///     .build()?;
+/// // The configured authentication, fresh for every attempt:
+/// let token = client.request_token_ccg(Configured, Some("read"), None).await?;
+/// // A header of the caller's own, sent as it is (the configured method then does not apply):
+/// let basic = BasicAuth::new("other-client", "other-secret");
+/// let token = client.request_token_ccg(&basic, Some("read"), None).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum ClientAuthorization<'a> {
+    /// The client's configured [`ClientAuth`] (set with
+    /// [`OAuthClientBuilder::client_auth`](crate::OAuthClientBuilder::client_auth), or per
+    /// call with [`OAuthClient::with_client_auth`](crate::OAuthClient::with_client_auth)).
+    #[default]
+    Configured,
+    /// An `Authorization` header value of the caller's own, sent as given.
+    Header(Cow<'a, str>),
+}
+
+impl<'a> ClientAuthorization<'a> {
+    /// The header value to send, if the caller gave one.
+    pub fn header_value(&self) -> Option<&str> {
+        match self {
+            ClientAuthorization::Configured => None,
+            ClientAuthorization::Header(value) => Some(value),
+        }
+    }
+
+    fn header(value: Cow<'a, str>) -> Self {
+        // The header-string signatures said "the configured authentication" with "".
+        if value.is_empty() { ClientAuthorization::Configured } else { ClientAuthorization::Header(value) }
+    }
+}
+
+impl<'a> From<&'a str> for ClientAuthorization<'a> {
+    fn from(value: &'a str) -> Self {
+        Self::header(Cow::Borrowed(value))
+    }
+}
+
+impl<'a> From<&'a String> for ClientAuthorization<'a> {
+    fn from(value: &'a String) -> Self {
+        Self::header(Cow::Borrowed(value))
+    }
+}
+
+impl From<String> for ClientAuthorization<'_> {
+    fn from(value: String) -> Self {
+        Self::header(Cow::Owned(value))
+    }
+}
+
+/// `Authorization: Basic` of these credentials ([`BasicAuth::header_value`]).
+impl From<&BasicAuth> for ClientAuthorization<'_> {
+    fn from(basic: &BasicAuth) -> Self {
+        ClientAuthorization::Header(Cow::Owned(basic.header_value()))
+    }
+}
+
+impl<'a> From<&ClientAuthorization<'a>> for ClientAuthorization<'a> {
+    fn from(value: &ClientAuthorization<'a>) -> Self {
+        value.clone()
+    }
+}
+
+// A header value carries credentials (Basic is only base64): never shown.
+impl core::fmt::Debug for ClientAuthorization<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ClientAuthorization::Configured => f.write_str("Configured"),
+            ClientAuthorization::Header(_) => {
+                f.debug_tuple("Header").field(&crate::secret::Redacted).finish()
+            }
+        }
     }
 }

@@ -376,7 +376,9 @@ mod tests {
         // Nothing listens on port 9.
         let client = crate::OAuthClient::new("http://127.0.0.1:9/token").unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let error = runtime.block_on(client.request_token_ccg("", None, None)).unwrap_err();
+        let error = runtime
+            .block_on(client.request_token_ccg(crate::ClientAuthorization::Configured, None, None))
+            .unwrap_err();
         assert!(matches!(error, Error::Transport(_)), "{error:?}");
         assert_eq!(error.to_string(), "could not reach the provider");
         let source = std::error::Error::source(&error).expect("the HTTP client's error").to_string();

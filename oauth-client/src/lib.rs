@@ -5,13 +5,14 @@
 //! [`OAuthClient`]:
 //!
 //! ```no_run
-//! use oauth_client::{BasicAuth, OAuthAuthorization, OAuthClient};
+//! use oauth_client::{ClientAuth, ClientAuthorization::Configured, OAuthAuthorization, OAuthClient};
 //!
 //! # async fn run() -> Result<(), oauth_client::Error> {
-//! let client = OAuthClient::new("https://auth.example.com/oauth2/token")?;
-//! let auth = BasicAuth::new("my-client", "my-secret").header_value();
+//! let client = OAuthClient::builder("https://auth.example.com/oauth2/token")
+//!     .client_auth(ClientAuth::client_secret_basic("my-client", "my-secret"))
+//!     .build()?;
 //!
-//! let token = client.request_token_ccg(&auth, Some("read write"), None).await?;
+//! let token = client.request_token_ccg(Configured, Some("read write"), None).await?;
 //! println!("{} expires at {:?}", token.token_type, token.expiry);
 //! let bearer = token.access_token.secret(); // `Debug` would print `[redacted]`
 //! # let _ = bearer;
@@ -33,7 +34,6 @@
 //!     #[oauth_grant(grant_type = "urn:ietf:params:oauth:grant-type:token-exchange")]
 //!     async fn exchange_token(
 //!         &self,
-//!         #[header("Authorization")] authorization: &str,
 //!         #[form] subject_token: &str,
 //!         #[form] subject_token_type: &str,
 //!         #[form(rename = "audience")] aud: Option<&str>,
@@ -43,9 +43,10 @@
 //!
 //! impl TokenExchange for OAuthClient {}
 //!
-//! # async fn run(client: OAuthClient, auth: String, jwt: String) -> Result<(), Error> {
+//! # async fn run(client: OAuthClient, jwt: String) -> Result<(), Error> {
+//! // The client's `ClientAuth` authenticates the request, fresh for each attempt.
 //! let token = client
-//!     .exchange_token(&auth, &jwt, "urn:ietf:params:oauth:token-type:jwt", Some("api"), None)
+//!     .exchange_token(&jwt, "urn:ietf:params:oauth:token-type:jwt", Some("api"), None)
 //!     .await?;
 //! # Ok(()) }
 //! ```
@@ -54,8 +55,13 @@
 //!   under another name. An `Option` that is `None` is not sent; a slice or `Vec` sends one
 //!   field per item. Accepted types: `&str`, `String`, numbers, `bool`, the secret types
 //!   ([`RefreshToken`], ...), and `Option`s, references and slices of these.
-//! - `#[header("Name")]` sends the parameter as a request header (`&str`, `String`, or an
-//!   `Option` of these). The client sets `Content-Type` and `Accept` itself.
+//! - `#[header("Name")]` sends the parameter as a request header (`&str`, `String`,
+//!   [`ClientAuthorization`], or an `Option` of these). The client sets `Content-Type` and
+//!   `Accept` itself; the client's [`ClientAuth`] adds its own credentials, so a grant needs
+//!   no `Authorization` parameter.
+//! - A parameter of any marker may be declared `impl Into<T>`: the method converts the
+//!   argument to `T` first (the standard grants take `authorization: impl
+//!   Into<ClientAuthorization<'a>>`, so a header string still works).
 //! - `#[form_params]` takes the caller's additional fields (`Option<&FormParams>`): one named
 //!   like a declared field (or `grant_type`) replaces it in its place, the others are sent last.
 //! - `grant_type = "..."` is required for the token endpoint and sent first. A method that
@@ -147,8 +153,8 @@
 //! acted on, unless asked per call ([`OAuthClient::retrying_single_use_credentials`]).
 //!
 //! For providers that do not form-urlencode Basic credentials there is
-//! [`BasicAuth::unescaped_header_value`]; for those that want the credentials in the form,
-//! [`ClientSecretPost`].
+//! [`ClientAuth::client_secret_basic_unescaped`]; for those that want the credentials in the
+//! form, [`ClientAuth::client_secret_post`].
 //!
 //! # Client authentication
 //!
@@ -156,16 +162,18 @@
 //! that takes client authentication: `none`, `client_secret_basic`, `client_secret_post`,
 //! `client_secret_jwt` and `private_key_jwt` (a fresh assertion per attempt, feature `jwt`),
 //! `tls_client_auth` (with the provider's mTLS endpoint aliases), or your own
-//! [`AuthenticateClient`]. A call that gives its own `Authorization` header is sent as given.
+//! [`AuthenticateClient`]. The standard grants take it as their `authorization` argument,
+//! [`ClientAuthorization::Configured`]; a call that gives an `Authorization` header of its
+//! own instead is sent as given.
 //!
 //! ```no_run
-//! use oauth_client::{ClientAuth, OAuthAuthorization, OAuthClient};
+//! use oauth_client::{ClientAuth, ClientAuthorization::Configured, OAuthAuthorization, OAuthClient};
 //!
 //! # async fn run() -> Result<(), oauth_client::Error> {
 //! let client = OAuthClient::builder("https://auth.example.com/oauth2/token")
 //!     .client_auth(ClientAuth::client_secret_post("my-client", "my-secret"))
 //!     .build()?;
-//! let token = client.request_token_ccg("", Some("read"), None).await?;
+//! let token = client.request_token_ccg(Configured, Some("read"), None).await?;
 //! # Ok(()) }
 //! ```
 //!
@@ -245,7 +253,7 @@ pub use attempt::{Attempt, AttemptResponse};
 pub use authorize::{AuthorizationRequest, PendingAuthorization};
 pub use basic_auth::{BasicAuth, ClientSecretPost};
 pub use client::{OAuthClient, OAuthClientBuilder, ResponseCapture, TokenEndpoint};
-pub use client_auth::{AuthenticateClient, ClientAuth};
+pub use client_auth::{AuthenticateClient, ClientAuth, ClientAuthorization};
 pub use clock::{Clock, SystemClock};
 pub use discovery::ProviderMetadata;
 pub use error::{Error, RedirectError};

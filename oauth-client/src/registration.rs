@@ -143,7 +143,7 @@ impl ClientRegistration {
 ///
 /// ```no_run
 /// use oauth_client::registration::{ClientMetadata, DynamicRegistration};
-/// use oauth_client::{ClientAuth, OAuthAuthorization, OAuthClient};
+/// use oauth_client::{ClientAuth, ClientAuthorization::Configured, OAuthAuthorization, OAuthClient};
 ///
 /// # async fn run() -> Result<(), oauth_client::Error> {
 /// let provider = OAuthClient::discover("https://login.example.com").await?.build()?;
@@ -152,7 +152,7 @@ impl ClientRegistration {
 /// let registered = provider.register_client(Some("Bearer initial-access-token"), &metadata).await?;
 /// let secret = registered.client_secret.clone().expect("a confidential client");
 /// let client = provider.with_client_auth(ClientAuth::client_secret_basic(&registered.client_id, secret));
-/// let token = client.request_token_ccg("", None, None).await?;
+/// let token = client.request_token_ccg(Configured, None, None).await?;
 /// # let _ = token;
 /// # Ok(()) }
 /// ```

@@ -217,7 +217,7 @@ pub trait FormField {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be sent as a header value",
     label = "unsupported `#[header]` parameter type",
-    note = "a `#[header]` parameter is `&str`, `String`, or an `Option` of these"
+    note = "a `#[header]` parameter is `&str`, `String`, `ClientAuthorization`, an `Option` of these, or `impl Into<T>` of one"
 )]
 pub trait HeaderField {
     /// Adds this value as header `name`; `None` adds nothing.
@@ -298,8 +298,7 @@ impl<T: FormField> FormField for Vec<T> {
 }
 
 impl HeaderField for str {
-    /// An empty value sends no header: e.g. `""` for `Authorization` when the client
-    /// authenticates with form fields instead ([`ClientSecretPost`](crate::ClientSecretPost)).
+    /// An empty value sends no header.
     fn add_to<'a>(&'a self, name: &'static str, request: &mut GrantRequest<'a>) {
         if !self.is_empty() {
             request.headers.push((name, Cow::Borrowed(self)));
@@ -310,6 +309,16 @@ impl HeaderField for str {
 impl HeaderField for String {
     fn add_to<'a>(&'a self, name: &'static str, request: &mut GrantRequest<'a>) {
         self.as_str().add_to(name, request);
+    }
+}
+
+/// The configured authentication adds no header here (the client's [`ClientAuth`](crate::ClientAuth)
+/// is applied to each attempt); a header value of the caller's is sent as given.
+impl HeaderField for crate::ClientAuthorization<'_> {
+    fn add_to<'a>(&'a self, name: &'static str, request: &mut GrantRequest<'a>) {
+        if let Some(value) = self.header_value() {
+            value.add_to(name, request);
+        }
     }
 }
 

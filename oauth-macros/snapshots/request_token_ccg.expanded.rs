@@ -25,14 +25,17 @@ pub trait OAuthAuthorization: TokenEndpoint {
         ::oauth_client::__private::ResponseKind::Token,
     );
     /// Client credentials grant.
-    fn request_token_ccg(
+    fn request_token_ccg<'a>(
         &self,
-        authorization: &str,
+        authorization: impl Into<ClientAuthorization<'a>>,
         scope: Option<&str>,
         additional: Option<&FormParams>,
     ) -> impl ::core::future::Future<
         Output = Result<OAuthToken, Error>,
     > + ::core::marker::Send {
+        let authorization: ClientAuthorization<'a> = ::core::convert::Into::into(
+            authorization,
+        );
         let __client = <Self as ::oauth_client::TokenEndpoint>::oauth_client(self);
         async move {
             let mut __request = ::oauth_client::__private::GrantRequest::new(

@@ -120,16 +120,41 @@ fn type_argument<'t>(ty: &'t Type, name: &str) -> Option<&'t Type> {
     }
 }
 
-impl Param<'_> {
+/// `T` of a parameter declared `impl Into<T>`: the caller passes anything that converts.
+fn into_target(ty: &Type) -> Option<&Type> {
+    let Type::ImplTrait(impl_trait) = ty else { return None };
+    let [syn::TypeParamBound::Trait(bound)] = impl_trait.bounds.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let last = bound.path.segments.last().filter(|segment| segment.ident == "Into")?;
+    let PathArguments::AngleBracketed(arguments) = &last.arguments else { return None };
+    match arguments.args.first() {
+        Some(GenericArgument::Type(target)) if arguments.args.len() == 1 => Some(target),
+        _ => None,
+    }
+}
+
+impl<'a> Param<'a> {
+    /// `T` when the parameter is declared `impl Into<T>`: the generated method converts the
+    /// argument first, then sends `T` as any parameter of that type.
+    pub(crate) fn converted_to(&self) -> Option<&'a Type> {
+        into_target(self.ty)
+    }
+
+    /// The type whose value is sent: `T` of `impl Into<T>`, else the declared type.
+    fn sent_type(&self) -> &'a Type {
+        self.converted_to().unwrap_or(self.ty)
+    }
+
     /// Whether the declared type is an `Option` (the value may be left out).
     pub(crate) fn is_optional(&self) -> bool {
-        type_argument(self.ty, "Option").is_some()
+        type_argument(self.sent_type(), "Option").is_some()
     }
 
     /// Whether the value is a list whose items are sent as fields of the same name (a slice
     /// or a `Vec`, possibly in an `Option`).
     pub(crate) fn is_repeated(&self) -> bool {
-        let ty = type_argument(self.ty, "Option").unwrap_or(self.ty);
+        let ty = type_argument(self.sent_type(), "Option").unwrap_or(self.sent_type());
         matches!(peeled(ty), Type::Slice(_) | Type::Array(_)) || type_argument(ty, "Vec").is_some()
     }
 }

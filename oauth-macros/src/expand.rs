@@ -103,6 +103,15 @@ fn expand(grant: &Grant<'_>) -> TokenStream {
             },
         }
     });
+    // `impl Into<T>` parameters become `T` before the future is built, so the future holds
+    // only the converted value.
+    let conversions = grant.params.iter().filter_map(|param| {
+        let name = param.ident;
+        let target = param.converted_to()?;
+        Some(quote_spanned! {param.ty.span()=>
+            let #name: #target = ::core::convert::Into::into(#name);
+        })
+    });
     let resolve_client = quote_spanned! {ident.span()=>
         let #client = <Self as ::oauth_client::TokenEndpoint>::oauth_client(self);
     };
@@ -130,6 +139,7 @@ fn expand(grant: &Grant<'_>) -> TokenStream {
             -> impl ::core::future::Future<Output = #output> + ::core::marker::Send
             #where_clause
         {
+            #(#conversions)*
             #resolve_client
             async move {
                 let mut #request = #new_request;

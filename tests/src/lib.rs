@@ -9,7 +9,7 @@ pub mod resource_server;
 pub mod terminal;
 pub mod traces;
 
-use oauth_client::OAuthClient;
+use oauth_client::{ClientAuth, OAuthClient};
 use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -22,6 +22,15 @@ pub const AUTH: &str = "Basic Y2xpZW50OnNlY3JldA==";
 
 /// `Authorization` for client `x` with secret `y`, where the credentials do not matter.
 pub const AUTH_XY: &str = "Basic eDp5";
+
+/// A client of `token_url` that authenticates as `client` / `secret` with HTTP Basic: it
+/// sends [`AUTH`].
+pub fn basic_client(token_url: &str) -> OAuthClient {
+    OAuthClient::builder(token_url)
+        .client_auth(ClientAuth::client_secret_basic("client", "secret"))
+        .build()
+        .unwrap()
+}
 
 /// When the tests' manual clocks start (Unix seconds, 2027-01-15).
 pub const T0: i64 = 1_800_000_000;

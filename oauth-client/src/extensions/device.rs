@@ -5,7 +5,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::{Error, FormParams, OAuthProviderErrorKind, OAuthToken, TokenEndpoint, oauth_grant};
+use crate::{
+    ClientAuthorization, Error, FormParams, OAuthProviderErrorKind, OAuthToken, TokenEndpoint, oauth_grant,
+};
 
 /// The device authorization response (RFC 8628 §3.2): show `user_code` and
 /// `verification_uri` to the user, then [`poll_device_token`].
@@ -48,34 +50,34 @@ impl core::fmt::Debug for DeviceAuthorizationResponse {
 ///
 /// ```no_run
 /// use oauth_client::extensions::{poll_device_token, DeviceAuthorization};
-/// use oauth_client::{FormParams, OAuthClient};
+/// use oauth_client::{ClientAuth, ClientAuthorization::Configured, OAuthClient};
 ///
 /// # async fn run() -> Result<(), oauth_client::Error> {
 /// let client = OAuthClient::builder("https://auth.example.com/token")
 ///     .device_authorization_url("https://auth.example.com/device")
+///     // A public client: `client_id` in the form, no secret.
+///     .client_auth(ClientAuth::none("my-tv-app"))
 ///     .build()?;
-/// // A public client identifies itself with `client_id` instead of authenticating.
-/// let public = FormParams::new().with("client_id", "my-tv-app");
-/// let device = client.request_device_authorization("", Some("read"), Some(&public)).await?;
+/// let device = client.request_device_authorization(Configured, Some("read"), None).await?;
 /// println!("Go to {} and enter {}", device.verification_uri, device.user_code);
-/// let token = poll_device_token(&client, "", &device, Some(&public)).await?;
+/// let token = poll_device_token(&client, Configured, &device, None).await?;
 /// # Ok(()) }
 /// ```
 pub trait DeviceAuthorization: TokenEndpoint {
     /// Starts the flow at the device authorization endpoint.
     #[oauth_grant(endpoint = "device_authorization")]
-    async fn request_device_authorization(
+    async fn request_device_authorization<'a>(
         &self,
-        #[header("Authorization")] authorization: &str,
+        #[header("Authorization")] authorization: impl Into<ClientAuthorization<'a>>,
         #[form] scope: Option<&str>,
         #[form_params] additional: Option<&FormParams>,
     ) -> Result<DeviceAuthorizationResponse, Error>;
 
     /// One poll of the token endpoint. Usually called through [`poll_device_token`].
     #[oauth_grant(grant_type = "urn:ietf:params:oauth:grant-type:device_code")]
-    async fn request_token_device(
+    async fn request_token_device<'a>(
         &self,
-        #[header("Authorization")] authorization: &str,
+        #[header("Authorization")] authorization: impl Into<ClientAuthorization<'a>>,
         #[form] device_code: &str,
         #[form_params] additional: Option<&FormParams>,
     ) -> Result<OAuthToken, Error>;
@@ -98,22 +100,23 @@ const MAX_INTERVAL: Duration = Duration::from_secs(60);
 /// stops with the provider's error on `access_denied` or `expired_token` (as
 /// [`Error::Provider`]) or with [`Error::DeviceCodeExpired`] once the device code's own
 /// lifetime has passed. Drop the future to cancel.
-pub async fn poll_device_token<C>(
+pub async fn poll_device_token<'a, C>(
     client: &C,
-    authorization: &str,
+    authorization: impl Into<ClientAuthorization<'a>>,
     device: &DeviceAuthorizationResponse,
     additional: Option<&FormParams>,
 ) -> Result<OAuthToken, Error>
 where
     C: DeviceAuthorization + ?Sized,
 {
+    let authorization = authorization.into();
     let mut schedule = PollSchedule::new(device, tokio::time::Instant::now().into_std());
     loop {
         let Some(wait) = schedule.next_wait(tokio::time::Instant::now().into_std()) else {
             return Err(Error::DeviceCodeExpired { expires_in: device.expires_in });
         };
         tokio::time::sleep(wait).await;
-        match client.request_token_device(authorization, &device.device_code, additional).await {
+        match client.request_token_device(&authorization, &device.device_code, additional).await {
             Ok(token) => return Ok(token),
             Err(error) => match error.provider_error().map(|provider| &provider.error) {
                 Some(OAuthProviderErrorKind::AuthorizationPending) => {}

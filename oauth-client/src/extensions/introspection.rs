@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::{Error, FormParams, TokenEndpoint, oauth_grant};
+use crate::{ClientAuthorization, Error, FormParams, TokenEndpoint, oauth_grant};
 
 /// The introspection response (RFC 7662 §2.2). Only `active` is required; members the RFC
 /// does not name are kept in `extra`.
@@ -53,9 +53,9 @@ pub struct Introspection {
 pub trait TokenIntrospection: TokenEndpoint {
     /// Introspects `token`; `token_type_hint` is `"access_token"` or `"refresh_token"`.
     #[oauth_grant(endpoint = "introspection")]
-    async fn introspect_token(
+    async fn introspect_token<'a>(
         &self,
-        #[header("Authorization")] authorization: &str,
+        #[header("Authorization")] authorization: impl Into<ClientAuthorization<'a>>,
         #[form] token: &str,
         #[form] token_type_hint: Option<&str>,
         #[form_params] additional: Option<&FormParams>,

@@ -11,7 +11,7 @@ use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{Map, Value};
 
 use crate::signing::JwsKey;
-use crate::{Error, FormParams, OAuthToken, TokenEndpoint, oauth_grant};
+use crate::{ClientAuthorization, Error, FormParams, OAuthToken, TokenEndpoint, oauth_grant};
 
 /// A key that signs assertions: RS256 or ES256 with a private key (`private_key_jwt`), or
 /// HS256 with the client secret (`client_secret_jwt`). The key is parsed once, here; each
@@ -221,9 +221,9 @@ pub trait JwtBearer: TokenEndpoint {
     ///
     /// Sends `assertion` (e.g. [`JwtAssertion::sign`]); the client may authenticate as well.
     #[oauth_grant(grant_type = "urn:ietf:params:oauth:grant-type:jwt-bearer")]
-    async fn request_token_jwt_bearer(
+    async fn request_token_jwt_bearer<'a>(
         &self,
-        #[header("Authorization")] authorization: &str,
+        #[header("Authorization")] authorization: impl Into<ClientAuthorization<'a>>,
         #[form] assertion: &str,
         #[form] scope: Option<&str>,
         #[form_params] additional: Option<&FormParams>,
@@ -232,17 +232,24 @@ pub trait JwtBearer: TokenEndpoint {
 
 impl JwtBearer for crate::OAuthClient {}
 
-/// Client authentication with a signed JWT (RFC 7523 §2.2, `private_key_jwt` or with an
-/// HS256 key `client_secret_jwt`), usable with every grant instead of Basic: pass an empty
-/// `authorization` and [`form_params`](Self::form_params) as `additional`.
+/// A client assertion (RFC 7523 §2.2) signed by the caller and passed as a grant's
+/// `additional` fields — superseded by [`ClientAuth::private_key_jwt`](crate::ClientAuth::private_key_jwt)
+/// and [`ClientAuth::client_secret_jwt`](crate::ClientAuth::client_secret_jwt), which sign a
+/// fresh assertion for every attempt: one signed here is sent again, `jti` and all, when a
+/// request is retried (and a replay-checking provider refuses it).
+///
+/// Migrating:
 ///
 /// ```no_run
-/// use oauth_client::extensions::{ClientAssertion, SigningKey};
-/// use oauth_client::{OAuthAuthorization, OAuthClient};
+/// use oauth_client::extensions::SigningKey;
+/// use oauth_client::{ClientAuth, ClientAuthorization::Configured, OAuthAuthorization, OAuthClient};
 ///
-/// # async fn run(client: OAuthClient, pem: &[u8]) -> Result<(), oauth_client::Error> {
-/// let assertion = ClientAssertion::new("my-client", client.token_url().as_str(), SigningKey::rs256_pem(pem)?);
-/// let token = client.request_token_ccg("", Some("read"), Some(&assertion.form_params()?)).await?;
+/// # async fn run(pem: &[u8]) -> Result<(), oauth_client::Error> {
+/// // Before: ClientAssertion::new("my-client", token_url, key).form_params()? as `additional`.
+/// let client = OAuthClient::builder("https://auth.example.com/token")
+///     .client_auth(ClientAuth::private_key_jwt("my-client", SigningKey::rs256_pem(pem)?))
+///     .build()?;
+/// let token = client.request_token_ccg(Configured, Some("read"), None).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
@@ -255,6 +262,10 @@ impl ClientAssertion {
     pub const TYPE: &'static str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
     /// Authenticates `client_id` to the server whose token endpoint is `audience`.
+    #[deprecated(
+        since = "0.1.0",
+        note = "use `ClientAuth::private_key_jwt` (or `client_secret_jwt`) on the client: a fresh assertion per attempt"
+    )]
     pub fn new(client_id: impl Into<String>, audience: impl Into<String>, key: SigningKey) -> Self {
         let client_id = client_id.into();
         ClientAssertion { assertion: JwtAssertion::new(client_id.clone(), client_id, audience, key) }
@@ -268,6 +279,10 @@ impl ClientAssertion {
     }
 
     /// `client_assertion_type` and a freshly signed `client_assertion`, as form fields.
+    #[deprecated(
+        since = "0.1.0",
+        note = "use `ClientAuth::private_key_jwt` (or `client_secret_jwt`) on the client: a fresh assertion per attempt"
+    )]
     pub fn form_params(&self) -> Result<FormParams, Error> {
         Ok(FormParams::new()
             .with("client_assertion_type", Self::TYPE)

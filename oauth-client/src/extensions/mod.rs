@@ -29,7 +29,7 @@
 //!
 //! pub trait Revoke: TokenEndpoint {
 //!     #[oauth_grant(endpoint = "revocation")]
-//!     async fn revoke(&self, #[header("Authorization")] authorization: &str, #[form] token: &str) -> Result<(), Error>;
+//!     async fn revoke(&self, #[form] token: &str) -> Result<(), Error>;
 //! }
 //! ```
 //!

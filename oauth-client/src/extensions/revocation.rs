@@ -1,6 +1,6 @@
 //! Token revocation (RFC 7009).
 
-use crate::{Error, FormParams, TokenEndpoint, oauth_grant};
+use crate::{ClientAuthorization, Error, FormParams, TokenEndpoint, oauth_grant};
 
 /// Revokes access or refresh tokens at the provider's revocation endpoint (RFC 7009 §2.1).
 pub trait TokenRevocation: TokenEndpoint {
@@ -8,9 +8,9 @@ pub trait TokenRevocation: TokenEndpoint {
     /// provider answers 200 also for a token it does not know (RFC 7009 §2.2), so success
     /// says only that the token is not valid any more.
     #[oauth_grant(endpoint = "revocation")]
-    async fn revoke_token(
+    async fn revoke_token<'a>(
         &self,
-        #[header("Authorization")] authorization: &str,
+        #[header("Authorization")] authorization: impl Into<ClientAuthorization<'a>>,
         #[form] token: &str,
         #[form] token_type_hint: Option<&str>,
         #[form_params] additional: Option<&FormParams>,

@@ -1,6 +1,6 @@
 //! Token exchange (RFC 8693).
 
-use crate::{Error, FormParams, OAuthToken, TokenEndpoint, oauth_grant};
+use crate::{ClientAuthorization, Error, FormParams, OAuthToken, TokenEndpoint, oauth_grant};
 
 /// The token type identifiers of RFC 8693 §3.
 pub mod token_types {
@@ -27,9 +27,9 @@ pub trait TokenExchange: TokenEndpoint {
     /// `audience` and `resource` may name several targets: each item is its own field.
     #[oauth_grant(grant_type = "urn:ietf:params:oauth:grant-type:token-exchange")]
     #[allow(clippy::too_many_arguments)] // RFC 8693 §2.1 has this many parameters
-    async fn exchange_token(
+    async fn exchange_token<'a>(
         &self,
-        #[header("Authorization")] authorization: &str,
+        #[header("Authorization")] authorization: impl Into<ClientAuthorization<'a>>,
         #[form] subject_token: &str,
         #[form] subject_token_type: &str,
         #[form] actor_token: Option<&str>,

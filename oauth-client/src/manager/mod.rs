@@ -3,13 +3,14 @@
 //! through a [`TokenStore`] across managers and processes.
 //!
 //! ```no_run
-//! use oauth_client::{BasicAuth, OAuthClient, TokenManager};
+//! use oauth_client::{ClientAuth, OAuthClient, TokenManager};
 //! use oauth_client::manager::ClientCredentials;
 //!
 //! # async fn run() -> Result<(), oauth_client::Error> {
-//! let client = OAuthClient::new("https://auth.example.com/oauth2/token")?;
-//! let auth = BasicAuth::new("my-client", "my-secret").header_value();
-//! let tokens = TokenManager::builder(client, ClientCredentials::new(auth).scope("read")).build();
+//! let client = OAuthClient::builder("https://auth.example.com/oauth2/token")
+//!     .client_auth(ClientAuth::client_secret_basic("my-client", "my-secret"))
+//!     .build()?;
+//! let tokens = TokenManager::builder(client, ClientCredentials::new().scope("read")).build();
 //!
 //! // Anywhere, from any number of tasks: a valid token, fetched at most once at a time.
 //! let api = reqwest::Client::new();

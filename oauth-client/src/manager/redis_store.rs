@@ -57,9 +57,9 @@ return version
 /// use oauth_client::manager::{ClientCredentials, RedisStore};
 /// use oauth_client::{OAuthClient, TokenManager};
 ///
-/// # fn run(client: OAuthClient, auth: String) -> Result<(), Box<dyn std::error::Error>> {
+/// # fn run(client: OAuthClient) -> Result<(), Box<dyn std::error::Error>> {
 /// let store = Arc::new(RedisStore::new("redis://127.0.0.1:6379/")?);
-/// let tokens = TokenManager::builder(client, ClientCredentials::new(auth))
+/// let tokens = TokenManager::builder(client, ClientCredentials::new())
 ///     .store(store, "billing-api:read")
 ///     .build();
 /// # Ok(()) }

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::secret::Redacted;
+use crate::ClientAuthorization::Configured;
 use crate::{
     Error, FormParams, OAuthAuthorization, OAuthClient, OAuthProviderErrorKind, OAuthToken, Password,
 };
@@ -40,31 +40,35 @@ pub trait TokenSource: Send + Sync + 'static {
     }
 }
 
-/// Tokens from the client credentials grant, fetched again when they expire.
-#[derive(Clone)]
+/// Tokens from the client credentials grant, fetched again when they expire. The client
+/// authenticates with its [`ClientAuth`](crate::ClientAuth), computed for every request (a
+/// `private_key_jwt` client signs a fresh assertion each time).
+///
+/// ```
+/// use oauth_client::manager::ClientCredentials;
+///
+/// let source = ClientCredentials::new().scope("read").resource("https://api.example.com");
+/// ```
+#[derive(Clone, Debug, Default)]
 pub struct ClientCredentials {
-    authorization: String,
     scope: Option<String>,
     resources: Vec<String>,
     additional: Option<FormParams>,
 }
 
 impl ClientCredentials {
-    /// Fetches with this `Authorization` header value (e.g. [`BasicAuth::header_value`](crate::BasicAuth::header_value)).
-    pub fn new(authorization: impl Into<String>) -> Self {
-        ClientCredentials {
-            authorization: authorization.into(),
-            scope: None,
-            resources: Vec::new(),
-            additional: None,
-        }
+    /// Fetches with the client's [`ClientAuth`](crate::ClientAuth), no scope asked.
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    /// Fetches with the client's own [`ClientAuth`](crate::ClientAuth), computed for every
-    /// request (a `private_key_jwt` client signs a fresh assertion each time).
+    /// The same as [`new`](Self::new), whose name it had while sources also took a header.
+    #[deprecated(
+        since = "0.1.0",
+        note = "use `ClientCredentials::new()`: sources always use the client's `ClientAuth`"
+    )]
     pub fn using_client_auth() -> Self {
-        // No header of its own: the client's authentication applies.
-        Self::new(String::new())
+        Self::new()
     }
 
     /// Requests this scope.
@@ -90,18 +94,6 @@ impl ClientCredentials {
     }
 }
 
-// The `Authorization` value carries the client secret (Basic is only base64): never shown.
-impl core::fmt::Debug for ClientCredentials {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("ClientCredentials")
-            .field("authorization", &Redacted)
-            .field("scope", &self.scope)
-            .field("resources", &self.resources)
-            .field("additional", &self.additional)
-            .finish()
-    }
-}
-
 impl TokenSource for ClientCredentials {
     fn fetch<'a>(
         &'a self,
@@ -110,7 +102,7 @@ impl TokenSource for ClientCredentials {
     ) -> BoxFuture<'a, Result<OAuthToken, Error>> {
         if self.resources.is_empty() {
             return Box::pin(client.request_token_ccg(
-                &self.authorization,
+                Configured,
                 self.scope.as_deref(),
                 self.additional.as_ref(),
             ));
@@ -121,7 +113,7 @@ impl TokenSource for ClientCredentials {
             for (name, value) in self.additional.iter().flat_map(FormParams::iter) {
                 additional.push(name, value);
             }
-            client.request_token_ccg(&self.authorization, self.scope.as_deref(), Some(&additional)).await
+            client.request_token_ccg(Configured, self.scope.as_deref(), Some(&additional)).await
         })
     }
 
@@ -136,34 +128,28 @@ impl TokenSource for ClientCredentials {
 }
 
 /// Tokens from the password grant: refreshed with the refresh token while it works, fetched
-/// again with the password when there is none or the provider refuses it.
-#[derive(Clone)]
+/// again with the password when there is none or the provider refuses it. The client
+/// authenticates with its [`ClientAuth`](crate::ClientAuth).
+#[derive(Clone, Debug)]
 pub struct PasswordGrant {
-    authorization: String,
     username: String,
     password: Password,
     scope: Option<String>,
 }
 
 impl PasswordGrant {
-    /// Fetches for `username` with this `Authorization` header value.
-    pub fn new(
-        authorization: impl Into<String>,
-        username: impl Into<String>,
-        password: impl Into<Password>,
-    ) -> Self {
-        PasswordGrant {
-            authorization: authorization.into(),
-            username: username.into(),
-            password: password.into(),
-            scope: None,
-        }
+    /// Fetches for `username` with `password`.
+    pub fn new(username: impl Into<String>, password: impl Into<Password>) -> Self {
+        PasswordGrant { username: username.into(), password: password.into(), scope: None }
     }
 
-    /// Fetches for `username`, authenticating with the client's own
-    /// [`ClientAuth`](crate::ClientAuth).
+    /// The same as [`new`](Self::new), whose name it had while sources also took a header.
+    #[deprecated(
+        since = "0.1.0",
+        note = "use `PasswordGrant::new(username, password)`: sources always use the client's `ClientAuth`"
+    )]
     pub fn using_client_auth(username: impl Into<String>, password: impl Into<Password>) -> Self {
-        Self::new(String::new(), username, password)
+        Self::new(username, password)
     }
 
     /// Requests this scope.
@@ -171,17 +157,6 @@ impl PasswordGrant {
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
         self.scope = Some(scope.into());
         self
-    }
-}
-
-impl core::fmt::Debug for PasswordGrant {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("PasswordGrant")
-            .field("authorization", &Redacted)
-            .field("username", &self.username)
-            .field("password", &self.password)
-            .field("scope", &self.scope)
-            .finish()
     }
 }
 
@@ -193,14 +168,14 @@ impl TokenSource for PasswordGrant {
     ) -> BoxFuture<'a, Result<OAuthToken, Error>> {
         Box::pin(async move {
             if let Some(refresh) = previous.and_then(|token| token.refresh_token.as_ref()) {
-                match client.refresh_token_ropcg(&self.authorization, refresh.secret(), None, None).await {
+                match client.refresh_token_ropcg(Configured, refresh.secret(), None, None).await {
                     Err(error) if is_invalid_grant(&error) => {} // expired or revoked: log in again
                     result => return result,
                 }
             }
             client
                 .request_token_ropcg(
-                    &self.authorization,
+                    Configured,
                     &self.username,
                     self.password.secret(),
                     self.scope.as_deref(),
@@ -214,27 +189,26 @@ impl TokenSource for PasswordGrant {
 /// Refreshes a token obtained with the authorization code grant. Start the manager with
 /// that token ([`TokenManagerBuilder::initial_token`](super::TokenManagerBuilder::initial_token));
 /// when it has no refresh token left, or the provider refuses it, the manager answers
-/// [`Error::RefreshUnavailable`]: the user must authorize again.
-#[derive(Clone)]
+/// [`Error::RefreshUnavailable`]: the user must authorize again. The client authenticates
+/// with its [`ClientAuth`](crate::ClientAuth).
+#[derive(Clone, Debug, Default)]
 pub struct AuthorizationCode {
-    authorization: String,
-}
-
-impl core::fmt::Debug for AuthorizationCode {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("AuthorizationCode").field("authorization", &Redacted).finish()
-    }
+    _private: (),
 }
 
 impl AuthorizationCode {
-    /// Refreshes with this `Authorization` header value.
-    pub fn new(authorization: impl Into<String>) -> Self {
-        AuthorizationCode { authorization: authorization.into() }
+    /// Refreshes with the client's [`ClientAuth`](crate::ClientAuth).
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    /// Refreshes authenticating with the client's own [`ClientAuth`](crate::ClientAuth).
+    /// The same as [`new`](Self::new), whose name it had while sources also took a header.
+    #[deprecated(
+        since = "0.1.0",
+        note = "use `AuthorizationCode::new()`: sources always use the client's `ClientAuth`"
+    )]
     pub fn using_client_auth() -> Self {
-        Self::new(String::new())
+        Self::new()
     }
 }
 
@@ -248,7 +222,7 @@ impl TokenSource for AuthorizationCode {
             let Some(refresh) = previous.and_then(|token| token.refresh_token.as_ref()) else {
                 return Err(Error::refresh_unavailable("no refresh token; authorize again"));
             };
-            match client.refresh_token_acg(&self.authorization, refresh.secret(), None, None).await {
+            match client.refresh_token_acg(Configured, refresh.secret(), None, None).await {
                 Err(error) if is_invalid_grant(&error) => Err(Error::RefreshUnavailable {
                     reason: "the provider refused the refresh token; authorize again".to_owned(),
                     source: Some(Box::new(error)),

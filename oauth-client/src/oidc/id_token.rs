@@ -129,7 +129,7 @@ impl<'a> Expected<'a> {
 ///
 /// ```no_run
 /// use oauth_client::oidc::{Expected, IdTokenVerifier};
-/// use oauth_client::{AuthorizationRequest, OAuthAuthorization, OAuthClient};
+/// use oauth_client::{AuthorizationRequest, ClientAuthorization::Configured, OAuthAuthorization, OAuthClient};
 ///
 /// # async fn run(redirect: &str) -> Result<(), oauth_client::Error> {
 /// let client = OAuthClient::discover("https://login.example.com").await?.build()?;
@@ -139,7 +139,7 @@ impl<'a> Expected<'a> {
 ///     .build()?;
 /// // ... the user logs in; the browser comes back to `redirect` ...
 /// let code = pending.code_from_redirect(redirect)?;
-/// let token = client.request_token_acg("", &code, "https://app.example/callback", Some(&pending.token_params())).await?;
+/// let token = client.request_token_acg(Configured, &code, "https://app.example/callback", Some(&pending.token_params())).await?;
 ///
 /// let verifier = IdTokenVerifier::for_client(&client, "my-app")?;
 /// let claims = verifier.verify_token_response(&token, Expected::from_authorization(&pending)).await?;

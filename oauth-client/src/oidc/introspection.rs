@@ -26,10 +26,11 @@ const TOKEN_INTROSPECTION_JWT: &str = "application/token-introspection+jwt";
 ///
 /// ```no_run
 /// # async fn run(client: oauth_client::OAuthClient, token: &str) -> Result<(), oauth_client::Error> {
+/// use oauth_client::ClientAuthorization::Configured;
 /// use oauth_client::oidc::SignedIntrospection;
 ///
 /// let introspection = SignedIntrospection::for_client(&client, "resource-server")?;
-/// let info = introspection.introspect(&client, "", token, None).await?;   // client's ClientAuth
+/// let info = introspection.introspect(&client, Configured, token, None).await?;
 /// println!("active: {}", info.active);
 /// # Ok(()) }
 /// ```
@@ -105,15 +106,17 @@ impl SignedIntrospection {
     }
 
     /// Introspects `token` at `client`'s introspection endpoint; `authorization` as for the
-    /// other requests (`""` lets the client's [`ClientAuth`](crate::ClientAuth) apply).
-    pub async fn introspect(
+    /// other requests ([`Configured`](crate::ClientAuthorization::Configured) applies the
+    /// client's [`ClientAuth`](crate::ClientAuth)).
+    pub async fn introspect<'a>(
         &self,
         client: &OAuthClient,
-        authorization: &str,
+        authorization: impl Into<crate::ClientAuthorization<'a>>,
         token: &str,
         token_type_hint: Option<&str>,
     ) -> Result<Introspection, Error> {
         let mut request = GrantRequest::to_endpoint(Endpoint::INTROSPECTION);
+        let authorization = authorization.into();
         HeaderField::add_to(&authorization, "Authorization", &mut request);
         HeaderField::add_to(&TOKEN_INTROSPECTION_JWT, "Accept", &mut request);
         FormField::append_to(&token, "token", &mut request);

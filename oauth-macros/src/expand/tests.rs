@@ -37,9 +37,9 @@ fn client_credentials_grant() {
         quote!(grant_type = "client_credentials"),
         quote! {
             /// Client credentials grant.
-            async fn request_token_ccg(
+            async fn request_token_ccg<'a>(
                 &self,
-                #[header("Authorization")] authorization: &str,
+                #[header("Authorization")] authorization: impl Into<ClientAuthorization<'a>>,
                 #[form] scope: Option<&str>,
                 #[form_params] additional: Option<&FormParams>,
             ) -> Result<OAuthToken, Error>;

@@ -4,6 +4,7 @@
 
 use std::io;
 
+use oauth_client::ClientAuthorization::Configured;
 use oauth_client::dpop::DpopKey;
 use oauth_client::{ClientAuth, OAuthAuthorization, OAuthClient};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -30,7 +31,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .client_auth(ClientAuth::client_secret_basic("host", "secret"))
         .dpop(DpopKey::generate()?)
         .build()?;
-    let token = client.request_token_ccg("", Some("read"), None).await?;
+    let token = client.request_token_ccg(Configured, Some("read"), None).await?;
     assert_eq!(token.access_token.secret(), "host-at");
 
     // The host's client, and a new one, still behave as before.

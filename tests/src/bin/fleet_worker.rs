@@ -14,10 +14,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use oauth_client::ClientAuthorization::Configured;
 use oauth_client::manager::{AuthorizationCode, ClientCredentials, RedisStore};
-use oauth_client::{OAuthAuthorization, OAuthClient, TokenManager};
-
-const AUTH: &str = "Basic ZmxlZXQ6c2VjcmV0";
+use oauth_client::{ClientAuth, OAuthAuthorization, OAuthClient, TokenManager};
 
 fn unix_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_millis() as u64)
@@ -47,13 +46,16 @@ impl Args {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args = Args::parse();
-    let client = OAuthClient::new(args.text("token-url")).expect("a local token URL");
+    let client = OAuthClient::builder(args.text("token-url"))
+        .client_auth(ClientAuth::client_secret_basic("fleet", "secret"))
+        .build()
+        .expect("a local token URL");
     let store = Arc::new(
         RedisStore::new(args.text("redis")).expect("a Redis URL").command_timeout(Duration::from_secs(2)),
     );
     let builder = match args.text("source") {
-        "code" => TokenManager::builder(client.clone(), AuthorizationCode::new(AUTH)),
-        _ => TokenManager::builder(client.clone(), ClientCredentials::new(AUTH)),
+        "code" => TokenManager::builder(client.clone(), AuthorizationCode::new()),
+        _ => TokenManager::builder(client.clone(), ClientCredentials::new()),
     };
     let mut builder = builder
         .store(store, args.text("key"))
@@ -62,7 +64,7 @@ async fn main() {
         .failure_backoff(Duration::from_millis(args.number("failure-backoff-ms")));
     let seeding = args.0.get("login").cloned();
     if let Some(code) = &seeding {
-        let login = client.request_token_acg(AUTH, code, "http://127.0.0.1:9/callback", None).await;
+        let login = client.request_token_acg(Configured, code, "http://127.0.0.1:9/callback", None).await;
         builder = builder.initial_token(login.expect("the login succeeds"));
     }
     let manager = builder.build();

@@ -204,6 +204,7 @@ fn backoff_doubles_honours_retry_after_and_is_capped() {
 }
 
 #[tokio::test]
+#[allow(deprecated)] // pins the superseded ClientSecretPost path while it exists
 async fn client_secret_post_sends_credentials_in_the_form_and_no_authorization_header() {
     let server = json_endpoint(200, token()).await;
     let client = OAuthClient::new(format!("{}{TOKEN_PATH}", server.uri())).unwrap();
@@ -266,7 +267,7 @@ async fn automatic_retries_leave_the_same_debug_event_at_every_server() {
         .dpop(DpopKey::generate().unwrap())
         .build()
         .unwrap();
-    let tokens = TokenManager::builder(client, ClientCredentials::new(AUTH_XY)).build();
+    let tokens = TokenManager::builder(client, ClientCredentials::new()).build();
     let answer = tokens.send(reqwest::Client::new().get(format!("{}/api", server.uri()))).await.unwrap();
     assert_eq!(answer.status(), StatusCode::OK);
 

@@ -113,7 +113,7 @@ fn fleet(client: &OAuthClient, redis: &RedisServer, clock: &ManualClock, key: &s
             // Generous: a loaded CI machine must not look like a Redis outage.
             let store =
                 Arc::new(RedisStore::new(&redis.url).unwrap().command_timeout(Duration::from_secs(5)));
-            TokenManager::builder(client.clone(), ClientCredentials::new("Basic eDp5"))
+            TokenManager::builder(client.clone(), ClientCredentials::new())
                 .clock(clock.clone())
                 .store(store, key)
                 .build()

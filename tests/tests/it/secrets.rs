@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use oauth_client::extensions::SigningKey;
-use oauth_client::manager::{AuthorizationCode, ClientCredentials, PasswordGrant};
+use oauth_client::manager::PasswordGrant;
 use oauth_client::{
-    AccessToken, AuthorizationRequest, BasicAuth, ClientAuth, ClientSecret, ClientSecretPost, Error,
-    FormParams, OAuthAuthorization, OAuthClient, OAuthToken, Password, PkceVerifier, RefreshToken,
-    RetryPolicy,
+    AccessToken, AuthorizationRequest, BasicAuth, ClientAuth, ClientAuthorization, ClientSecret,
+    ClientSecretPost, Error, FormParams, OAuthAuthorization, OAuthClient, OAuthToken, Password, PkceVerifier,
+    RefreshToken, RetryPolicy,
 };
 use oauth_client_tests::{TOKEN_PATH, token_endpoint};
 use serde_json::json;
@@ -50,10 +50,10 @@ fn debug_of_every_secret_bearing_type_is_redacted() {
         ("FormParams", format!("{:?}", FormParams::new().with("code_verifier", secret("v")))),
         ("OAuthToken", format!("{token:?} {token:#?}")),
         ("PendingAuthorization", format!("{pending:?}")),
-        // The token manager's sources hold the `Authorization` header value.
-        ("ClientCredentials", format!("{:?}", ClientCredentials::new(secret("auth")).scope("read"))),
-        ("PasswordGrant", format!("{:?}", PasswordGrant::new(secret("auth"), "user", secret("pw")))),
-        ("AuthorizationCode", format!("{:?}", AuthorizationCode::new(secret("auth")))),
+        // The password source holds the password (sources hold no client credentials: the
+        // client's `ClientAuth` does).
+        ("PasswordGrant", format!("{:?}", PasswordGrant::new("user", secret("pw")))),
+        ("ClientAuthorization", format!("{:?}", ClientAuthorization::from(secret("basic")))),
     ];
     for (what, text) in values {
         assert_clean(what, &text);

@@ -10,7 +10,7 @@ use std::time::Duration;
 use oauth_client::manager::{AuthorizationCode, ClientCredentials, MemoryStore, PasswordGrant, from_fn};
 use oauth_client::{Error, OAuthClient, OAuthProviderErrorKind, OAuthToken, TokenManager};
 use oauth_client_tests::clock::ManualClock;
-use oauth_client_tests::{AUTH_XY as AUTH, T0, TOKEN_PATH, form_of, header_of, serve};
+use oauth_client_tests::{AUTH, T0, TOKEN_PATH, basic_client, form_of, header_of, serve};
 use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -65,7 +65,7 @@ async fn requests(server: &MockServer) -> Vec<Request> {
 }
 
 fn manager(client: OAuthClient, clock: &ManualClock) -> TokenManager {
-    TokenManager::builder(client, ClientCredentials::new(AUTH)).clock(clock.clone()).build()
+    TokenManager::builder(client, ClientCredentials::new()).clock(clock.clone()).build()
 }
 
 /// `callers` tasks ask at once; returns every result.
@@ -114,7 +114,7 @@ async fn a_failed_refresh_reaches_every_waiter_and_is_retried_once_after_the_bac
         .mount(&server)
         .await;
     Mock::given(method("POST")).respond_with(Provider::new(Some(3600), true)).mount(&server).await;
-    let client = OAuthClient::new(format!("{}{TOKEN_PATH}", server.uri())).unwrap();
+    let client = basic_client(&format!("{}{TOKEN_PATH}", server.uri()));
     let clock = ManualClock::at(T0);
     let manager = manager(client, &clock);
 
@@ -144,7 +144,7 @@ async fn a_failed_refresh_reaches_every_waiter_and_is_retried_once_after_the_bac
 async fn refresh_happens_at_expiry_minus_leeway_and_not_before() {
     let (server, client) = serve(Provider::new(Some(600), true)).await;
     let clock = ManualClock::at(T0);
-    let manager = TokenManager::builder(client, ClientCredentials::new(AUTH))
+    let manager = TokenManager::builder(client, ClientCredentials::new())
         .clock(clock.clone())
         .leeway(Duration::from_secs(30))
         .build();
@@ -176,7 +176,7 @@ async fn password_rotation(rotate: bool) -> (Vec<(String, String)>, Vec<String>)
     let clock = ManualClock::at(T0);
     let seen = Arc::new(Mutex::new(Vec::new()));
     let on_update = Arc::clone(&seen);
-    let manager = TokenManager::builder(client, PasswordGrant::new(AUTH, "alice", "wonderland"))
+    let manager = TokenManager::builder(client, PasswordGrant::new("alice", "wonderland"))
         .clock(clock.clone())
         .leeway(Duration::ZERO)
         .on_update(move |token: OAuthToken| {
@@ -233,7 +233,7 @@ async fn on_update_runs_before_any_caller_gets_the_token() {
     let (_server, client) = serve(Provider::new(Some(3600), true)).await;
     let persisted = Arc::new(Mutex::new(None::<String>));
     let sink = Arc::clone(&persisted);
-    let manager = TokenManager::builder(client, ClientCredentials::new(AUTH))
+    let manager = TokenManager::builder(client, ClientCredentials::new())
         .on_update(move |token: OAuthToken| {
             let sink = Arc::clone(&sink);
             async move {
@@ -313,8 +313,9 @@ async fn authorization_code_tokens_are_refreshed_with_their_refresh_token() {
     let provider = Provider::new(Some(100), true);
     *provider.live_refresh.lock().unwrap() = Some("rt-from-the-code".to_owned());
     let (server, client) = serve(provider).await;
+    let client = basic_client(client.token_url().as_str());
     let clock = ManualClock::at(T0);
-    let manager = TokenManager::builder(client, AuthorizationCode::new(AUTH))
+    let manager = TokenManager::builder(client, AuthorizationCode::new())
         .clock(clock.clone())
         .initial_token(code_token(Some("rt-from-the-code")))
         .build();
@@ -330,7 +331,7 @@ async fn authorization_code_tokens_are_refreshed_with_their_refresh_token() {
 async fn authorization_code_tokens_that_cannot_be_refreshed_ask_for_the_user() {
     let (_server, client) = serve(Provider::new(Some(100), true)).await;
     let clock = ManualClock::at(T0);
-    let refused = TokenManager::builder(client.clone(), AuthorizationCode::new(AUTH))
+    let refused = TokenManager::builder(client.clone(), AuthorizationCode::new())
         .clock(clock.clone())
         .initial_token(code_token(Some("revoked")))
         .build();
@@ -345,7 +346,7 @@ async fn authorization_code_tokens_that_cannot_be_refreshed_ask_for_the_user() {
         Some(&OAuthProviderErrorKind::InvalidGrant)
     );
 
-    let without = TokenManager::builder(client, AuthorizationCode::new(AUTH))
+    let without = TokenManager::builder(client, AuthorizationCode::new())
         .clock(clock)
         .initial_token(code_token(None))
         .build();
@@ -397,7 +398,7 @@ async fn managers_sharing_a_store_share_one_token() {
     let store = Arc::new(MemoryStore::new());
     let managers: Vec<TokenManager> = (0..4)
         .map(|_| {
-            TokenManager::builder(client.clone(), ClientCredentials::new(AUTH))
+            TokenManager::builder(client.clone(), ClientCredentials::new())
                 .clock(clock.clone())
                 .store(store.clone(), "shared")
                 .build()
@@ -517,7 +518,7 @@ async fn a_panicking_on_update_loses_no_token() {
     *provider.live_refresh.lock().unwrap() = Some("rt-seed".to_owned());
     let (_server, client) = serve(provider).await;
     let store = Arc::new(MemoryStore::new());
-    let manager = TokenManager::builder(client, AuthorizationCode::new(AUTH))
+    let manager = TokenManager::builder(client, AuthorizationCode::new())
         .clock(ManualClock::at(T0))
         .initial_token(code_token(Some("rt-seed")))
         .store(store.clone(), "panicking")
@@ -552,7 +553,7 @@ async fn a_hung_source_fails_the_refresh_at_its_deadline() {
 fn a_call_outside_a_runtime_is_a_clear_error_and_harms_nothing() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let (_server, client) = runtime.block_on(serve(Provider::new(Some(3600), true)));
-    let manager = TokenManager::builder(client, ClientCredentials::new(AUTH)).build();
+    let manager = TokenManager::builder(client, ClientCredentials::new()).build();
 
     let mut outside = std::pin::pin!(manager.access_token());
     let mut context = std::task::Context::from_waker(std::task::Waker::noop());
@@ -641,14 +642,14 @@ async fn a_slow_store_is_waited_for_not_bypassed() {
     let (server, client) = serve(Provider::new(Some(3600), true)).await;
     let store = Arc::new(FaultyStore::new(oauth_client::manager::StoreErrorKind::Slow));
     let clock = ManualClock::at(T0);
-    let first = TokenManager::builder(client.clone(), ClientCredentials::new(AUTH))
+    let first = TokenManager::builder(client.clone(), ClientCredentials::new())
         .clock(clock.clone())
         .store(store.clone(), "slow")
         .build();
     assert_eq!(first.access_token().await.unwrap().secret(), "at-0");
 
     store.failing_calls.store(3, Ordering::SeqCst);
-    let second = TokenManager::builder(client, ClientCredentials::new(AUTH))
+    let second = TokenManager::builder(client, ClientCredentials::new())
         .clock(clock)
         .store(store.clone(), "slow")
         .build();
@@ -669,7 +670,7 @@ async fn a_refresh_slower_than_the_lock_lifetime_keeps_the_lock() {
     let store = Arc::new(MemoryStore::new());
     let managers: Vec<TokenManager> = (0..4)
         .map(|_| {
-            TokenManager::builder(client.clone(), ClientCredentials::new(AUTH))
+            TokenManager::builder(client.clone(), ClientCredentials::new())
                 .store(store.clone(), "slow-provider")
                 .store_lock_ttl(Duration::from_millis(300))
                 .build()
@@ -697,11 +698,11 @@ async fn a_failed_shared_refresh_is_published_and_not_repeated_by_the_waiters() 
         .respond_with(ResponseTemplate::new(503).set_delay(Duration::from_millis(200)))
         .mount(&server)
         .await;
-    let client = OAuthClient::new(format!("{}{TOKEN_PATH}", server.uri())).unwrap();
+    let client = basic_client(&format!("{}{TOKEN_PATH}", server.uri()));
     let store = Arc::new(MemoryStore::new());
     let managers: Vec<TokenManager> = (0..4)
         .map(|_| {
-            TokenManager::builder(client.clone(), ClientCredentials::new(AUTH))
+            TokenManager::builder(client.clone(), ClientCredentials::new())
                 .store(store.clone(), "failing")
                 .build()
         })
@@ -752,7 +753,7 @@ async fn a_refresh_uses_the_newest_stored_refresh_token() {
     let clock = ManualClock::at(T0);
     let store = Arc::new(MemoryStore::new());
     let build = |initial: Option<OAuthToken>| {
-        let builder = TokenManager::builder(client.clone(), AuthorizationCode::new(AUTH))
+        let builder = TokenManager::builder(client.clone(), AuthorizationCode::new())
             .clock(clock.clone())
             .store(store.clone(), "rotation");
         match initial {
@@ -796,7 +797,7 @@ async fn an_unreachable_store_never_leads_to_an_uncoordinated_refresh() {
     let store = Arc::new(FaultyStore::new(oauth_client::manager::StoreErrorKind::Unreachable));
     let mut seed = code_token(Some("rt-seed"));
     seed.expiry = Some(T0 + 100);
-    let manager = TokenManager::builder(client.clone(), AuthorizationCode::new(AUTH))
+    let manager = TokenManager::builder(client.clone(), AuthorizationCode::new())
         .clock(clock.clone())
         .initial_token(seed)
         .store(store.clone(), "outage")
@@ -815,7 +816,7 @@ async fn an_unreachable_store_never_leads_to_an_uncoordinated_refresh() {
     assert_eq!(manager.access_token().await.unwrap().secret(), "at-0", "refreshed once the store is back");
 
     // Client credentials carry no single-use credential: fetched directly during an outage.
-    let ccg = TokenManager::builder(client, ClientCredentials::new(AUTH))
+    let ccg = TokenManager::builder(client, ClientCredentials::new())
         .clock(clock.clone())
         .store(store.clone(), "outage-ccg")
         .build();
@@ -875,8 +876,7 @@ async fn a_private_key_jwt_client_refreshes_for_days_without_invalid_client() {
     let key = std::fs::read(format!("{}/fixtures/rsa-private.pem", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let key = oauth_client::extensions::SigningKey::rs256_pem(&key).unwrap();
     let client = client.with_client_auth(oauth_client::ClientAuth::private_key_jwt("svc", key));
-    let manager =
-        TokenManager::builder(client, ClientCredentials::using_client_auth()).clock(clock.clone()).build();
+    let manager = TokenManager::builder(client, ClientCredentials::new()).clock(clock.clone()).build();
     for hour in 0..72 {
         assert_eq!(manager.access_token().await.unwrap().secret(), format!("at-{hour}"), "hour {hour}");
         clock.advance(3600);
@@ -890,7 +890,7 @@ async fn tokens_for_two_resources_never_mix() {
     let (server, client) = serve(Provider::new(Some(3600), true)).await;
     let store = Arc::new(MemoryStore::new());
     let for_resource = |resource: &str| {
-        TokenManager::builder(client.clone(), ClientCredentials::new(AUTH).resource(resource))
+        TokenManager::builder(client.clone(), ClientCredentials::new().resource(resource))
             .clock(ManualClock::at(T0))
             .store(store.clone(), "one-key")
             .build()
@@ -950,7 +950,7 @@ async fn dpop_nonces_are_shared_through_the_store() {
             .dpop(oauth_client::dpop::DpopKey::generate().unwrap())
             .build()
             .unwrap();
-        TokenManager::builder(client, ClientCredentials::new(AUTH))
+        TokenManager::builder(client, ClientCredentials::new())
             .clock(clock.clone())
             .store(store.clone(), "dpop")
             .build()

@@ -258,9 +258,10 @@ mod client_auth {
     use std::time::Duration;
 
     use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    use oauth_client::ClientAuthorization::{self, Configured};
     use oauth_client::extensions::{AssertionAudience, JwtClientAuth, SigningKey, TokenRevocation};
     use oauth_client::{
-        Attempt, AuthenticateClient, ClientAuth, Endpoint, Error, OAuthAuthorization, OAuthClient,
+        Attempt, AuthenticateClient, BasicAuth, ClientAuth, Endpoint, Error, OAuthAuthorization, OAuthClient,
         RetryPolicy,
     };
     use oauth_client_tests::{TOKEN_PATH, form_of, header_of, pairs};
@@ -323,7 +324,7 @@ mod client_auth {
         for (auth, header, extra) in cases {
             let server = provider(None).await;
             let method = auth.method();
-            client(&server, auth).request_token_ccg("", Some("read"), None).await.unwrap();
+            client(&server, auth).request_token_ccg(Configured, Some("read"), None).await.unwrap();
             let request = &requests(&server).await[0];
             assert_eq!(header_of(request, "authorization"), header, "{method}");
             let mut expected = vec![("grant_type", "client_credentials"), ("scope", "read")];
@@ -336,10 +337,38 @@ mod client_auth {
     async fn a_callers_own_authorization_header_is_sent_instead_of_the_configured_method() {
         let server = provider(None).await;
         let client = client(&server, ClientAuth::client_secret_post("configured", "secret"));
+        // Every spelling the header-string signatures accepted still compiles and is sent as given.
+        let owned = String::from("Basic Y2FsbGVyOnM=");
         client.request_token_ccg("Basic Y2FsbGVyOnM=", None, None).await.unwrap();
-        let request = &requests(&server).await[0];
-        assert_eq!(header_of(request, "authorization"), Some("Basic Y2FsbGVyOnM="));
-        assert_eq!(form_of(request), pairs(&[("grant_type", "client_credentials")]));
+        client.request_token_ccg(&owned, None, None).await.unwrap();
+        client.request_token_ccg(owned.as_str(), None, None).await.unwrap();
+        client.request_token_ccg(owned.clone(), None, None).await.unwrap();
+        client.request_token_ccg(&BasicAuth::new("caller", "s"), None, None).await.unwrap();
+        client.request_token_ccg(ClientAuthorization::Header(owned.into()), None, None).await.unwrap();
+        for request in requests(&server).await {
+            assert_eq!(header_of(&request, "authorization"), Some("Basic Y2FsbGVyOnM="));
+            assert_eq!(form_of(&request), pairs(&[("grant_type", "client_credentials")]));
+        }
+    }
+
+    #[tokio::test]
+    async fn configured_and_the_old_empty_string_both_apply_the_clients_method() {
+        let server = provider(None).await;
+        let client = client(&server, ClientAuth::client_secret_post("configured", "secret"));
+        client.request_token_ccg(Configured, None, None).await.unwrap();
+        client.request_token_ccg("", None, None).await.unwrap();
+        client.request_token_ccg(ClientAuthorization::default(), None, None).await.unwrap();
+        let expected = pairs(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "configured"),
+            ("client_secret", "secret"),
+        ]);
+        let received = requests(&server).await;
+        assert_eq!(received.len(), 3);
+        for request in received {
+            assert_eq!(header_of(&request, "authorization"), None);
+            assert_eq!(form_of(&request), expected);
+        }
     }
 
     fn field(request: &Request, name: &str) -> String {
@@ -904,7 +933,7 @@ mod dpop {
             .dpop(DpopKey::generate().unwrap())
             .build()
             .unwrap();
-        let tokens = TokenManager::builder(client, ClientCredentials::new("Basic eDp5")).build();
+        let tokens = TokenManager::builder(client, ClientCredentials::new()).build();
         let response =
             tokens.send(reqwest::Client::new().get(format!("{}/things?page=2", api.uri()))).await.unwrap();
         assert_eq!(response.text().await.unwrap(), "things");
@@ -935,7 +964,7 @@ mod dpop {
             .dpop(DpopKey::generate().unwrap())
             .build()
             .unwrap();
-        let tokens = TokenManager::builder(client, ClientCredentials::new("Basic eDp5")).build();
+        let tokens = TokenManager::builder(client, ClientCredentials::new()).build();
         let request =
             tokens.bearer(reqwest::Client::new().put(format!("{}/things/7", api.uri()))).await.unwrap();
         request.send().await.unwrap();
@@ -962,7 +991,7 @@ mod dpop {
             .dpop(DpopKey::generate().unwrap())
             .build()
             .unwrap();
-        let tokens = TokenManager::builder(client, ClientCredentials::new("Basic eDp5")).build();
+        let tokens = TokenManager::builder(client, ClientCredentials::new()).build();
         tokens.send(reqwest::Client::new().get(api.uri())).await.unwrap();
         let request = &api.received_requests().await.unwrap()[0];
         assert_eq!(header_of(request, "authorization"), Some("Bearer dpop-bound-at"));
