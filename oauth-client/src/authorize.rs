@@ -7,6 +7,7 @@ use reqwest::Url;
 use sha2::{Digest, Sha256};
 
 use crate::client_auth::ClientAuth;
+use crate::error::Setting;
 use crate::error::{Error, RedirectError};
 use crate::form::FormParams;
 use crate::provider_error::OAuthProviderError;
@@ -103,8 +104,9 @@ impl AuthorizationRequest {
     /// (`dpop_jkt`, RFC 9449 §10), as its token request will be bound.
     pub fn for_client(client: &crate::OAuthClient, client_id: impl Into<String>) -> Result<Self, Error> {
         let authorize_url = client.authorization_url().ok_or_else(|| {
-            Error::Config(
-                "the client has no authorization endpoint; set it with `OAuthClient::builder(..).authorization_url(..)` or discover it".into(),
+            Error::config(
+                Setting::Endpoint,
+                "the client has no authorization endpoint; set it with `OAuthClient::builder(..).authorization_url(..)` or discover it",
             )
         })?;
         let mut request = Self::new(authorize_url.as_str(), client_id);
@@ -257,10 +259,10 @@ impl AuthorizationRequest {
     /// when the provider requires pushed requests ([`push`](Self::push) then).
     pub fn build(self) -> Result<PendingAuthorization, Error> {
         if self.require_pushed {
-            return Err(Error::Config(
+            return Err(Error::config(
+                Setting::AuthorizationRequest,
                 "the provider requires pushed authorization requests (require_pushed_authorization_requests): \
-                 use `AuthorizationRequest::push(&client)`"
-                    .into(),
+                 use `AuthorizationRequest::push(&client)`",
             ));
         }
         let prepared = self.prepare()?;
@@ -298,20 +300,25 @@ impl AuthorizationRequest {
             crate::endpoint_url::parse("authorization URL", &self.authorize_url, self.allow_insecure_http)?;
         let state = match self.state {
             Some(state) if state.chars().count() < Self::MIN_STATE_CHARS => {
-                return Err(Error::Config(format!(
-                    "the authorization request's `state` has {} characters; it protects the redirect \
+                return Err(Error::config(
+                    Setting::AuthorizationRequest,
+                    format!(
+                        "the authorization request's `state` has {} characters; it protects the redirect \
                      from CSRF and must have at least {}: leave it out for a random one",
-                    state.chars().count(),
-                    Self::MIN_STATE_CHARS
-                )));
+                        state.chars().count(),
+                        Self::MIN_STATE_CHARS
+                    ),
+                ));
             }
             Some(state) => state,
             None => URL_SAFE_NO_PAD.encode(random_bytes::<16>()?),
         };
-        let authorization_details = self
-            .authorization_details
-            .transpose()
-            .map_err(|error| Error::Config(format!("the authorization_details do not serialize: {error}")))?;
+        let authorization_details = self.authorization_details.transpose().map_err(|error| {
+            Error::config(
+                Setting::AuthorizationRequest,
+                format!("the authorization_details do not serialize: {error}"),
+            )
+        })?;
         let verifier = if self.pkce { Some(PkceVerifier::generate()?) } else { None };
         let openid =
             self.scope.as_deref().is_some_and(|scope| scope.split(' ').any(|scope| scope == "openid"));

@@ -9,6 +9,8 @@ use reqwest::Url;
 use crate::client_auth::ClientAuth;
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
+use crate::error::Setting;
+use crate::metadata::ProviderMetadata;
 use crate::request::Endpoint;
 use crate::response::Leniency;
 use crate::retry::RetryPolicy;
@@ -77,7 +79,7 @@ pub(crate) struct ClientConfig {
     pub(crate) issuer: Option<String>,
     /// The provider's metadata, when the client was built from discovery: what features ask
     /// about the provider, they ask of it.
-    pub(crate) metadata: Option<Arc<crate::ProviderMetadata>>,
+    pub(crate) metadata: Option<Arc<ProviderMetadata>>,
     /// How the client authenticates, applied to every attempt of every request that takes
     /// client authentication and carries no `Authorization` header of the caller's.
     pub(crate) client_auth: Option<ClientAuth>,
@@ -122,7 +124,7 @@ impl ClientConfig {
             return Ok(&self.token_url);
         }
         self.endpoints.get(name).ok_or_else(|| {
-            Error::Config(format!(
+            Error::config(Setting::Endpoint, format!(
                 "no {name} endpoint is configured; set it with `OAuthClient::builder(..).endpoint_url(\"{name}\", ..)`, \
                  or discover it from the provider's metadata (`{}`)",
                 endpoint.metadata_member()
@@ -198,7 +200,7 @@ impl OAuthClient {
     /// The provider's metadata, when the client was built from discovery
     /// ([`discover`](Self::discover) and its neighbours): what the provider supports and
     /// requires, with typed accessors.
-    pub fn provider_metadata(&self) -> Option<&crate::ProviderMetadata> {
+    pub fn provider_metadata(&self) -> Option<&ProviderMetadata> {
         self.config.metadata.as_deref()
     }
 
@@ -382,7 +384,7 @@ pub struct OAuthClientBuilder {
     endpoints: BTreeMap<String, String>,
     mtls_aliases: BTreeMap<String, String>,
     issuer: Option<String>,
-    metadata: Option<Arc<crate::ProviderMetadata>>,
+    metadata: Option<Arc<ProviderMetadata>>,
     client_auth: Option<ClientAuth>,
     #[cfg(feature = "__tls")]
     identity: Option<reqwest::Identity>,
@@ -547,7 +549,7 @@ impl OAuthClientBuilder {
 
     /// Fills every endpoint the metadata names (`<name>_endpoint`), the mTLS aliases and the
     /// issuer.
-    pub(crate) fn with_metadata(mut self, metadata: &crate::ProviderMetadata) -> Self {
+    pub(crate) fn with_metadata(mut self, metadata: &ProviderMetadata) -> Self {
         for (endpoint, url) in metadata.endpoints() {
             self.endpoints.insert(endpoint.to_owned(), url.to_owned());
         }
@@ -581,10 +583,10 @@ impl OAuthClientBuilder {
             None => {
                 #[cfg(not(feature = "__tls"))]
                 if token_url.scheme() == "https" {
-                    return Err(Error::Config(
+                    return Err(Error::config(
+                        Setting::HttpClient,
                         "this build has no TLS: enable oauth-client's `rustls` or \
-                         `native-tls` feature, or give the builder your own client (`http_client`)"
-                            .into(),
+                         `native-tls` feature, or give the builder your own client (`http_client`)",
                     ));
                 }
                 let builder = crate::http_client::builder().connect_timeout(self.connect_timeout);

@@ -10,7 +10,8 @@ use reqwest::header::{AUTHORIZATION, HeaderValue};
 use crate::attempt::{Attempt, AttemptResponse, AttemptStep};
 use crate::basic_auth::BasicAuth;
 use crate::error::Error;
-use crate::request::GrantRequest;
+use crate::error::Setting;
+use crate::request::{GrantRequest, HeaderField};
 use crate::secret::ClientSecret;
 
 /// How the client proves who it is to the provider (RFC 6749 §2.3, RFC 7523 §2.2, OpenID
@@ -57,7 +58,7 @@ pub struct ClientAuth {
 /// or form fields computed now (a signature over the request, a fresh assertion, ...).
 ///
 /// ```
-/// use oauth_client::{Attempt, AuthenticateClient, ClientAuth, Error};
+/// use oauth_client::{Attempt, AuthenticateClient, ClientAuth, ConfigError, Error, Setting};
 /// use reqwest::header::{HeaderName, HeaderValue};
 ///
 /// /// A vendor's header: the client id and a timestamp (a real one would sign them).
@@ -66,7 +67,7 @@ pub struct ClientAuth {
 /// impl AuthenticateClient for VendorHeader {
 ///     fn authenticate(&self, attempt: &mut Attempt<'_>) -> Result<(), Error> {
 ///         let value = format!("{}:{}", self.client_id, attempt.now());
-///         let value = HeaderValue::from_str(&value).map_err(|_| Error::Config("bad header".into()))?;
+///         let value = HeaderValue::from_str(&value).map_err(|_| Error::from(ConfigError::new(Setting::Custom, "bad header")))?;
 ///         attempt.insert_header(HeaderName::from_static("x-vendor-auth"), value);
 ///         Ok(())
 ///     }
@@ -251,8 +252,9 @@ struct BasicHeader(HeaderValue);
 impl AuthenticateClient for BasicHeader {
     fn authenticate(&self, attempt: &mut Attempt<'_>) -> Result<(), Error> {
         if self.0.is_empty() {
-            return Err(Error::Config(
-                "the client id or secret holds characters that cannot go in an Authorization header".into(),
+            return Err(Error::config(
+                Setting::ClientAuth,
+                "the client id or secret holds characters that cannot go in an Authorization header",
             ));
         }
         attempt.insert_header(AUTHORIZATION, self.0.clone());
@@ -336,6 +338,16 @@ impl From<&BasicAuth> for ClientAuthorization<'_> {
 impl<'a> From<&ClientAuthorization<'a>> for ClientAuthorization<'a> {
     fn from(value: &ClientAuthorization<'a>) -> Self {
         value.clone()
+    }
+}
+
+/// The configured authentication adds no header here (the client's [`ClientAuth`] is applied
+/// to each attempt); a header value of the caller's is sent as given.
+impl HeaderField for ClientAuthorization<'_> {
+    fn add_to<'a>(&'a self, name: &'static str, request: &mut GrantRequest<'a>) {
+        if let Some(value) = self.header_value() {
+            value.add_to(name, request);
+        }
     }
 }
 

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::attempt::{Attempt, AttemptResponse, AttemptStep};
 use crate::error::Error;
+use crate::error::Setting;
 use crate::signing::{JwsKey, SigningError};
 
 /// The `DPoP` request header (RFC 9449 §4.1).
@@ -72,7 +73,10 @@ impl DpopKey {
             .into_iter()
             .find_map(|algorithm| Self::from_der(algorithm, &der).ok())
             .ok_or_else(|| {
-                Error::Config("the DPoP key is not a P-256, Ed25519 or RSA private key in PKCS#8".into())
+                Error::config(
+                    Setting::Dpop,
+                    "the DPoP key is not a P-256, Ed25519 or RSA private key in PKCS#8",
+                )
             })
     }
 
@@ -86,7 +90,12 @@ impl DpopKey {
             Algorithm::ES256 => EncodingKey::from_ec_der(der),
             Algorithm::EdDSA => EncodingKey::from_ed_der(der),
             Algorithm::RS256 | Algorithm::PS256 => EncodingKey::from_rsa_der(der),
-            other => return Err(Error::Config(format!("DPoP does not support {other:?} keys here"))),
+            other => {
+                return Err(Error::config(
+                    Setting::Dpop,
+                    format!("DPoP does not support {other:?} keys here"),
+                ));
+            }
         };
         let key = JwsKey::new(algorithm, &encoding).map_err(unusable(algorithm))?;
         let public =
@@ -212,8 +221,10 @@ fn pem_body(pem: &str, label: &str) -> Result<Vec<u8>, Error> {
         .split_once(&begin)
         .and_then(|(_, rest)| rest.split_once(&end))
         .map(|(body, _)| body.split_whitespace().collect::<String>())
-        .ok_or_else(|| Error::Config(format!("the DPoP key is not PEM with a `{begin}` block")))?;
-    STANDARD.decode(body).map_err(|_| Error::Config("the DPoP key's PEM is not valid base64".into()))
+        .ok_or_else(|| {
+            Error::config(Setting::Dpop, format!("the DPoP key is not PEM with a `{begin}` block"))
+        })?;
+    STANDARD.decode(body).map_err(|_| Error::config(Setting::Dpop, "the DPoP key's PEM is not valid base64"))
 }
 
 /// A client's DPoP state: its key and the nonces servers gave it, by origin.
@@ -262,7 +273,7 @@ impl Dpop {
         let nonce = self.nonce_for(url);
         let proof = self.key.proof(method, url, now, nonce.as_deref(), bound_token)?;
         let mut value = HeaderValue::try_from(proof)
-            .map_err(|_| Error::Config("the DPoP proof is not a header value".into()))?;
+            .map_err(|_| Error::config(Setting::Dpop, "the DPoP proof is not a header value"))?;
         value.set_sensitive(true);
         Ok(value)
     }

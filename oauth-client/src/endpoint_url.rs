@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use reqwest::Url;
 
 use crate::error::Error;
+use crate::error::Setting;
 
 /// Parses `url` as the URL of the provider's `what` (e.g. "token URL") and checks its scheme.
 pub(crate) fn parse(what: &str, url: &str, allow_insecure_http: bool) -> Result<Url, Error> {
@@ -15,11 +16,17 @@ pub(crate) fn parse(what: &str, url: &str, allow_insecure_http: bool) -> Result<
     match parsed.scheme() {
         "https" => Ok(parsed),
         "http" if allow_insecure_http || is_loopback(&parsed) => Ok(parsed),
-        "http" => Err(Error::Config(format!(
-            "the {what} `{url}` uses plain `http`, which would send credentials unencrypted; \
+        "http" => Err(Error::config(
+            Setting::Endpoint,
+            format!(
+                "the {what} `{url}` uses plain `http`, which would send credentials unencrypted; \
              use `https`, or call `allow_insecure_http(true)` if this is deliberate"
-        ))),
-        scheme => Err(Error::Config(format!("the {what} `{url}` must use `https`, not `{scheme}`"))),
+            ),
+        )),
+        scheme => Err(Error::config(
+            Setting::Endpoint,
+            format!("the {what} `{url}` must use `https`, not `{scheme}`"),
+        )),
     }
 }
 
@@ -57,7 +64,7 @@ mod tests {
         for url in ["http://auth.example/token", "http://10.0.0.1/token", "http://localhost.example/token"] {
             let error = parse("token URL", url, false).unwrap_err();
             assert!(
-                matches!(&error, Error::Config(message) if message.contains("allow_insecure_http(true)")),
+                matches!(&error, Error::Config(config) if config.message().contains("allow_insecure_http(true)")),
                 "{url}: {error:?}"
             );
             assert!(parse("token URL", url, true).is_ok(), "{url}");
@@ -68,7 +75,7 @@ mod tests {
     fn other_schemes_and_garbage_are_refused_even_when_insecure_is_allowed() {
         for url in ["ftp://auth.example/token", "file:///etc/passwd"] {
             assert!(
-                matches!(parse("token URL", url, true), Err(Error::Config(message)) if message.contains("must use `https`")),
+                matches!(parse("token URL", url, true), Err(Error::Config(config)) if config.setting() == Setting::Endpoint && config.message().contains("must use `https`")),
                 "{url}"
             );
         }

@@ -1,5 +1,6 @@
 //! The one error type of the crate.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use reqwest::StatusCode;
@@ -152,21 +153,12 @@ pub enum Error {
 
     /// A protected resource's metadata (RFC 9728) could not be used.
     #[error(transparent)]
-    ResourceMetadata(crate::ResourceMetadataError),
+    ResourceMetadata(ResourceMetadataError),
 
-    /// An ID token was refused (cargo feature `oidc`).
-    #[cfg(feature = "oidc")]
-    #[error(transparent)]
-    IdToken(crate::oidc::IdTokenError),
-
-    /// A signed introspection response (RFC 9701) was refused (cargo feature `oidc`).
-    #[cfg(feature = "oidc")]
-    #[error("the signed introspection response was refused: {0}")]
-    IntrospectionResponse(crate::oidc::IdTokenError),
-
-    /// The client or the request is misconfigured; nothing was sent.
+    /// The client or the request is misconfigured; nothing was sent. The error names the
+    /// [`Setting`] to fix.
     #[error("invalid configuration: {0}")]
-    Config(String),
+    Config(ConfigError),
 
     /// A URL given to the client does not parse; nothing was sent.
     #[error("the {what} `{url}` is not a valid URL")]
@@ -287,8 +279,6 @@ impl Error {
             | Error::StoreUnavailable { .. }
             | Error::NoRuntime
             | Error::DeviceCodeExpired { .. } => None,
-            #[cfg(feature = "oidc")]
-            Error::IdToken(_) | Error::IntrospectionResponse(_) => None,
         }
     }
 
@@ -310,9 +300,99 @@ impl Error {
 }
 
 impl Error {
+    /// A configuration error about `setting`.
+    pub(crate) fn config(setting: Setting, message: impl Into<Cow<'static, str>>) -> Self {
+        Error::Config(ConfigError::new(setting, message))
+    }
+
     /// Classifies an error of the HTTP client: a timeout gets its own variant.
     pub(crate) fn transport(error: reqwest::Error) -> Self {
         if error.is_timeout() { Error::Timeout } else { Error::Transport(Arc::new(error)) }
+    }
+}
+
+/// Why a protected resource's metadata could not be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResourceMetadataError {
+    /// The response has no `WWW-Authenticate` challenge with `resource_metadata`.
+    #[error("the resource server's answer names no `resource_metadata` (RFC 9728 §5.1)")]
+    NoResourceMetadata,
+    /// The metadata is about another resource than the one asked (RFC 9728 §3.3): it may
+    /// come from an attacker impersonating the resource.
+    #[error("the metadata is for resource `{found}`, not `{expected}` (RFC 9728 §3.3)")]
+    ResourceMismatch {
+        /// The resource the client addressed.
+        expected: String,
+        /// The metadata's `resource`.
+        found: String,
+    },
+    /// The metadata lists no authorization server.
+    #[error("the resource's metadata lists no `authorization_servers`")]
+    NoAuthorizationServer,
+}
+
+/// Which part of the setup an [`Error::Config`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Setting {
+    /// An endpoint's URL: missing, not `https`, or not the provider's.
+    Endpoint,
+    /// The provider's issuer identifier, or its metadata.
+    Issuer,
+    /// The client's authentication ([`ClientAuth`](crate::ClientAuth)).
+    ClientAuth,
+    /// The DPoP key.
+    Dpop,
+    /// An authorization request (`state`, PAR, `authorization_details`).
+    AuthorizationRequest,
+    /// The HTTP client or its TLS backend.
+    HttpClient,
+    /// A request's body or a key set given as JSON.
+    Body,
+    /// A dynamic client registration (RFC 7591/7592).
+    Registration,
+    /// A setting of the caller's own (an [`AuthenticateClient`](crate::AuthenticateClient),
+    /// a token source).
+    Custom,
+}
+
+/// What is misconfigured, and which [`Setting`] to fix; nothing was sent.
+///
+/// ```
+/// use oauth_client::{ConfigError, Error, Setting};
+///
+/// let error = Error::from(ConfigError::new(Setting::Custom, "the vendor key is missing"));
+/// assert_eq!(error.to_string(), "invalid configuration: the vendor key is missing");
+/// assert!(matches!(&error, Error::Config(config) if config.setting() == Setting::Custom));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ConfigError {
+    setting: Setting,
+    message: Cow<'static, str>,
+}
+
+impl ConfigError {
+    /// `message` about `setting`: what is wrong and how to fix it, in a sentence.
+    pub fn new(setting: Setting, message: impl Into<Cow<'static, str>>) -> Self {
+        ConfigError { setting, message: message.into() }
+    }
+
+    /// The setting to fix.
+    pub fn setting(&self) -> Setting {
+        self.setting
+    }
+
+    /// What is wrong, and the fix.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(error: ConfigError) -> Self {
+        Error::Config(error)
     }
 }
 

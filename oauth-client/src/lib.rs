@@ -230,6 +230,7 @@ mod form;
 mod grants;
 mod http_client;
 pub mod manager;
+mod metadata;
 #[cfg(any(feature = "reqwest-middleware", feature = "tower"))]
 pub mod middleware;
 #[cfg(feature = "oidc")]
@@ -255,13 +256,13 @@ pub use basic_auth::{BasicAuth, ClientSecretPost};
 pub use client::{OAuthClient, OAuthClientBuilder, ResponseCapture, TokenEndpoint};
 pub use client_auth::{AuthenticateClient, ClientAuth, ClientAuthorization};
 pub use clock::{Clock, SystemClock};
-pub use discovery::ProviderMetadata;
-pub use error::{Error, RedirectError};
+pub use error::{ConfigError, Error, RedirectError, ResourceMetadataError, Setting};
 pub use form::FormParams;
 pub use grants::OAuthAuthorization;
 pub use manager::TokenManager;
+pub use metadata::ProviderMetadata;
 pub use oauth_macros::{grants, oauth_grant};
-pub use protected_resource::{DiscoveredResource, ProtectedResourceMetadata, ResourceMetadataError};
+pub use protected_resource::{DiscoveredResource, ProtectedResourceMetadata};
 pub use provider_error::{OAuthProviderError, OAuthProviderErrorKind};
 pub use request::Endpoint;
 /// The HTTP status type of [`Error::status`] and the errors' `status` fields (`http`'s, as

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::client::{OAuthClient, OAuthClientBuilder};
-use crate::discovery::ProviderMetadata;
 use crate::error::Error;
+use crate::error::ResourceMetadataError;
+use crate::metadata::ProviderMetadata;
 
 /// A protected resource's metadata (RFC 9728 §2).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -73,27 +74,6 @@ impl DiscoveredResource {
             None => builder,
         }
     }
-}
-
-/// Why a protected resource's metadata could not be used.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ResourceMetadataError {
-    /// The response has no `WWW-Authenticate` challenge with `resource_metadata`.
-    #[error("the resource server's answer names no `resource_metadata` (RFC 9728 §5.1)")]
-    NoResourceMetadata,
-    /// The metadata is about another resource than the one asked (RFC 9728 §3.3): it may
-    /// come from an attacker impersonating the resource.
-    #[error("the metadata is for resource `{found}`, not `{expected}` (RFC 9728 §3.3)")]
-    ResourceMismatch {
-        /// The resource the client addressed.
-        expected: String,
-        /// The metadata's `resource`.
-        found: String,
-    },
-    /// The metadata lists no authorization server.
-    #[error("the resource's metadata lists no `authorization_servers`")]
-    NoAuthorizationServer,
 }
 
 impl OAuthClient {

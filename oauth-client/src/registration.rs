@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::Error;
+use crate::error::Setting;
 use crate::request::Endpoint;
 use crate::secret::{AccessToken, ClientSecret};
 use crate::{OAuthClient, TokenEndpoint, oauth_grant};
@@ -119,8 +120,9 @@ impl ClientRegistration {
     /// and friends.
     pub fn configuration_client(&self, client: &OAuthClient) -> Result<OAuthClient, Error> {
         let uri = self.registration_client_uri.as_deref().ok_or_else(|| {
-            Error::Config(
-                "the provider gave no `registration_client_uri`: this registration cannot be managed".into(),
+            Error::config(
+                Setting::Registration,
+                "the provider gave no `registration_client_uri`: this registration cannot be managed",
             )
         })?;
         client.with_endpoint_url(Endpoint::CLIENT_CONFIGURATION, uri)
@@ -129,9 +131,9 @@ impl ClientRegistration {
     /// `Authorization: Bearer <registration access token>`, for the management requests.
     pub fn management_authorization(&self) -> Result<String, Error> {
         let token = self.registration_access_token.as_ref().ok_or_else(|| {
-            Error::Config(
-                "the provider gave no `registration_access_token`: this registration cannot be managed"
-                    .into(),
+            Error::config(
+                Setting::Registration,
+                "the provider gave no `registration_access_token`: this registration cannot be managed",
             )
         })?;
         Ok(format!("Bearer {}", token.secret()))

@@ -312,16 +312,6 @@ impl HeaderField for String {
     }
 }
 
-/// The configured authentication adds no header here (the client's [`ClientAuth`](crate::ClientAuth)
-/// is applied to each attempt); a header value of the caller's is sent as given.
-impl HeaderField for crate::ClientAuthorization<'_> {
-    fn add_to<'a>(&'a self, name: &'static str, request: &mut GrantRequest<'a>) {
-        if let Some(value) = self.header_value() {
-            value.add_to(name, request);
-        }
-    }
-}
-
 impl<T: HeaderField + ?Sized> HeaderField for &T {
     fn add_to<'a>(&'a self, name: &'static str, request: &mut GrantRequest<'a>) {
         (**self).add_to(name, request);

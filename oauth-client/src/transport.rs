@@ -12,6 +12,7 @@ use tracing::Instrument as _;
 use crate::attempt::{Attempt, AttemptResponse, AttemptStep, AttemptTarget};
 use crate::client::{ClientConfig, OAuthClient};
 use crate::error::Error;
+use crate::error::Setting;
 use crate::request::GrantRequest;
 use crate::response::{self, Received};
 use crate::retry;
@@ -55,7 +56,10 @@ pub(crate) async fn send_interpreted<T>(
     let form = match &request.json {
         Some(Ok(json)) => String::from_utf8_lossy(json).into_owned(),
         Some(Err(error)) => {
-            return Err(Error::Config(format!("the request's JSON body does not serialize: {error}")));
+            return Err(Error::config(
+                Setting::Body,
+                format!("the request's JSON body does not serialize: {error}"),
+            ));
         }
         None => encode_form(&request),
     };

@@ -164,7 +164,7 @@ fn the_authorization_url_follows_the_token_url_policy() {
     for url in ["http://auth.example/authorize", "ftp://auth.example/authorize", "javascript:alert(1)"] {
         let error = AuthorizationRequest::new(url, "c").build().unwrap_err();
         assert!(
-            matches!(&error, Error::Config(message) if message.contains("authorization URL")),
+            matches!(&error, Error::Config(config) if config.setting() == Setting::Endpoint && config.message().contains("authorization URL")),
             "{url}: {error:?}"
         );
     }
@@ -181,7 +181,7 @@ fn a_short_or_empty_state_is_refused() {
         let error =
             AuthorizationRequest::new("https://a.example/authorize", "c").state(state).build().unwrap_err();
         assert!(
-            matches!(&error, Error::Config(message) if message.contains("at least 16")),
+            matches!(&error, Error::Config(config) if config.setting() == Setting::AuthorizationRequest && config.message().contains("at least 16")),
             "{state:?}: {error:?}"
         );
     }

@@ -246,7 +246,7 @@ fn is_invalid_grant(error: &Error) -> bool {
 /// let source = from_fn(|previous: Option<OAuthToken>| async move {
 ///     let _ = previous;
 ///     serde_json::from_str::<OAuthToken>(r#"{"access_token":"from-vault","token_type":"Bearer","expires_in":300}"#)
-///         .map_err(|error| oauth_client::Error::Config(error.to_string()))
+///         .map_err(|error| oauth_client::Error::from(oauth_client::ConfigError::new(oauth_client::Setting::Custom, error.to_string())))
 /// });
 /// ```
 pub fn from_fn<F, Fut>(provider: F) -> impl TokenSource

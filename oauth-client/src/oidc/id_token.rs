@@ -10,9 +10,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
-use super::{IdTokenError, JwksCache};
+use super::{IdTokenError, JwksCache, OidcError};
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
+use crate::error::Setting;
 use crate::secret::ClientSecret;
 use crate::{OAuthToken, PendingAuthorization};
 
@@ -131,7 +132,7 @@ impl<'a> Expected<'a> {
 /// use oauth_client::oidc::{Expected, IdTokenVerifier};
 /// use oauth_client::{AuthorizationRequest, ClientAuthorization::Configured, OAuthAuthorization, OAuthClient};
 ///
-/// # async fn run(redirect: &str) -> Result<(), oauth_client::Error> {
+/// # async fn run(redirect: &str) -> Result<(), oauth_client::oidc::OidcError> {
 /// let client = OAuthClient::discover("https://login.example.com").await?.build()?;
 /// let pending = AuthorizationRequest::for_client(&client, "my-app")?
 ///     .redirect_uri("https://app.example/callback")
@@ -176,7 +177,10 @@ impl IdTokenVerifier {
     /// the algorithms its metadata lists (`id_token_signing_alg_values_supported`).
     pub fn for_client(client: &crate::OAuthClient, client_id: impl Into<String>) -> Result<Self, Error> {
         let issuer = client.issuer().ok_or_else(|| {
-            Error::Config("the client has no issuer: discover the provider, or set `issuer(..)`".into())
+            Error::config(
+                Setting::Issuer,
+                "the client has no issuer: discover the provider, or set `issuer(..)`",
+            )
         })?;
         let mut verifier = Self::new(issuer, client_id, JwksCache::for_client(client)?);
         let listed = client
@@ -225,20 +229,15 @@ impl IdTokenVerifier {
         &self,
         token: &OAuthToken,
         expected: Expected<'_>,
-    ) -> Result<IdTokenClaims, Error> {
-        let id_token = token
-            .extra
-            .get("id_token")
-            .and_then(Value::as_str)
-            .ok_or(Error::IdToken(IdTokenError::Missing))?;
+    ) -> Result<IdTokenClaims, OidcError> {
+        let id_token = token.extra.get("id_token").and_then(Value::as_str).ok_or(IdTokenError::Missing)?;
         self.verify(id_token, expected.access_token(token.access_token.secret())).await
     }
 
     /// Validates `id_token` (a compact JWS) and returns its claims.
-    pub async fn verify(&self, id_token: &str, expected: Expected<'_>) -> Result<IdTokenClaims, Error> {
-        let signed = verify_signature(id_token, &self.algorithms, &self.keys, self.client_secret.as_ref())
-            .await
-            .map_err(Error::IdToken)?;
+    pub async fn verify(&self, id_token: &str, expected: Expected<'_>) -> Result<IdTokenClaims, OidcError> {
+        let signed =
+            verify_signature(id_token, &self.algorithms, &self.keys, self.client_secret.as_ref()).await?;
         self.check_claims(&signed.claims, signed.algorithm, &expected)?;
         Ok(signed.claims)
     }
@@ -248,8 +247,8 @@ impl IdTokenVerifier {
         claims: &IdTokenClaims,
         algorithm: Algorithm,
         expected: &Expected<'_>,
-    ) -> Result<(), Error> {
-        let fail = |error: IdTokenError| Err(Error::IdToken(error));
+    ) -> Result<(), IdTokenError> {
+        let fail = Err;
         let now = self.clock.now();
         if claims.iss != self.issuer {
             return fail(IdTokenError::WrongIssuer {
@@ -344,10 +343,7 @@ pub(crate) async fn verify_signature<C: serde::de::DeserializeOwned>(
             None => return Err(IdTokenError::UnsupportedAlgorithm(header.alg)),
         }
     } else {
-        keys.key(header.kid.as_deref(), algorithm).await.map_err(|error| match error {
-            Error::IdToken(error) => error,
-            other => IdTokenError::KeySetUnavailable(other.to_string()),
-        })?
+        keys.key(header.kid.as_deref(), algorithm).await?
     };
     // `Header::read` checked the three parts.
     let (message, signature) = jws.rsplit_once('.').unwrap_or_default();

@@ -9,9 +9,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::id_token::{asymmetric_or_hmac, verify_signature};
-use super::{IdTokenError, JwksCache};
+use super::{IdTokenError, JwksCache, OidcError};
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
+use crate::error::Setting;
 use crate::extensions::Introspection;
 use crate::request::{Endpoint, FormField, GrantRequest, HeaderField};
 use crate::{OAuthClient, response, transport};
@@ -25,7 +26,7 @@ const TOKEN_INTROSPECTION_JWT: &str = "application/token-introspection+jwt";
 /// `introspection_signing_alg_values_supported`), issued by it, for this client.
 ///
 /// ```no_run
-/// # async fn run(client: oauth_client::OAuthClient, token: &str) -> Result<(), oauth_client::Error> {
+/// # async fn run(client: oauth_client::OAuthClient, token: &str) -> Result<(), oauth_client::oidc::OidcError> {
 /// use oauth_client::ClientAuthorization::Configured;
 /// use oauth_client::oidc::SignedIntrospection;
 ///
@@ -69,7 +70,10 @@ impl SignedIntrospection {
     /// issuer, its key set, the algorithms its metadata lists (RS256 without).
     pub fn for_client(client: &OAuthClient, client_id: impl Into<String>) -> Result<Self, Error> {
         let issuer = client.issuer().ok_or_else(|| {
-            Error::Config("the client has no issuer: discover the provider, or set `issuer(..)`".into())
+            Error::config(
+                Setting::Issuer,
+                "the client has no issuer: discover the provider, or set `issuer(..)`",
+            )
         })?;
         let listed = client
             .provider_metadata()
@@ -114,7 +118,7 @@ impl SignedIntrospection {
         authorization: impl Into<crate::ClientAuthorization<'a>>,
         token: &str,
         token_type_hint: Option<&str>,
-    ) -> Result<Introspection, Error> {
+    ) -> Result<Introspection, OidcError> {
         let mut request = GrantRequest::to_endpoint(Endpoint::INTROSPECTION);
         let authorization = authorization.into();
         HeaderField::add_to(&authorization, "Authorization", &mut request);
@@ -122,7 +126,7 @@ impl SignedIntrospection {
         FormField::append_to(&token, "token", &mut request);
         FormField::append_to(&token_type_hint, "token_type_hint", &mut request);
         let jwt = transport::send_interpreted(client, request, response::interpret_jwt).await?;
-        self.verify(&jwt).await.map_err(Error::IntrospectionResponse)
+        self.verify(&jwt).await.map_err(OidcError::IntrospectionResponse)
     }
 
     async fn verify(&self, jwt: &str) -> Result<Introspection, IdTokenError> {

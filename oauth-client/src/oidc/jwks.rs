@@ -16,6 +16,7 @@ use reqwest::header::{CACHE_CONTROL, HeaderMap};
 use super::IdTokenError;
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
+use crate::error::Setting;
 use crate::manager::SharedKind;
 
 /// The provider's JSON Web Key Set, cached; clones share the cache.
@@ -87,9 +88,9 @@ impl JwksCache {
     /// fetched with `client`'s HTTP client.
     pub fn for_client(client: &crate::OAuthClient) -> Result<Self, Error> {
         let url = client.config().endpoint_url(crate::Endpoint::JWKS).map_err(|_| {
-            Error::Config(
-                "the client has no JWKS URL: discover the provider, or set `endpoint_url(Endpoint::JWKS, ..)`"
-                    .into(),
+            Error::config(
+                Setting::Endpoint,
+                "the client has no JWKS URL: discover the provider, or set `endpoint_url(Endpoint::JWKS, ..)`",
             )
         })?;
         Ok(Self::with_url(url.clone(), client.config().http.clone()))
@@ -100,8 +101,8 @@ impl JwksCache {
     pub fn fixed(keys: JwkSet) -> Result<Self, Error> {
         // Never used to send anything; a client is what the cache holds.
         let http = crate::discovery::metadata_http()?.clone();
-        let url =
-            Url::parse("urn:oauth-client:fixed-jwks").map_err(|error| Error::Config(error.to_string()))?;
+        let url = Url::parse("urn:oauth-client:fixed-jwks")
+            .map_err(|error| Error::config(Setting::Endpoint, error.to_string()))?;
         let cache = Self::with_url(url, http);
         cache.inner.keys.store(Some(Arc::new(KeySet {
             keys: keys.keys,
@@ -161,7 +162,11 @@ impl JwksCache {
     }
 
     /// The key to check a signature made with `algorithm` by the key `kid` (a token's header).
-    pub(crate) async fn key(&self, kid: Option<&str>, algorithm: Algorithm) -> Result<DecodingKey, Error> {
+    pub(crate) async fn key(
+        &self,
+        kid: Option<&str>,
+        algorithm: Algorithm,
+    ) -> Result<DecodingKey, IdTokenError> {
         let now = self.inner.clock.now();
         let current = self.inner.keys.load_full();
         match current.as_deref() {
@@ -175,7 +180,10 @@ impl JwksCache {
             }
             _ => {}
         }
-        let set = self.fetch_after(current.as_ref().map_or(0, |set| set.generation), kid).await?;
+        let set = self
+            .fetch_after(current.as_ref().map_or(0, |set| set.generation), kid)
+            .await
+            .map_err(|error| IdTokenError::KeySetUnavailable(error.to_string()))?;
         find(&set.keys, kid, algorithm)?.ok_or_else(|| unknown_key(kid))
     }
 
@@ -308,7 +316,7 @@ fn max_age(headers: &HeaderMap) -> i64 {
 }
 
 /// The key for `kid` (or, for a token without `kid`, the only key that fits `algorithm`).
-fn find(keys: &[Jwk], kid: Option<&str>, algorithm: Algorithm) -> Result<Option<DecodingKey>, Error> {
+fn find(keys: &[Jwk], kid: Option<&str>, algorithm: Algorithm) -> Result<Option<DecodingKey>, IdTokenError> {
     let fits = |key: &&Jwk| {
         let for_signing = !matches!(
             key.common.public_key_use,
@@ -327,10 +335,10 @@ fn find(keys: &[Jwk], kid: Option<&str>, algorithm: Algorithm) -> Result<Option<
     };
     match candidates.as_slice() {
         [] => Ok(None),
-        [key] => DecodingKey::from_jwk(key)
-            .map(Some)
-            .map_err(|error| Error::IdToken(IdTokenError::UnusableKey(error.to_string()))),
-        _ => Err(Error::IdToken(IdTokenError::AmbiguousKey)),
+        [key] => {
+            DecodingKey::from_jwk(key).map(Some).map_err(|error| IdTokenError::UnusableKey(error.to_string()))
+        }
+        _ => Err(IdTokenError::AmbiguousKey),
     }
 }
 
@@ -364,6 +372,6 @@ fn algorithm_of(declared: KeyAlgorithm) -> Option<Algorithm> {
     declared.to_string().parse().ok()
 }
 
-fn unknown_key(kid: Option<&str>) -> Error {
-    Error::IdToken(IdTokenError::UnknownKey { kid: kid.map(str::to_owned) })
+fn unknown_key(kid: Option<&str>) -> IdTokenError {
+    IdTokenError::UnknownKey { kid: kid.map(str::to_owned) }
 }

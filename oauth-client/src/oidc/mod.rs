@@ -22,6 +22,49 @@ pub use introspection::SignedIntrospection;
 pub use jwks::JwksCache;
 pub use userinfo::{UserInfo, UserInfoClaims};
 
+/// What can go wrong in this module: the request (reading the provider's keys is a check's
+/// reason, not this), or a check the answer failed. A layer above the protocol core's
+/// [`Error`](crate::Error), which it wraps: `?` turns a core error into it.
+///
+/// ```
+/// use oauth_client::oidc::{IdTokenError, OidcError};
+///
+/// let error = OidcError::IdToken(IdTokenError::Missing);
+/// assert_eq!(error.to_string(), "the token response has no `id_token`");
+/// assert!(error.request_error().is_none());
+/// ```
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OidcError {
+    /// The request failed (a transport error, the provider's refusal, a configuration error).
+    #[error(transparent)]
+    Request(#[from] crate::Error),
+    /// The ID token was refused.
+    #[error(transparent)]
+    IdToken(#[from] IdTokenError),
+    /// A signed introspection response (RFC 9701) was refused; the reason is one of the checks
+    /// a signed JWT from the provider gets, as for ID tokens.
+    #[error("the signed introspection response was refused: {0}")]
+    IntrospectionResponse(IdTokenError),
+}
+
+/// A refused redirect ends a login as it ends any authorization-code flow.
+impl From<crate::RedirectError> for OidcError {
+    fn from(error: crate::RedirectError) -> Self {
+        OidcError::Request(error.into())
+    }
+}
+
+impl OidcError {
+    /// The protocol core's error, when the request itself failed.
+    pub fn request_error(&self) -> Option<&crate::Error> {
+        match self {
+            OidcError::Request(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
 /// Why an ID token (or another JWT the provider signed: a signed introspection response) was
 /// refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

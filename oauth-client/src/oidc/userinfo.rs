@@ -19,8 +19,8 @@ pub struct UserInfoClaims {
 impl UserInfoClaims {
     /// Refuses a response about another user than the ID token's (OIDC Core §5.3.2: the
     /// `sub` must match, or the response may be substituted).
-    pub fn check_subject(&self, id_token: &IdTokenClaims) -> Result<(), Error> {
-        if self.sub == id_token.sub { Ok(()) } else { Err(Error::IdToken(IdTokenError::SubjectMismatch)) }
+    pub fn check_subject(&self, id_token: &IdTokenClaims) -> Result<(), IdTokenError> {
+        if self.sub == id_token.sub { Ok(()) } else { Err(IdTokenError::SubjectMismatch) }
     }
 }
 
@@ -33,7 +33,7 @@ pub trait UserInfo: TokenEndpoint {
     /// ```no_run
     /// use oauth_client::oidc::UserInfo;
     ///
-    /// # async fn run(client: oauth_client::OAuthClient, token: oauth_client::OAuthToken, id: oauth_client::oidc::IdTokenClaims) -> Result<(), oauth_client::Error> {
+    /// # async fn run(client: oauth_client::OAuthClient, token: oauth_client::OAuthToken, id: oauth_client::oidc::IdTokenClaims) -> Result<(), oauth_client::oidc::OidcError> {
     /// let info = client.user_info(&format!("{} {}", token.token_type, token.access_token.secret())).await?;
     /// info.check_subject(&id)?;
     /// println!("{:?}", info.extra.get("email"));

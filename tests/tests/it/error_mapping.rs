@@ -184,7 +184,10 @@ fn invalid_token_urls_are_refused_with_their_reason() {
         assert!(std::error::Error::source(&error).is_some(), "the parser's reason is the source");
     }
     let error = oauth_client::OAuthClient::new("ftp://auth.example/token").unwrap_err();
-    assert!(matches!(&error, Error::Config(message) if message.contains("must use `https`")), "{error:?}");
+    assert!(
+        matches!(&error, Error::Config(config) if config.message().contains("must use `https`")),
+        "{error:?}"
+    );
 }
 
 /// Issue "Fit the ecosystem": a provider error keeps its response headers

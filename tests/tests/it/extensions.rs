@@ -291,7 +291,7 @@ async fn an_endpoint_that_is_not_configured_is_a_config_error() {
     let client = OAuthClient::new("https://auth.example/token").unwrap();
     let error = client.revoke_token(AUTH, "t", None, None).await.unwrap_err();
     assert!(
-        matches!(&error, Error::Config(message) if message.contains("no revocation endpoint") && message.contains(r#".endpoint_url("revocation", ..)"#) && message.contains("`revocation_endpoint`")),
+        matches!(&error, Error::Config(config) if config.setting() == oauth_client::Setting::Endpoint && config.message().contains("no revocation endpoint") && config.message().contains(r#".endpoint_url("revocation", ..)"#) && config.message().contains("`revocation_endpoint`")),
         "{error:?}"
     );
 }
@@ -447,7 +447,7 @@ async fn discovery_falls_back_to_openid_configuration_and_checks_the_issuer() {
         .await;
     let error = OAuthClient::discover(&impostor.uri()).await.unwrap_err();
     assert!(
-        matches!(&error, Error::Config(message) if message.contains("https://evil.example")),
+        matches!(&error, Error::Config(config) if config.message().contains("https://evil.example")),
         "{error:?}"
     );
 }
@@ -474,7 +474,7 @@ mod id_tokens {
     use jsonwebtoken::jwk::{Jwk, JwkSet};
     use jsonwebtoken::{EncodingKey, Header};
     use oauth_client::AuthorizationRequest;
-    use oauth_client::oidc::{Expected, IdTokenError, IdTokenVerifier, JwksCache};
+    use oauth_client::oidc::{Expected, IdTokenError, IdTokenVerifier, JwksCache, OidcError};
     use oauth_client_tests::clock::ManualClock;
     use wiremock::{Request, Respond};
 
@@ -594,7 +594,7 @@ mod id_tokens {
     ) -> Result<oauth_client::oidc::IdTokenClaims, IdTokenError> {
         match provider.verifier.verify(token, Expected::nothing().nonce("n-0S6_WzA2Mj")).await {
             Ok(claims) => Ok(claims),
-            Err(Error::IdToken(error)) => Err(error),
+            Err(OidcError::IdToken(error)) => Err(error),
             Err(other) => panic!("expected an ID token error, got {other:?}"),
         }
     }
@@ -713,7 +713,7 @@ mod id_tokens {
         .unwrap();
         assert!(matches!(
             verifier.verify(&forged, Expected::nothing()).await,
-            Err(Error::IdToken(IdTokenError::BadSignature))
+            Err(OidcError::IdToken(IdTokenError::BadSignature))
         ));
         assert_eq!(provider.fetches().await, 0, "HMAC never reads the public key set");
     }
@@ -744,20 +744,20 @@ mod id_tokens {
         check("the-access-token", "the-code", 100).await.unwrap();
         assert!(matches!(
             check("another-token", "the-code", 100).await,
-            Err(Error::IdToken(IdTokenError::AccessTokenHashMismatch))
+            Err(OidcError::IdToken(IdTokenError::AccessTokenHashMismatch))
         ));
         assert!(matches!(
             check("the-access-token", "another-code", 100).await,
-            Err(Error::IdToken(IdTokenError::CodeHashMismatch))
+            Err(OidcError::IdToken(IdTokenError::CodeHashMismatch))
         ));
         assert!(matches!(
             check("the-access-token", "the-code", 30).await,
-            Err(Error::IdToken(IdTokenError::AuthenticationTooOld { auth_time, max_age: 30 })) if auth_time == T0 - 100
+            Err(OidcError::IdToken(IdTokenError::AuthenticationTooOld { auth_time, max_age: 30 })) if auth_time == T0 - 100
         ));
         let no_auth_time = signer.sign(&claims());
         assert!(matches!(
             provider.verifier.verify(&no_auth_time, Expected::nothing().max_age(30)).await,
-            Err(Error::IdToken(IdTokenError::MissingAuthTime))
+            Err(OidcError::IdToken(IdTokenError::MissingAuthTime))
         ));
     }
 
@@ -901,12 +901,14 @@ mod id_tokens {
                 (None, Ok(info)) => {
                     assert_eq!((info.active, info.client_id.as_deref()), (true, Some(CLIENT)))
                 }
-                (Some("type"), Err(Error::IntrospectionResponse(IdTokenError::WrongType { found }))) => {
+                (Some("type"), Err(OidcError::IntrospectionResponse(IdTokenError::WrongType { found }))) => {
                     assert_eq!(found.as_deref(), Some("JWT"))
                 }
-                (Some("audience"), Err(Error::IntrospectionResponse(IdTokenError::WrongAudience { .. }))) => {
-                }
-                (Some("decode"), Err(Error::Decode { status: StatusCode::OK, .. })) => {}
+                (
+                    Some("audience"),
+                    Err(OidcError::IntrospectionResponse(IdTokenError::WrongAudience { .. })),
+                ) => {}
+                (Some("decode"), Err(OidcError::Request(Error::Decode { status: StatusCode::OK, .. }))) => {}
                 (refusal, result) => panic!("expected {refusal:?}, got {result:?}"),
             }
         }
@@ -926,7 +928,7 @@ mod id_tokens {
         let verifier = IdTokenVerifier::new(ISSUER, CLIENT, cache);
         let token = Signer::rsa("k1").sign(&claims());
         match verifier.verify(&token, Expected::nothing()).await {
-            Err(Error::IdToken(IdTokenError::KeySetUnavailable(why))) => {
+            Err(OidcError::IdToken(IdTokenError::KeySetUnavailable(why))) => {
                 assert!(why.contains("larger than the limit"), "{why}")
             }
             other => panic!("expected the key set refused for its size, got {other:?}"),

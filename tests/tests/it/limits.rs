@@ -134,7 +134,7 @@ async fn dropping_the_future_cancels_the_request() {
 fn plain_http_outside_loopback_needs_an_explicit_opt_in() {
     let error = OAuthClient::new("http://auth.example/token").unwrap_err();
     assert!(
-        matches!(&error, Error::Config(message) if message.contains("allow_insecure_http(true)")),
+        matches!(&error, Error::Config(config) if config.message().contains("allow_insecure_http(true)")),
         "{error:?}"
     );
     assert!(OAuthClient::builder("http://auth.example/token").allow_insecure_http(true).build().is_ok());

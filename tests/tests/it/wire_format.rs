@@ -499,7 +499,9 @@ mod client_auth {
                 attempt.now(),
                 attempt.endpoint().name()
             );
-            let value = HeaderValue::from_str(&value).map_err(|_| Error::Config("header".into()))?;
+            let value = HeaderValue::from_str(&value).map_err(|_| {
+                Error::from(oauth_client::ConfigError::new(oauth_client::Setting::Custom, "header"))
+            })?;
             attempt.insert_header(HeaderName::from_static("x-vendor-signature"), value);
             attempt.add_form("vendor_client", "acme");
             Ok(())
