@@ -161,33 +161,6 @@ fn name_value(text: &str) -> Result<(String, String), String> {
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum Command {
-    /// Client credentials grant (RFC 6749 §4.4).
-    ClientCredentials {
-        /// The scope to ask for.
-        #[arg(long)]
-        scope: Option<String>,
-    },
-    /// Resource owner password grant (RFC 6749 §4.3).
-    Password {
-        /// The user's name.
-        #[arg(long, env = "OAUTH_USERNAME", allow_hyphen_values = true)]
-        username: String,
-        /// The user's password.
-        #[arg(long, env = "OAUTH_PASSWORD", hide_env_values = true, allow_hyphen_values = true)]
-        password: String,
-        /// The scope to ask for.
-        #[arg(long)]
-        scope: Option<String>,
-    },
-    /// Refresh a token (RFC 6749 §6).
-    Refresh {
-        /// The refresh token.
-        #[arg(long, env = "OAUTH_REFRESH_TOKEN", hide_env_values = true, allow_hyphen_values = true)]
-        refresh_token: String,
-        /// A narrower scope.
-        #[arg(long)]
-        scope: Option<String>,
-    },
     /// Authorization code grant with PKCE (RFC 6749 §4.1, RFC 7636): prints the URL to open,
     /// then redeems the code of the redirect, which it receives itself with `--listen` or
     /// reads as a pasted URL.
@@ -198,24 +171,6 @@ pub(crate) enum Command {
         /// The scope to ask for.
         #[arg(long)]
         scope: Option<String>,
-    },
-    /// Revoke a token (RFC 7009).
-    Revoke {
-        /// The token.
-        #[arg(long, allow_hyphen_values = true)]
-        token: String,
-        /// `access_token` or `refresh_token`.
-        #[arg(long)]
-        hint: Option<String>,
-    },
-    /// Introspect a token (RFC 7662).
-    Introspect {
-        /// The token.
-        #[arg(long, allow_hyphen_values = true)]
-        token: String,
-        /// `access_token` or `refresh_token`.
-        #[arg(long)]
-        hint: Option<String>,
     },
     /// Show the provider's metadata (needs `--issuer`).
     Discover,

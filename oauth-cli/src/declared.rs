@@ -12,7 +12,25 @@ use oauth_client::declared::{DeclaredResponse, FieldDescriptor, FieldKind, Grant
 pub(crate) struct DeclaredCommand {
     pub(crate) name: String,
     pub(crate) descriptor: GrantDescriptor,
+    /// How a built-in command differs from a team's: its `Authorization` field is hidden
+    /// (`--auth` and the client's flags authenticate it), credentials also come from the
+    /// environment, and a success without content says what it means.
+    pub(crate) builtin: Option<Builtin>,
 }
+
+/// What a built-in command says when the provider answers without content.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Builtin {
+    pub(crate) done: &'static str,
+}
+
+/// Fields whose values the built-in commands also read from the environment, so they stay
+/// out of the process list: (field, variable, whether the value is a secret).
+const FROM_ENVIRONMENT: [(&str, &str, bool); 3] = [
+    ("username", "OAUTH_USERNAME", false),
+    ("password", "OAUTH_PASSWORD", true),
+    ("refresh_token", "OAUTH_REFRESH_TOKEN", true),
+];
 
 impl DeclaredCommand {
     /// The subcommand: its help from the method's documentation, a flag per field. Flags
@@ -34,8 +52,9 @@ impl DeclaredCommand {
         ));
         let mut used = taken.clone();
         for (index, field) in descriptor.fields().iter().enumerate() {
+            let builtin_header = self.builtin.is_some() && field.kind() == FieldKind::Header;
             let flag = flag_for(field, &mut used);
-            let arg = Arg::new(arg_id(index))
+            let mut arg = Arg::new(arg_id(index))
                 .long(flag)
                 .value_name(field.name().to_uppercase())
                 .help(help_for(field))
@@ -44,7 +63,18 @@ impl DeclaredCommand {
                 .allow_hyphen_values(true)
                 .display_order(index)
                 .required(field.is_required() && !field.is_repeated() && field.kind() != FieldKind::Header)
-                .action(if field.is_repeated() { ArgAction::Append } else { ArgAction::Set });
+                .action(if field.is_repeated() { ArgAction::Append } else { ArgAction::Set })
+                .hide(builtin_header);
+            if self.builtin.is_some() {
+                if let Some((_, variable, secret)) =
+                    FROM_ENVIRONMENT.iter().find(|(name, _, _)| *name == field.name())
+                {
+                    arg = arg.env(variable).hide_env_values(*secret);
+                }
+                if field.name() == "token_type_hint" {
+                    arg = arg.visible_alias("hint");
+                }
+            }
             command = command.arg(arg);
         }
         command

@@ -30,7 +30,9 @@
 
 mod args;
 mod browser;
+mod code;
 mod declared;
+mod execute;
 mod loopback;
 mod output;
 mod profile;
@@ -45,17 +47,12 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _};
-use oauth_client::ClientAuthorization::Configured;
-use oauth_client::declared::{DeclaredResponse, GrantDescriptor};
-use oauth_client::extensions::{
-    DeviceAuthorization, JwtBearer, TokenExchange, TokenIntrospection, TokenRevocation, poll_device_token,
-};
-use oauth_client::{AuthorizationRequest, Endpoint, Error, OAuthAuthorization, OAuthClient, grants};
-use serde_json::Value;
+use oauth_client::declared::GrantDescriptor;
+use oauth_client::extensions::{JwtBearer, TokenExchange, TokenIntrospection, TokenRevocation};
+use oauth_client::{Error, OAuthAuthorization, grants};
 
 use crate::args::{Cli, Command, ProviderArgs};
-use crate::declared::DeclaredCommand;
-use crate::output::Output;
+use crate::declared::{Builtin, DeclaredCommand};
 
 /// Success.
 pub const EXIT_OK: i32 = 0;
@@ -89,13 +86,37 @@ impl Default for Oauth {
 }
 
 impl Oauth {
-    /// The built-in commands, and the library's declared grants that have no built-in one.
+    /// The built-in commands: the requests of one exchange are the library's own
+    /// declarations, offered through the same descriptors as a team's (`client-credentials`,
+    /// `password`, `refresh`, `revoke`, `introspect`, `token-exchange`, `jwt-bearer`); the
+    /// flows (`code`, `device`) and `discover` are written here.
     pub fn new() -> Self {
+        let [ccg, ropcg, refresh] = grants![
+            OAuthAuthorization::request_token_ccg,
+            OAuthAuthorization::request_token_ropcg,
+            OAuthAuthorization::refresh_token_acg
+        ];
+        let [revoke, introspect] =
+            grants![TokenRevocation::revoke_token, TokenIntrospection::introspect_token];
         let [exchange] = grants![TokenExchange::exchange_token];
         let [jwt_bearer] = grants![JwtBearer::request_token_jwt_bearer];
+        let token = Builtin { done: "done" };
+        // RFC 7009 §2.2: the provider answers 200 whether or not the token was valid.
+        let revoked =
+            Builtin { done: "revoked (RFC 7009: the provider answers the same for a token it did not know)" };
         Oauth { declared: Vec::new(), terminal: false }
-            .grant_as("token-exchange", exchange)
-            .grant_as("jwt-bearer", jwt_bearer)
+            .builtin("client-credentials", ccg, token)
+            .builtin("password", ropcg, token)
+            .builtin("refresh", refresh, token)
+            .builtin("revoke", revoke, revoked)
+            .builtin("introspect", introspect, token)
+            .builtin("token-exchange", exchange, token)
+            .builtin("jwt-bearer", jwt_bearer, token)
+    }
+
+    fn builtin(mut self, name: &str, descriptor: GrantDescriptor, builtin: Builtin) -> Self {
+        self.declared.push(DeclaredCommand { name: name.to_owned(), descriptor, builtin: Some(builtin) });
+        self
     }
 
     /// Offers the declared method as a subcommand named after it in kebab case
@@ -115,7 +136,7 @@ impl Oauth {
     /// Offers the declared method as the subcommand `name`.
     #[must_use]
     pub fn grant_as(mut self, name: impl Into<String>, descriptor: GrantDescriptor) -> Self {
-        self.declared.push(DeclaredCommand { name: name.into(), descriptor });
+        self.declared.push(DeclaredCommand { name: name.into(), descriptor, builtin: None });
         self
     }
 
@@ -175,7 +196,7 @@ impl Oauth {
             }
         };
         let trace = invocation.provider.verbose.then(verbose::Trace::start);
-        let outcome = execute(&invocation, self.terminal, out, err).await;
+        let outcome = execute::execute(&invocation, self.terminal, out, err).await;
         if let Some(trace) = trace {
             let _ = err.write_all(&trace.finish());
         }
@@ -328,151 +349,4 @@ impl From<Error> for Failure {
 
 fn usage(message: impl Into<String>) -> Failure {
     Failure { code: EXIT_USAGE, message: format!("error: {}", message.into()) }
-}
-
-async fn execute(
-    invocation: &Invocation<'_>,
-    terminal: bool,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<(), Failure> {
-    let args = &invocation.provider;
-    let output = Output { json: args.json, show_secrets: args.show_secrets };
-    let command = match &invocation.command {
-        Invoked::Builtin(Command::Discover) => {
-            let issuer = args.issuer.as_deref().ok_or_else(|| usage("`discover` needs `--issuer`"))?;
-            let metadata = OAuthClient::metadata(issuer).await?;
-            output.json_value(out, &serde_json::to_value(&metadata).unwrap_or(Value::Null));
-            return Ok(());
-        }
-        Invoked::Builtin(command) => command,
-        Invoked::Declared(declared, matches) => {
-            let setup::Client { client, .. } = setup::client(args, &invocation.endpoints, &[]).await?;
-            let additional = setup::additional_fields(args);
-            match declared.run(matches, additional.as_ref(), &client).await? {
-                DeclaredResponse::Token(token) => output.token(out, &token),
-                DeclaredResponse::Json(value) => output.answer(out, value),
-                _ => output.done(out, "done"),
-            }
-            return Ok(());
-        }
-    };
-    // `code`'s own endpoint flags configure the client like `--endpoint` does.
-    let mut command_endpoints = Vec::new();
-    if let Command::Code(code) = command {
-        let flags = [
-            (Endpoint::AUTHORIZATION, &code.authorize_url),
-            (Endpoint::PUSHED_AUTHORIZATION_REQUEST, &code.par_url),
-        ];
-        command_endpoints
-            .extend(flags.into_iter().filter_map(|(endpoint, url)| Some((endpoint, url.as_deref()?))));
-    }
-    let setup::Client { client, client_id } =
-        setup::client(args, &invocation.endpoints, &command_endpoints).await?;
-    let additional = setup::additional_fields(args);
-    let additional = additional.as_ref();
-    match command {
-        Command::ClientCredentials { scope } => {
-            let token = client.request_token_ccg(Configured, scope.as_deref(), additional).await?;
-            output.token(out, &token);
-        }
-        Command::Password { username, password, scope } => {
-            let token = client
-                .request_token_ropcg(Configured, username, password, scope.as_deref(), additional)
-                .await?;
-            output.token(out, &token);
-        }
-        Command::Refresh { refresh_token, scope } => {
-            let token =
-                client.refresh_token_acg(Configured, refresh_token, scope.as_deref(), additional).await?;
-            output.token(out, &token);
-        }
-        Command::Code(code) => {
-            let token = authorization_code(code, args, &client, &client_id, err).await?;
-            output.token(out, &token);
-        }
-        Command::Device { scope } => {
-            let device =
-                client.request_device_authorization(Configured, scope.as_deref(), additional).await?;
-            let _ = writeln!(
-                err,
-                "To sign in, open {} and enter the code {}",
-                device.verification_uri, device.user_code
-            );
-            if let Some(complete) = &device.verification_uri_complete {
-                let _ = writeln!(err, "(or open {complete})");
-            }
-            let _ = err.flush();
-            let polling = poll_device_token(&client, Configured, &device, additional);
-            let token = spinner::while_waiting(polling, err, terminal).await?;
-            output.token(out, &token);
-        }
-        Command::Revoke { token, hint } => {
-            client.revoke_token(Configured, token, hint.as_deref(), additional).await?;
-            output.done(out, "revoked");
-        }
-        Command::Introspect { token, hint } => {
-            let info = client.introspect_token(Configured, token, hint.as_deref(), additional).await?;
-            output.answer(out, serde_json::to_value(&info).unwrap_or(Value::Null));
-        }
-        Command::Discover => {}
-    }
-    Ok(())
-}
-
-/// The authorization code grant: the URL (printed, opened, or pushed first), the redirect
-/// (received or pasted), then the code redeemed with the PKCE verifier.
-async fn authorization_code(
-    code: &args::CodeArgs,
-    args: &ProviderArgs,
-    client: &OAuthClient,
-    client_id: &str,
-    err: &mut dyn Write,
-) -> Result<oauth_client::OAuthToken, Failure> {
-    let listener = if code.listen { Some(loopback::Listener::bind(&code.redirect_uri).await?) } else { None };
-    let redirect_uri =
-        listener.as_ref().map_or_else(|| code.redirect_uri.clone(), |listener| listener.redirect_uri.clone());
-    // Issuer check, PAR policy and the DPoP key binding come from the client.
-    let mut request = AuthorizationRequest::for_client(client, client_id)?.redirect_uri(&redirect_uri);
-    if let Some(scope) = &code.scope {
-        request = request.scope(scope);
-    }
-    for resource in &args.resource {
-        request = request.resource(resource);
-    }
-    if let Some(details) = &code.authorization_details {
-        let details: Value = serde_json::from_str(details)
-            .map_err(|error| usage(format!("`--authorization-details` is not JSON: {error}")))?;
-        request = request.authorization_details(&details);
-    }
-    let pending = if code.par { request.push(client).await? } else { request.build()? };
-    let url = pending.url().to_string();
-    if code.open {
-        browser::open(&url, err);
-    }
-    let redirect = match listener {
-        Some(listener) => {
-            let _ =
-                writeln!(err, "Open this URL and log in; the redirect comes back to {redirect_uri}:\n{url}");
-            let _ = err.flush();
-            listener.receive().await?
-        }
-        None => {
-            let _ = writeln!(err, "Open this URL, log in, then paste the URL you are redirected to:\n{url}");
-            let _ = err.flush();
-            let mut line = String::new();
-            std::io::stdin()
-                .read_line(&mut line)
-                .map_err(|error| usage(format!("could not read the redirect: {error}")))?;
-            line.trim().to_owned()
-        }
-    };
-    let code = pending.code_from_redirect(&redirect).map_err(Error::from)?;
-    // The token request carries the PKCE verifier and the authorization request's resources
-    // (`token_params`), then the `--param` fields.
-    let mut fields = pending.token_params();
-    for (name, value) in &args.param {
-        fields.push(name, value);
-    }
-    Ok(client.request_token_acg(Configured, &code, &redirect_uri, Some(&fields)).await?)
 }

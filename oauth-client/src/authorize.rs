@@ -31,9 +31,9 @@ impl PkceVerifier {
 /// returned [`PendingAuthorization`] until the browser comes back.
 ///
 /// ```
-/// use oauth_client::{AuthorizationRequest, BasicAuth, OAuthAuthorization, OAuthClient};
+/// use oauth_client::{AuthorizationRequest, ClientAuthorization::Configured, OAuthAuthorization, OAuthClient};
 ///
-/// # async fn run(client: OAuthClient, auth: String, redirect_from_browser: &str) -> Result<(), oauth_client::Error> {
+/// # async fn run(client: OAuthClient, redirect_from_browser: &str) -> Result<(), oauth_client::Error> {
 /// let pending = AuthorizationRequest::new("https://auth.example.com/authorize", "my-client")
 ///     .redirect_uri("https://app.example/callback")
 ///     .scope("openid profile")
@@ -43,7 +43,7 @@ impl PkceVerifier {
 /// // ... the browser comes back to https://app.example/callback?code=...&state=...
 /// let code = pending.code_from_redirect(redirect_from_browser)?;
 /// let token = client
-///     .request_token_acg(&auth, &code, "https://app.example/callback", Some(&pending.token_params()))
+///     .request_token_acg(Configured, &code, "https://app.example/callback", Some(&pending.token_params()))
 ///     .await?;
 /// # Ok(()) }
 /// ```
@@ -278,7 +278,7 @@ impl AuthorizationRequest {
     pub async fn push(self, client: &crate::OAuthClient) -> Result<PendingAuthorization, Error> {
         use crate::extensions::PushedAuthorization as _;
         let prepared = self.prepare()?;
-        let client_id_in_auth = client.config().client_auth.as_ref().is_some_and(ClientAuth::sends_client_id);
+        let client_id_in_auth = client.client_auth().is_some_and(ClientAuth::sends_client_id);
         let mut form = FormParams::new();
         for (name, value) in prepared.outgoing_parameters()? {
             // The client authentication sends `client_id` itself: a repeated one is refused.

@@ -51,14 +51,14 @@ pub trait TokenEndpoint: Send + Sync {
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use oauth_client::{BasicAuth, OAuthAuthorization, OAuthClient};
+/// use oauth_client::{ClientAuth, ClientAuthorization::Configured, OAuthAuthorization, OAuthClient};
 ///
 /// # async fn run() -> Result<(), oauth_client::Error> {
 /// let client = OAuthClient::builder("https://auth.example.com/oauth2/token")
+///     .client_auth(ClientAuth::client_secret_basic("my-client", "my-secret"))
 ///     .timeout(Duration::from_secs(10))
 ///     .build()?;
-/// let auth = BasicAuth::new("my-client", "my-secret").header_value();
-/// let token = client.request_token_ccg(&auth, Some("read"), None).await?;
+/// let token = client.request_token_ccg(Configured, Some("read"), None).await?;
 /// println!("{token:?}"); // the token itself prints as [redacted]
 /// # Ok(()) }
 /// ```
@@ -227,10 +227,10 @@ impl OAuthClient {
     /// (rate-limit headers, a request id to quote to the provider).
     ///
     /// ```no_run
-    /// # use oauth_client::{OAuthAuthorization, OAuthClient};
-    /// # async fn run(client: OAuthClient, auth: String) -> Result<(), oauth_client::Error> {
+    /// # use oauth_client::{ClientAuthorization::Configured, OAuthAuthorization, OAuthClient};
+    /// # async fn run(client: OAuthClient) -> Result<(), oauth_client::Error> {
     /// let (capturing, response) = client.capturing_response();
-    /// let token = capturing.request_token_ccg(&auth, None, None).await?;
+    /// let token = capturing.request_token_ccg(Configured, None, None).await?;
     /// println!("{:?} {:?}", response.status(), response.headers().and_then(|h| h.get("x-request-id").cloned()));
     /// # Ok(()) }
     /// ```
@@ -262,14 +262,31 @@ impl OAuthClient {
         &self.config
     }
 
+    /// The client's authentication, if one is configured.
+    pub fn client_auth(&self) -> Option<&ClientAuth> {
+        self.config.client_auth.as_ref()
+    }
+
+    /// The HTTP client every request goes through (features that fetch documents use it).
+    #[cfg(feature = "oidc")]
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.config.http
+    }
+
+    /// The URL of `endpoint`, or an error naming both ways to set it.
+    #[cfg(feature = "oidc")]
+    pub(crate) fn endpoint_url(&self, endpoint: Endpoint) -> Result<&Url, Error> {
+        self.config.endpoint_url(endpoint)
+    }
+
     /// A client that shares this one's connections but gives each request `timeout`: a
     /// deadline for one call, or a few.
     ///
     /// ```no_run
     /// # use std::time::Duration;
-    /// # use oauth_client::{OAuthAuthorization, OAuthClient};
-    /// # async fn run(client: OAuthClient, auth: String) -> Result<(), oauth_client::Error> {
-    /// let token = client.with_timeout(Duration::from_secs(2)).request_token_ccg(&auth, None, None).await?;
+    /// # use oauth_client::{ClientAuthorization::Configured, OAuthAuthorization, OAuthClient};
+    /// # async fn run(client: OAuthClient) -> Result<(), oauth_client::Error> {
+    /// let token = client.with_timeout(Duration::from_secs(2)).request_token_ccg(Configured, None, None).await?;
     /// # Ok(()) }
     /// ```
     ///

@@ -250,6 +250,34 @@ mod transport;
 #[doc(hidden)]
 pub mod __private;
 
+/// What most programs need, in one import: the client, its authentication, the token manager
+/// and the authorization request, [`Configured`](crate::ClientAuthorization::Configured) for
+/// the grants' `authorization` argument, and the traits whose methods are the requests (so
+/// `client.request_token_ccg(..)` and the extensions' methods resolve).
+///
+/// ```no_run
+/// use oauth_client::prelude::*;
+///
+/// # async fn run() -> Result<(), oauth_client::Error> {
+/// let client = OAuthClient::builder("https://auth.example.com/oauth2/token")
+///     .client_auth(ClientAuth::client_secret_basic("my-client", "my-secret"))
+///     .build()?;
+/// let token = client.request_token_ccg(Configured, Some("read"), None).await?;
+/// # let _ = token; Ok(()) }
+/// ```
+pub mod prelude {
+    pub use crate::ClientAuthorization::Configured;
+    #[cfg(feature = "jwt")]
+    pub use crate::extensions::JwtBearer;
+    pub use crate::extensions::{
+        DeviceAuthorization, PushedAuthorization, TokenExchange, TokenIntrospection, TokenRevocation,
+    };
+    pub use crate::{
+        AuthorizationRequest, ClientAuth, Error, OAuthAuthorization, OAuthClient, OAuthToken, TokenEndpoint,
+        TokenManager,
+    };
+}
+
 pub use attempt::{Attempt, AttemptResponse};
 pub use authorize::{AuthorizationRequest, PendingAuthorization};
 pub use basic_auth::{BasicAuth, ClientSecretPost};

@@ -87,13 +87,13 @@ impl JwksCache {
     /// [`OAuthClientBuilder::endpoint_url`](crate::OAuthClientBuilder::endpoint_url)`(Endpoint::JWKS, ..)`),
     /// fetched with `client`'s HTTP client.
     pub fn for_client(client: &crate::OAuthClient) -> Result<Self, Error> {
-        let url = client.config().endpoint_url(crate::Endpoint::JWKS).map_err(|_| {
+        let url = client.endpoint_url(crate::Endpoint::JWKS).map_err(|_| {
             Error::config(
                 Setting::Endpoint,
                 "the client has no JWKS URL: discover the provider, or set `endpoint_url(Endpoint::JWKS, ..)`",
             )
         })?;
-        Ok(Self::with_url(url.clone(), client.config().http.clone()))
+        Ok(Self::with_url(url.clone(), client.http().clone()))
     }
 
     /// A cache holding `keys` and nothing else: never fetched (pinned keys, keys you

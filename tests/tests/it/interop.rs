@@ -595,7 +595,13 @@ mod cli {
         assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["active"], true);
         let (code, out, _) =
             oauth(&[&common[..], &["revoke", "--token", &access, "--hint", "access_token"]].concat()).await;
-        assert_eq!((code, out.as_str()), (oauth_cli::EXIT_OK, "revoked\n"));
+        assert_eq!(
+            (code, out.as_str()),
+            (
+                oauth_cli::EXIT_OK,
+                "revoked (RFC 7009: the provider answers the same for a token it did not know)\n"
+            )
+        );
         let (_, out, _) = oauth(&introspect).await;
         assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["active"], false);
     }
