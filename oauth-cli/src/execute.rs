@@ -11,7 +11,8 @@ use serde_json::Value;
 
 use crate::args::Command;
 use crate::output::Output;
-use crate::{Failure, Invocation, Invoked, code, setup, spinner, usage};
+use crate::parse::{Invocation, Invoked};
+use crate::{Failure, code, setup, spinner, usage};
 
 pub(crate) async fn execute(
     invocation: &Invocation<'_>,

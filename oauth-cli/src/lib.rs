@@ -35,24 +35,23 @@ mod declared;
 mod execute;
 mod loopback;
 mod output;
+mod parse;
 mod profile;
 mod setup;
 mod spinner;
 pub mod summary;
 mod verbose;
 
-use std::collections::HashSet;
 use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _};
 use oauth_client::declared::GrantDescriptor;
 use oauth_client::extensions::{JwtBearer, TokenExchange, TokenIntrospection, TokenRevocation};
 use oauth_client::{Error, OAuthAuthorization, grants};
 
-use crate::args::{Cli, Command, ProviderArgs};
 use crate::declared::{Builtin, DeclaredCommand};
+use crate::parse::Stop;
 
 /// Success.
 pub const EXIT_OK: i32 = 0;
@@ -208,60 +207,6 @@ impl Oauth {
             }
         }
     }
-
-    /// The clap command: the built-in one with a subcommand per declared method.
-    fn command(&self) -> Result<clap::Command, Failure> {
-        let mut command = Cli::command();
-        let taken: HashSet<String> = command
-            .get_arguments()
-            .filter_map(|arg| arg.get_long().map(str::to_owned))
-            .chain(["help", "version"].map(str::to_owned))
-            .collect();
-        let mut names: HashSet<String> =
-            command.get_subcommands().map(|sub| sub.get_name().to_owned()).collect();
-        names.insert("help".to_owned());
-        for declared in &self.declared {
-            if !names.insert(declared.name.clone()) {
-                return Err(Failure {
-                    code: EXIT_OTHER,
-                    message: format!(
-                        "error: two commands are called `{}`: offer one with `Oauth::grant_as` under another name",
-                        declared.name
-                    ),
-                });
-            }
-            command = command.subcommand(declared.command(&taken));
-        }
-        Ok(command)
-    }
-
-    fn parse<I, T>(&self, args: I) -> Result<Invocation<'_>, Stop>
-    where
-        I: IntoIterator<Item = T>,
-        T: Into<OsString> + Clone,
-    {
-        let matches = self.command()?.try_get_matches_from(args)?;
-        let declared = matches.subcommand().and_then(|(name, sub_matches)| {
-            self.declared
-                .iter()
-                .find(|declared| declared.name == name)
-                .map(|declared| (declared, sub_matches))
-        });
-        let (mut provider, command) = match declared {
-            Some((declared, sub_matches)) => {
-                // Shared flags given after the subcommand are in its matches.
-                let provider = ProviderArgs::from_arg_matches(sub_matches)?;
-                (provider, Invoked::Declared(declared, sub_matches.clone()))
-            }
-            None => {
-                let cli = Cli::from_arg_matches(&matches)?;
-                (cli.provider, Invoked::Builtin(cli.command))
-            }
-        };
-        profile::apply(&mut provider)?;
-        let endpoints = self.declared.iter().map(|declared| declared.descriptor.endpoint()).collect();
-        Ok(Invocation { provider, endpoints, command })
-    }
 }
 
 /// Runs the command line `args` with [`Oauth::new`]: see [`Oauth::run`].
@@ -281,39 +226,6 @@ where
     T: Into<OsString> + Clone,
 {
     Oauth::new().run_async(args, out, err).await
-}
-
-/// Why the command line did not lead to a command: clap's own answer (usage error, help,
-/// version), or a failure of ours (a profile, two commands of one name).
-enum Stop {
-    Clap(clap::Error),
-    Failed(Failure),
-}
-
-impl From<clap::Error> for Stop {
-    fn from(error: clap::Error) -> Self {
-        Stop::Clap(error)
-    }
-}
-
-impl From<Failure> for Stop {
-    fn from(failure: Failure) -> Self {
-        Stop::Failed(failure)
-    }
-}
-
-/// A parsed command line.
-struct Invocation<'a> {
-    provider: ProviderArgs,
-    /// The endpoints of the declared commands, which `--endpoint` may name.
-    endpoints: Vec<oauth_client::Endpoint>,
-    command: Invoked<'a>,
-}
-
-/// The command to run.
-enum Invoked<'a> {
-    Builtin(Command),
-    Declared(&'a DeclaredCommand, ArgMatches),
 }
 
 /// Why a command failed, and its exit code.
