@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
 #[command(
-    after_help = "Exit codes: 0 success, 1 other failure, 2 usage error, 3 the provider refused (its RFC 6749 error code is printed), 4 transport error, 5 timeout.",
+    after_help = "Exit codes: 0 success, 1 other failure, 2 usage error (also a bad URL or a missing endpoint), 3 the provider refused (an RFC 6749 error, printed, or another 4xx), 4 transport error (also 5xx, 429, an unreadable answer), 5 timeout.",
     name = "oauth",
     version,
     about = "Run OAuth 2.0 grants and endpoints against a provider, and see what it answers"
@@ -113,6 +113,27 @@ pub(crate) struct ProviderArgs {
     /// Print tokens and secrets instead of `[redacted]`.
     #[arg(long, global = true)]
     pub(crate) show_secrets: bool,
+    /// Print only this part of the token response, as it is, for a pipe: `access-token`,
+    /// `refresh-token`, `id-token`, or `json` (the whole response).
+    #[arg(long, value_enum, value_name = "PART", global = true)]
+    pub(crate) print: Option<PrintPart>,
+    /// Save the token response (JSON, tokens included) to FILE, readable by its owner only;
+    /// read a token back with `--token @FILE` or `--refresh-token @FILE`.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub(crate) save: Option<PathBuf>,
+}
+
+/// The part of a token response `--print` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PrintPart {
+    /// The access token.
+    AccessToken,
+    /// The refresh token.
+    RefreshToken,
+    /// The ID token.
+    IdToken,
+    /// The whole response as JSON.
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Deserialize)]
@@ -186,6 +207,30 @@ pub(crate) struct CodeArgs {
     /// Receive the redirect on 127.0.0.1 instead of asking for it to be pasted.
     #[arg(long)]
     pub(crate) listen: bool,
+    /// How long `--listen` waits for the browser to come back.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, requires = "listen")]
+    pub(crate) listen_timeout: u64,
+    /// `prompt` (OpenID Connect Core §3.1.2.1): `none`, `login`, `consent`,
+    /// `select_account` (some providers issue a refresh token only after `consent`).
+    #[arg(long)]
+    pub(crate) prompt: Option<String>,
+    /// `login_hint`: the user to log in, as the provider knows them.
+    #[arg(long)]
+    pub(crate) login_hint: Option<String>,
+    /// `max_age` in seconds: the provider re-authenticates a user who logged in longer ago;
+    /// the ID token's `auth_time` is checked against it.
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) max_age: Option<u64>,
+    /// `acr_values`: the authentication context classes asked for, space-separated.
+    #[arg(long)]
+    pub(crate) acr_values: Option<String>,
+    /// `response_mode` (OAuth 2.0 Multiple Response Types): `query`, `fragment`, `form_post`.
+    #[arg(long)]
+    pub(crate) response_mode: Option<String>,
+    /// Any other authorization request parameter, repeatable (`--param` goes to the token
+    /// request).
+    #[arg(long, value_name = "NAME=VALUE", value_parser = name_value)]
+    pub(crate) auth_param: Vec<(String, String)>,
     /// The scope to ask for.
     #[arg(long)]
     pub(crate) scope: Option<String>,

@@ -30,6 +30,23 @@ pub(crate) async fn authorization_code(
     for resource in &args.resource {
         request = request.resource(resource);
     }
+    let named = [
+        ("prompt", &code.prompt),
+        ("login_hint", &code.login_hint),
+        ("acr_values", &code.acr_values),
+        ("response_mode", &code.response_mode),
+    ];
+    for (name, value) in named {
+        if let Some(value) = value {
+            request = request.param(name, value);
+        }
+    }
+    if let Some(max_age) = code.max_age {
+        request = request.max_age(max_age);
+    }
+    for (name, value) in &code.auth_param {
+        request = request.param(name, value);
+    }
     if let Some(details) = &code.authorization_details {
         let details: Value = serde_json::from_str(details)
             .map_err(|error| usage(format!("`--authorization-details` is not JSON: {error}")))?;
@@ -45,7 +62,7 @@ pub(crate) async fn authorization_code(
             let _ =
                 writeln!(err, "Open this URL and log in; the redirect comes back to {redirect_uri}:\n{url}");
             let _ = err.flush();
-            listener.receive().await?
+            listener.receive(std::time::Duration::from_secs(code.listen_timeout)).await?
         }
         None => {
             let _ = writeln!(err, "Open this URL, log in, then paste the URL you are redirected to:\n{url}");

@@ -74,6 +74,12 @@ impl DeclaredCommand {
                 if field.name() == "token_type_hint" {
                     arg = arg.visible_alias("hint");
                 }
+                if matches!(field.name(), "token" | "refresh_token") {
+                    arg = arg.help(format!(
+                        "{}; `@FILE` reads it from a file `--save` wrote (or a file holding only the token), `-` from standard input",
+                        help_for(field)
+                    ));
+                }
             }
             command = command.arg(arg);
         }
@@ -89,9 +95,26 @@ impl DeclaredCommand {
         client: &oauth_client::OAuthClient,
     ) -> Result<DeclaredResponse, crate::Failure> {
         let mut call = self.descriptor.call();
+        let hint = self
+            .descriptor
+            .fields()
+            .iter()
+            .position(|field| field.name() == "token_type_hint")
+            .and_then(|index| matches.get_one::<String>(&arg_id(index)).map(String::as_str));
         for (index, field) in self.descriptor.fields().iter().enumerate() {
             for value in matches.get_many::<String>(&arg_id(index)).into_iter().flatten() {
-                call = call.value(field.name(), value);
+                // A token flag of a built-in command also takes `@FILE` and `-`.
+                let member = match field.name() {
+                    "refresh_token" => Some("refresh_token"),
+                    "token" => Some(hint.unwrap_or("access_token")),
+                    _ => None,
+                };
+                match member.filter(|_| self.builtin.is_some()) {
+                    Some(member) => {
+                        call = call.value(field.name(), crate::saved::token_argument(value, member)?)
+                    }
+                    None => call = call.value(field.name(), value),
+                }
             }
         }
         if let Some(fields) = additional {

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::args::Command;
 use crate::output::Output;
 use crate::parse::{Invocation, Invoked};
-use crate::{Failure, code, setup, spinner, usage};
+use crate::{Failure, code, saved, setup, spinner, usage};
 
 pub(crate) async fn execute(
     invocation: &Invocation<'_>,
@@ -21,7 +21,13 @@ pub(crate) async fn execute(
     err: &mut dyn Write,
 ) -> Result<(), Failure> {
     let args = &invocation.provider;
-    let output = Output { json: args.json, show_secrets: args.show_secrets };
+    let output = Output { json: args.json, show_secrets: args.show_secrets, print: args.print };
+    let issued = |out: &mut dyn Write, token: &oauth_client::OAuthToken| -> Result<(), Failure> {
+        if let Some(path) = &args.save {
+            saved::save(path, token)?;
+        }
+        output.issued(out, token)
+    };
     let command = match &invocation.command {
         Invoked::Builtin(Command::Discover) => {
             let issuer = args.issuer.as_deref().ok_or_else(|| usage("`discover` needs `--issuer`"))?;
@@ -34,7 +40,7 @@ pub(crate) async fn execute(
             let setup::Client { client, .. } = setup::client(args, &invocation.endpoints, &[]).await?;
             let additional = setup::additional_fields(args);
             match declared.run(matches, additional.as_ref(), &client).await? {
-                DeclaredResponse::Token(token) => output.token(out, &token),
+                DeclaredResponse::Token(token) => issued(out, &token)?,
                 DeclaredResponse::Json(value) => output.answer(out, value),
                 _ => output.done(out, declared.builtin.map_or("done", |builtin| builtin.done)),
             }
@@ -58,7 +64,7 @@ pub(crate) async fn execute(
     match command {
         Command::Code(code) => {
             let token = code::authorization_code(code, args, &client, &client_id, err).await?;
-            output.token(out, &token);
+            issued(out, &token)?;
         }
         Command::Device { scope } => {
             let device =
@@ -74,7 +80,7 @@ pub(crate) async fn execute(
             let _ = err.flush();
             let polling = poll_device_token(&client, Configured, &device, additional);
             let token = spinner::while_waiting(polling, err, terminal).await?;
-            output.token(out, &token);
+            issued(out, &token)?;
         }
         Command::Discover => {}
     }

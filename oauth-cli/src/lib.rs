@@ -37,6 +37,7 @@ mod loopback;
 mod output;
 mod parse;
 mod profile;
+mod saved;
 mod setup;
 mod spinner;
 pub mod summary;
@@ -57,11 +58,13 @@ use crate::parse::Stop;
 pub const EXIT_OK: i32 = 0;
 /// Something else went wrong (a configuration the provider's metadata cannot satisfy, ...).
 pub const EXIT_OTHER: i32 = 1;
-/// The command line is wrong.
+/// The command line is wrong, or names what cannot work (a bad URL, a missing endpoint).
 pub const EXIT_USAGE: i32 = 2;
-/// The provider answered with an error (its RFC 6749 code is printed).
+/// The provider refused: an RFC 6749 error (its code is printed), an error on the redirect,
+/// or another 4xx answer.
 pub const EXIT_PROVIDER: i32 = 3;
-/// The provider could not be reached, or answered something unreadable.
+/// The provider could not be reached, was unavailable (5xx, 429), or answered something
+/// unreadable.
 pub const EXIT_TRANSPORT: i32 = 4;
 /// The request timed out.
 pub const EXIT_TIMEOUT: i32 = 5;
@@ -237,12 +240,20 @@ struct Failure {
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
         let code = match &error {
-            Error::Provider { .. } => EXIT_PROVIDER,
+            Error::Provider { .. } | Error::Redirect(oauth_client::RedirectError::Provider(_)) => {
+                EXIT_PROVIDER
+            }
+            // Any other refusal the provider answered (a 404, a 403 without an error object).
+            Error::Http { status, .. } if status.is_client_error() && status.as_u16() != 429 => EXIT_PROVIDER,
             Error::Timeout => EXIT_TIMEOUT,
             Error::Transport(_)
             | Error::Http { .. }
             | Error::Decode { .. }
-            | Error::UnexpectedRedirect { .. } => EXIT_TRANSPORT,
+            | Error::UnexpectedRedirect { .. }
+            | Error::ResponseTooLarge { .. } => EXIT_TRANSPORT,
+            // What the command line gave cannot work: a URL, a header, a missing endpoint.
+            Error::InvalidUrl { .. } | Error::InvalidHeader { .. } => EXIT_USAGE,
+            Error::Config(config) if config.setting() == oauth_client::Setting::Endpoint => EXIT_USAGE,
             _ => EXIT_OTHER,
         };
         // The error, then what caused it ("could not reach the provider: ...: connection refused").
@@ -254,6 +265,13 @@ impl From<Error> for Failure {
         }
         if let Some(provider) = error.provider_error() {
             message.push_str(&format!("\nerror code (RFC 6749 §5.2): {}", provider.error));
+        }
+        // The library's advice names builder calls; say it with this command line's flags.
+        if matches!(&error, Error::Config(config) if config.setting() == oauth_client::Setting::Endpoint) {
+            message.push_str(
+                "\nhint: give the endpoint with `--endpoint NAME=URL` (or `--revocation-url`, \
+                 `--introspection-url`, `--device-authorization-url`), or discover it with `--issuer URL`",
+            );
         }
         Failure { code, message }
     }

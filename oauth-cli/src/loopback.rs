@@ -8,9 +8,6 @@ use tokio::net::TcpListener;
 
 use crate::{Failure, usage};
 
-/// How long to wait for the browser to come back.
-const WAIT: Duration = Duration::from_secs(300);
-
 pub(crate) struct Listener {
     listener: TcpListener,
     /// The redirect URI with the port actually bound.
@@ -36,7 +33,7 @@ impl Listener {
     }
 
     /// Waits for the browser's request and returns the full redirect URL it carried.
-    pub(crate) async fn receive(self) -> Result<String, Failure> {
+    pub(crate) async fn receive(self, wait: Duration) -> Result<String, Failure> {
         let accept = async {
             let (mut stream, _) = self.listener.accept().await?;
             let mut buffer = vec![0; 16 * 1024];
@@ -59,11 +56,14 @@ impl Listener {
             stream.shutdown().await?;
             Ok::<String, std::io::Error>(head)
         };
-        let head = tokio::time::timeout(WAIT, accept)
+        let head = tokio::time::timeout(wait, accept)
             .await
             .map_err(|_| Failure {
                 code: crate::EXIT_TIMEOUT,
-                message: "error: no redirect came back within 5 minutes".into(),
+                message: format!(
+                    "error: no redirect came back within {} s; give more time with `--listen-timeout SECONDS`",
+                    wait.as_secs()
+                ),
             })?
             .map_err(|error| Failure {
                 code: crate::EXIT_TRANSPORT,

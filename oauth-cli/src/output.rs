@@ -6,6 +6,7 @@ use std::io::Write;
 use oauth_client::OAuthToken;
 use serde_json::{Value, json};
 
+use crate::args::PrintPart;
 use crate::summary;
 
 /// How results are printed.
@@ -13,9 +14,38 @@ use crate::summary;
 pub(crate) struct Output {
     pub(crate) json: bool,
     pub(crate) show_secrets: bool,
+    pub(crate) print: Option<PrintPart>,
 }
 
 impl Output {
+    /// A token as the command line asked: the part `--print` names, as it is, or else the
+    /// summary or JSON of [`token`](Self::token).
+    pub(crate) fn issued(self, out: &mut dyn Write, token: &OAuthToken) -> Result<(), crate::Failure> {
+        let part = match self.print {
+            None => {
+                self.token(out, token);
+                return Ok(());
+            }
+            Some(PrintPart::Json) => {
+                let _ = writeln!(out, "{}", serde_json::to_string_pretty(token).unwrap_or_default());
+                return Ok(());
+            }
+            Some(PrintPart::AccessToken) => Some(token.access_token.secret()),
+            Some(PrintPart::RefreshToken) => token.refresh_token.as_ref().map(|refresh| refresh.secret()),
+            Some(PrintPart::IdToken) => token.extra.get("id_token").and_then(Value::as_str),
+        };
+        match part {
+            Some(part) => {
+                let _ = writeln!(out, "{part}");
+                Ok(())
+            }
+            None => Err(crate::Failure {
+                code: crate::EXIT_OTHER,
+                message: "error: the token response has no such token (`--print`)".to_owned(),
+            }),
+        }
+    }
+
     pub(crate) fn json_value(self, out: &mut dyn Write, value: &Value) {
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(value).unwrap_or_default());
     }

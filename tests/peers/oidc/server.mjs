@@ -174,6 +174,18 @@ const configuration = (signingKeys) => ({
       response_types: ['code'],
     },
     {
+      // The `oauth` command line's login-to-revocation session: a confidential native
+      // client that may refresh (oidc-provider issues a refresh token for `offline_access`
+      // only after `prompt=consent`).
+      client_id: 'cli-session-client',
+      client_secret: 'cli-session-secret',
+      application_type: 'native',
+      token_endpoint_auth_method: 'client_secret_basic',
+      redirect_uris: ['http://127.0.0.1/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    },
+    {
       // A plain OpenID Connect client: authorization code with `openid`, an ID token.
       client_id: 'oidc-client',
       client_secret: 'oidc-client-secret',

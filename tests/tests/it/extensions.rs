@@ -1302,3 +1302,51 @@ async fn resource_discovery_uses_the_callers_http_client() {
     let requests = server.received_requests().await.unwrap();
     assert_eq!(callers(&requests[5..]), [false, false], "the crate's own client");
 }
+
+/// The exit codes of the README's table, one case each that a mock provider can produce: a
+/// success, a missing endpoint (usage, with the flag to give it), a refusal without an OAuth
+/// error object (404), an unavailable provider (503), a timeout.
+#[tokio::test]
+async fn cli_exit_codes_follow_the_readme() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"access_token": "at", "token_type": "Bearer"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/missing"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/down"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/slow"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    let run = |path: &'static str, command: &'static [&'static str]| {
+        let token_url = format!("{}{path}", server.uri());
+        async move {
+            let mut args = vec!["oauth".to_owned(), "--token-url".to_owned(), token_url];
+            args.extend(["--client-id", "c", "--client-secret", "s", "--timeout", "1"].map(str::to_owned));
+            args.extend(command.iter().map(|arg| arg.to_string()));
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let code = oauth_cli::run_async(args, &mut out, &mut err).await;
+            (code, String::from_utf8(err).unwrap())
+        }
+    };
+    assert_eq!(run("/token", &["client-credentials"]).await.0, oauth_cli::EXIT_OK);
+    let (code, err) = run("/token", &["revoke", "--token", "t"]).await;
+    assert_eq!(code, oauth_cli::EXIT_USAGE, "{err}");
+    assert!(err.contains("no revocation endpoint") && err.contains("`--revocation-url`"), "{err}");
+    assert_eq!(run("/missing", &["client-credentials"]).await.0, oauth_cli::EXIT_PROVIDER);
+    assert_eq!(run("/down", &["client-credentials"]).await.0, oauth_cli::EXIT_TRANSPORT);
+    assert_eq!(run("/slow", &["client-credentials"]).await.0, oauth_cli::EXIT_TIMEOUT);
+}

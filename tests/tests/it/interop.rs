@@ -687,6 +687,87 @@ mod cli {
         assert_eq!(token["id_token_claims_unverified"]["aud"], "cli-client");
     }
 
+    /// The README's session, no token on the command line: `code --listen --prompt consent`
+    /// with `offline_access`, saved to an owner-only file, then `refresh`, `introspect` and
+    /// `revoke` each reading the token back with `@FILE`; after the revocation the refresh
+    /// token is refused.
+    #[tokio::test]
+    #[ignore = "needs the interop servers (tests/peers/start-all.sh)"]
+    async fn a_session_from_login_to_revocation_through_a_saved_file() {
+        let issuer = peer!("OAUTH_PEER_OIDC_URL");
+        let _phases = crate::interop::oidc_provider::KEY_PHASES.read().await;
+        let directory = std::env::temp_dir().join(format!("oauth-cli-session-{}", std::process::id()));
+        std::fs::create_dir_all(&directory).unwrap();
+        let saved = directory.join("token.json").display().to_string();
+        let at_saved = format!("@{saved}");
+        let common = [
+            "--issuer",
+            &issuer,
+            "--client-id",
+            "cli-session-client",
+            "--client-secret",
+            "cli-session-secret",
+        ];
+        let login = [
+            &["oauth"][..],
+            &common[..],
+            &[
+                "code",
+                "--redirect-uri",
+                "http://127.0.0.1:0/callback",
+                "--listen",
+                "--listen-timeout",
+                "60",
+                "--scope",
+                "openid offline_access",
+                "--prompt",
+                "consent",
+                "--save",
+                &saved,
+            ],
+        ]
+        .concat();
+        let (code, out, url) =
+            code_through_listener(&issuer, login.iter().map(|arg| arg.to_string()).collect()).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{out}");
+        assert!(url.contains("prompt=consent"), "{url}");
+        assert!(out.contains("refresh token"), "{out}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(std::fs::metadata(&saved).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let first: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+        let first_refresh =
+            first["refresh_token"].as_str().expect("offline_access gave a refresh token").to_owned();
+
+        let (code, out, err) =
+            oauth(&[&common[..], &["refresh", "--refresh-token", &at_saved, "--save", &saved]].concat())
+                .await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        assert!(out.starts_with("Bearer token"), "{out}");
+        assert!(!out.contains(&first_refresh), "the summary shows no token: {out}");
+        let second: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+        assert_ne!(second["access_token"], first["access_token"]);
+
+        let (code, out, err) = oauth(&[&common[..], &["introspect", "--token", &at_saved]].concat()).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        let info: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            (info["active"].as_bool(), info["client_id"].as_str()),
+            (Some(true), Some("cli-session-client"))
+        );
+
+        let revoke = ["revoke", "--token", &at_saved, "--hint", "refresh_token"];
+        let (code, out, err) = oauth(&[&common[..], &revoke[..]].concat()).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        assert!(out.starts_with("revoked"), "{out}");
+        let (code, _, err) = oauth(&[&common[..], &["refresh", "--refresh-token", &at_saved]].concat()).await;
+        assert_eq!(code, oauth_cli::EXIT_PROVIDER, "the revoked refresh token is refused: {err}");
+        assert!(err.contains("invalid_grant"), "{err}");
+        std::fs::remove_dir_all(&directory).unwrap();
+    }
+
     /// `oauth code --par --dpop --resource R --authorization-details JSON`, for a client that
     /// must push its requests and bind its tokens: only the reference crosses the browser, and
     /// the token is DPoP-bound, for the resource, with the details the user consented to.
