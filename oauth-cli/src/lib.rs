@@ -232,6 +232,7 @@ where
 }
 
 /// Why a command failed, and its exit code.
+#[derive(Debug)]
 struct Failure {
     code: i32,
     message: String,

@@ -1343,6 +1343,8 @@ async fn cli_exit_codes_follow_the_readme() {
         }
     };
     assert_eq!(run("/token", &["client-credentials"]).await.0, oauth_cli::EXIT_OK);
+    let (code, err) = run("/token", &["client-credentials", "--print", "id-token"]).await;
+    assert_eq!(code, oauth_cli::EXIT_OTHER, "no ID token to print: {err}");
     let (code, err) = run("/token", &["revoke", "--token", "t"]).await;
     assert_eq!(code, oauth_cli::EXIT_USAGE, "{err}");
     assert!(err.contains("no revocation endpoint") && err.contains("`--revocation-url`"), "{err}");
