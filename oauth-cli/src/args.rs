@@ -185,7 +185,7 @@ pub(crate) enum Command {
     /// Authorization code grant with PKCE (RFC 6749 §4.1, RFC 7636): prints the URL to open,
     /// then redeems the code of the redirect, which it receives itself with `--listen` or
     /// reads as a pasted URL.
-    Code(CodeArgs),
+    Code(Box<CodeArgs>),
     /// Device authorization grant (RFC 8628): shows the user code and where to enter it,
     /// then polls until the user finishes (honouring `slow_down`).
     Device {
