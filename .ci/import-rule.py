@@ -32,7 +32,7 @@ def modules():
 def code(path):
     text = path.read_text()
     text = re.sub(r"//[^\n]*", "", text)  # comments and doc comments (their links are not imports)
-    text = re.split(r"#\[cfg\(test\)\]\s*mod tests", text)[0]
+    text = re.split(r"#\[cfg\(test\)\]\s*mod tests\s*\{", text)[0]
     return text
 
 
@@ -41,6 +41,8 @@ def root_items():
     lib = code(SRC / "lib.rs")
     items = {}
     for module, names in re.findall(r"pub use (\w+)::\{?([^;]*?)\}?;", lib):
+        if module in ("crate", "self", "super"):
+            continue  # a re-export of a re-export (the prelude)
         for name in re.findall(r"\b([A-Za-z_]\w*)\b", names):
             items.setdefault(name, module)
     return items

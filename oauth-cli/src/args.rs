@@ -106,8 +106,8 @@ pub(crate) struct ProviderArgs {
     /// Print the result as JSON (tokens redacted unless `--show-secrets`).
     #[arg(long, global = true)]
     pub(crate) json: bool,
-    /// Print each exchange: the request (method, URL, headers and form with secrets redacted)
-    /// and the response (status, headers, body with tokens redacted).
+    /// Print each exchange in curl's style on standard error: `>` the request (line, headers,
+    /// form fields), `<` the response (status, headers, JSON body); credentials redacted.
     #[arg(short, long, global = true)]
     pub(crate) verbose: bool,
     /// Print tokens and secrets instead of `[redacted]`.
@@ -121,6 +121,9 @@ pub(crate) struct ProviderArgs {
     /// read a token back with `--token @FILE` or `--refresh-token @FILE`.
     #[arg(long, value_name = "FILE", global = true)]
     pub(crate) save: Option<PathBuf>,
+    /// The `scope` of `--profile`, for a command given none.
+    #[arg(skip)]
+    pub(crate) profile_scope: Option<String>,
 }
 
 /// The part of a token response `--print` prints.
@@ -140,18 +143,30 @@ pub(crate) enum PrintPart {
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum AuthMethod {
     /// `client_secret_basic`: HTTP Basic with the id and secret.
+    #[value(alias = "client_secret_basic")]
+    #[serde(alias = "client_secret_basic")]
     Basic,
     /// `client_secret_post`: the id and secret as form fields.
+    #[value(alias = "client_secret_post")]
+    #[serde(alias = "client_secret_post")]
     Post,
     /// No client authentication; `client_id` as a form field (public clients).
     None,
     /// `client_secret_jwt`: an HS256 assertion keyed with the secret, fresh per request.
+    #[value(alias = "client_secret_jwt")]
+    #[serde(alias = "client_secret_jwt")]
     SecretJwt,
     /// `private_key_jwt`: an assertion signed with `--private-key`, fresh per request.
+    #[value(alias = "private_key_jwt")]
+    #[serde(alias = "private_key_jwt")]
     PrivateKeyJwt,
     /// `tls_client_auth`: the client certificate of `--cert` (RFC 8705 §2.1).
+    #[value(alias = "tls_client_auth")]
+    #[serde(alias = "tls_client_auth")]
     Tls,
     /// `self_signed_tls_client_auth`: a self-signed `--cert` (RFC 8705 §2.2).
+    #[value(alias = "self_signed_tls_client_auth")]
+    #[serde(alias = "self_signed_tls_client_auth")]
     SelfSignedTls,
 }
 
@@ -160,15 +175,19 @@ pub(crate) enum AuthMethod {
 pub(crate) enum KeyAlgorithm {
     /// RSA PKCS#1 v1.5 with SHA-256.
     #[value(name = "RS256")]
+    #[serde(rename = "RS256")]
     Rs256,
     /// RSA-PSS with SHA-256.
     #[value(name = "PS256")]
+    #[serde(rename = "PS256")]
     Ps256,
     /// ECDSA on P-256 with SHA-256.
     #[value(name = "ES256")]
+    #[serde(rename = "ES256")]
     Es256,
     /// Ed25519.
     #[value(name = "EdDSA")]
+    #[serde(rename = "EdDSA")]
     EdDsa,
 }
 

@@ -24,7 +24,7 @@ pub(crate) async fn authorization_code(
         listener.as_ref().map_or_else(|| code.redirect_uri.clone(), |listener| listener.redirect_uri.clone());
     // Issuer check, PAR policy and the DPoP key binding come from the client.
     let mut request = AuthorizationRequest::for_client(client, client_id)?.redirect_uri(&redirect_uri);
-    if let Some(scope) = &code.scope {
+    if let Some(scope) = code.scope.as_ref().or(args.profile_scope.as_ref()) {
         request = request.scope(scope);
     }
     for resource in &args.resource {

@@ -18,6 +18,9 @@ pub(crate) struct DeclaredCommand {
     pub(crate) builtin: Option<Builtin>,
 }
 
+/// `introspect`'s own flag.
+const CHECK: &str = "check";
+
 /// What a built-in command says when the provider answers without content.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Builtin {
@@ -83,7 +86,33 @@ impl DeclaredCommand {
             }
             command = command.arg(arg);
         }
+        if self.is_introspection() {
+            command = command
+                .arg(
+                    Arg::new(CHECK)
+                        .long(CHECK)
+                        .action(ArgAction::SetTrue)
+                        .help("Exit with code 1 when the token is not active"),
+                )
+                .after_help("Example:\n  oauth introspect --token @token.json --check");
+        }
         command
+    }
+
+    /// The scope given to the command, if it takes one.
+    pub(crate) fn scope_asked<'m>(&self, matches: &'m ArgMatches) -> Option<&'m str> {
+        let index = self.descriptor.fields().iter().position(|field| field.name() == "scope")?;
+        matches.get_one::<String>(&arg_id(index)).map(String::as_str)
+    }
+
+    /// Whether this is the built-in `introspect`, whose answer shows dates and may be checked.
+    pub(crate) fn is_introspection(&self) -> bool {
+        self.builtin.is_some() && self.descriptor.endpoint() == oauth_client::Endpoint::INTROSPECTION
+    }
+
+    /// Whether `introspect --check` was given.
+    pub(crate) fn check_requested(&self, matches: &ArgMatches) -> bool {
+        self.is_introspection() && matches.get_flag(CHECK)
     }
 
     /// Sends the call with the values of `matches` and the shared `--resource`/`--param`
@@ -92,9 +121,17 @@ impl DeclaredCommand {
         &self,
         matches: &ArgMatches,
         additional: Option<&oauth_client::FormParams>,
+        profile_scope: Option<&str>,
         client: &oauth_client::OAuthClient,
     ) -> Result<DeclaredResponse, crate::Failure> {
         let mut call = self.descriptor.call();
+        // A built-in command given no scope asks for the profile's.
+        if let Some(scope) = profile_scope.filter(|_| self.builtin.is_some()) {
+            let takes_scope = self.descriptor.fields().iter().any(|field| field.name() == "scope");
+            if takes_scope && self.scope_asked(matches).is_none() {
+                call = call.value("scope", scope);
+            }
+        }
         let hint = self
             .descriptor
             .fields()

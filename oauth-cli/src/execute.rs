@@ -39,8 +39,26 @@ pub(crate) async fn execute(
         Invoked::Declared(declared, matches) => {
             let setup::Client { client, .. } = setup::client(args, &invocation.endpoints, &[]).await?;
             let additional = setup::additional_fields(args);
-            match declared.run(matches, additional.as_ref(), &client).await? {
-                DeclaredResponse::Token(token) => issued(out, &token)?,
+            let answer = declared
+                .run(matches, additional.as_ref(), args.profile_scope.as_deref(), &client)
+                .await
+                .map_err(|failure| failure.with_client_auth_hint(&client))?;
+            match answer {
+                DeclaredResponse::Token(token) => {
+                    let asked = declared.scope_asked(matches).or(args.profile_scope.as_deref());
+                    note_narrower_scope(asked, &token, err);
+                    issued(out, &token)?
+                }
+                DeclaredResponse::Json(value) if declared.is_introspection() => {
+                    let active = value.get("active").and_then(Value::as_bool) == Some(true);
+                    output.answer(out, with_dates(value));
+                    if !active && declared.check_requested(matches) {
+                        return Err(Failure {
+                            code: crate::EXIT_OTHER,
+                            message: "error: the token is not active (`--check`)".to_owned(),
+                        });
+                    }
+                }
                 DeclaredResponse::Json(value) => output.answer(out, value),
                 _ => output.done(out, declared.builtin.map_or("done", |builtin| builtin.done)),
             }
@@ -67,8 +85,13 @@ pub(crate) async fn execute(
             issued(out, &token)?;
         }
         Command::Device { scope } => {
-            let device =
-                client.request_device_authorization(Configured, scope.as_deref(), additional).await?;
+            let device = client
+                .request_device_authorization(
+                    Configured,
+                    scope.as_deref().or(args.profile_scope.as_deref()),
+                    additional,
+                )
+                .await?;
             let _ = writeln!(
                 err,
                 "To sign in, open {} and enter the code {}",
@@ -85,4 +108,66 @@ pub(crate) async fn execute(
         Command::Discover => {}
     }
     Ok(())
+}
+
+/// Says so when the provider granted less than the scope asked (RFC 6749 §3.3 lets it).
+fn note_narrower_scope(asked: Option<&str>, token: &oauth_client::OAuthToken, err: &mut dyn Write) {
+    let (Some(asked), Some(granted)) = (asked, token.scope.as_deref()) else { return };
+    let granted_set: Vec<&str> = granted.split_whitespace().collect();
+    let missing: Vec<&str> = asked.split_whitespace().filter(|scope| !granted_set.contains(scope)).collect();
+    if !missing.is_empty() {
+        let _ = writeln!(
+            err,
+            "note: the provider granted scope \"{granted}\", without {} of the \"{asked}\" asked",
+            missing.iter().map(|scope| format!("`{scope}`")).collect::<Vec<_>>().join(", ")
+        );
+    }
+}
+
+/// An introspection answer with its times (RFC 7662 §2.2: `exp`, `iat`, `nbf`, Unix seconds)
+/// also as UTC dates, next to them.
+fn with_dates(mut value: Value) -> Value {
+    if let Value::Object(members) = &mut value {
+        for name in ["exp", "iat", "nbf"] {
+            if let Some(seconds) = members.get(name).and_then(Value::as_i64) {
+                members.insert(format!("{name}_utc"), Value::String(crate::summary::utc(seconds)));
+            }
+        }
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(scope: Option<&str>) -> oauth_client::OAuthToken {
+        serde_json::from_value(
+            serde_json::json!({"access_token": "at", "token_type": "Bearer", "scope": scope}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_narrower_grant_is_noted_and_an_equal_or_unstated_one_is_not() {
+        let mut err = Vec::new();
+        note_narrower_scope(Some("read write admin"), &token(Some("read")), &mut err);
+        assert_eq!(
+            String::from_utf8(err).unwrap(),
+            "note: the provider granted scope \"read\", without `write`, `admin` of the \"read write admin\" asked\n"
+        );
+        let mut err = Vec::new();
+        note_narrower_scope(Some("write read"), &token(Some("read write")), &mut err);
+        note_narrower_scope(Some("read"), &token(None), &mut err);
+        note_narrower_scope(None, &token(Some("read")), &mut err);
+        assert!(err.is_empty());
+    }
+
+    #[test]
+    fn introspection_times_get_dates_beside_them() {
+        let value = with_dates(serde_json::json!({"active": true, "exp": 1_800_000_000, "iat": "x"}));
+        assert_eq!(value["exp_utc"], crate::summary::utc(1_800_000_000));
+        assert_eq!(value.get("iat_utc"), None);
+        assert_eq!(value["exp"], 1_800_000_000);
+    }
 }

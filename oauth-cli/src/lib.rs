@@ -257,7 +257,7 @@ impl From<Error> for Failure {
             Error::Config(config) if config.setting() == oauth_client::Setting::Endpoint => EXIT_USAGE,
             _ => EXIT_OTHER,
         };
-        // The error, then what caused it ("could not reach the provider: ...: connection refused").
+        // The error, then what caused it ("could not reach `URL`: ...: connection refused").
         let mut message = format!("error: {error}");
         let mut source = std::error::Error::source(&error);
         while let Some(cause) = source {
@@ -275,6 +275,28 @@ impl From<Error> for Failure {
             );
         }
         Failure { code, message }
+    }
+}
+
+impl Failure {
+    /// An `invalid_client` refusal, with what to check: the credentials, and the methods the
+    /// provider's metadata lists (chosen with `--auth`).
+    fn with_client_auth_hint(mut self, client: &oauth_client::OAuthClient) -> Self {
+        if !self.message.contains("error code (RFC 6749 §5.2): invalid_client") {
+            return self;
+        }
+        self.message.push_str("\nhint: check `--client-id` and the secret or key");
+        let methods = client
+            .provider_metadata()
+            .and_then(|metadata| metadata.extra.get("token_endpoint_auth_methods_supported"))
+            .and_then(serde_json::Value::as_array)
+            .map(|methods| {
+                methods.iter().filter_map(serde_json::Value::as_str).collect::<Vec<_>>().join(", ")
+            });
+        if let Some(methods) = methods.filter(|methods| !methods.is_empty()) {
+            self.message.push_str(&format!("; the provider accepts {methods} (choose with `--auth`)"));
+        }
+        self
     }
 }
 

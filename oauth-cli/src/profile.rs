@@ -6,7 +6,9 @@
 //! issuer = "https://login.staging.example.com"
 //! client_id = "my-app"
 //! client_secret = "..."     # or leave it to OAUTH_CLIENT_SECRET
-//! auth = "post"
+//! auth = "post"            # or the RFC name, "client_secret_post"
+//! scope = "read write"      # for the commands that ask for a scope
+//! # private_key, key_alg, key_id, cert, cert_key, ca_cert, dpop_key, timeout, resource
 //! ```
 
 use std::collections::BTreeMap;
@@ -14,7 +16,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::args::{AuthMethod, ProviderArgs};
+use crate::args::{AuthMethod, KeyAlgorithm, ProviderArgs};
 use crate::{Failure, usage};
 
 #[derive(Deserialize)]
@@ -35,6 +37,17 @@ struct Profile {
     client_id: Option<String>,
     client_secret: Option<String>,
     auth: Option<AuthMethod>,
+    scope: Option<String>,
+    private_key: Option<PathBuf>,
+    key_alg: Option<KeyAlgorithm>,
+    key_id: Option<String>,
+    cert: Option<PathBuf>,
+    cert_key: Option<PathBuf>,
+    ca_cert: Option<PathBuf>,
+    dpop_key: Option<PathBuf>,
+    timeout: Option<u64>,
+    #[serde(default)]
+    resource: Vec<String>,
 }
 
 /// Fills what flags and environment left unset from `--profile`'s settings.
@@ -49,15 +62,19 @@ pub(crate) fn apply(args: &mut ProviderArgs) -> Result<(), Failure> {
     })?;
     let mut file: File = toml::from_str(&text)
         .map_err(|error| usage(format!("the configuration file {} is not valid: {error}", path.display())))?;
-    let profile = file
-        .profiles
-        .remove(&name)
-        .ok_or_else(|| usage(format!("the configuration file {} has no profile `{name}`", path.display())))?;
-    let fill = |slot: &mut Option<String>, value: Option<String>| {
+    let names = file.profiles.keys().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
+    let profile = file.profiles.remove(&name).ok_or_else(|| {
+        let listed = if names.is_empty() { "none".to_owned() } else { names };
+        usage(format!(
+            "the configuration file {} has no profile `{name}`; its profiles: {listed}",
+            path.display()
+        ))
+    })?;
+    fn fill<T>(slot: &mut Option<T>, value: Option<T>) {
         if slot.is_none() {
             *slot = value;
         }
-    };
+    }
     // A profile naming the token URL must not collide with an issuer from the command line.
     if args.token_url.is_none() {
         fill(&mut args.issuer, profile.issuer);
@@ -70,8 +87,18 @@ pub(crate) fn apply(args: &mut ProviderArgs) -> Result<(), Failure> {
     fill(&mut args.device_authorization_url, profile.device_authorization_url);
     fill(&mut args.client_id, profile.client_id);
     fill(&mut args.client_secret, profile.client_secret);
-    if args.auth.is_none() {
-        args.auth = profile.auth;
+    fill(&mut args.auth, profile.auth);
+    fill(&mut args.profile_scope, profile.scope);
+    fill(&mut args.private_key, profile.private_key);
+    fill(&mut args.key_alg, profile.key_alg);
+    fill(&mut args.key_id, profile.key_id);
+    fill(&mut args.cert, profile.cert);
+    fill(&mut args.cert_key, profile.cert_key);
+    fill(&mut args.ca_cert, profile.ca_cert);
+    fill(&mut args.dpop_key, profile.dpop_key);
+    fill(&mut args.timeout, profile.timeout);
+    if args.resource.is_empty() {
+        args.resource = profile.resource;
     }
     Ok(())
 }

@@ -94,8 +94,15 @@ pub(crate) fn metadata_http() -> Result<&'static reqwest::Client, Error> {
 
 /// GETs a small document (metadata, a key set): at most [`MAX_METADATA_BYTES`], as received.
 pub(crate) async fn get_document(http: &reqwest::Client, url: &str, accept: &str) -> Result<Received, Error> {
+    // Traced like the token requests, for people debugging a provider (`oauth -v`); these
+    // documents carry no credentials.
+    tracing::trace!(method = "GET", url = %url, query = "", headers = %format!("accept: {accept}"), body = "", "request");
     let response = http.get(url).header(ACCEPT, accept).send().await.map_err(Error::transport)?;
-    crate::transport::read_capped(response, MAX_METADATA_BYTES, crate::Clock::now(&crate::SystemClock)).await
+    let received =
+        crate::transport::read_capped(response, MAX_METADATA_BYTES, crate::Clock::now(&crate::SystemClock))
+            .await?;
+    crate::transport::trace_response(&received);
+    Ok(received)
 }
 
 /// GETs a JSON metadata document and reads it as responses are read.

@@ -30,10 +30,13 @@ pub enum Error {
 
     /// The provider answered with a status this operation does not expect (e.g. 403, 500,
     /// 503, or a 400/401 without an RFC 6749 error object).
-    #[error("the provider answered HTTP {}, which is neither success nor an OAuth 2 error", status.as_u16())]
+    #[error("{} answered HTTP {}, which is neither success nor an OAuth 2 error", answered_by(url.as_deref()), status.as_u16())]
     Http {
         /// The HTTP status.
         status: StatusCode,
+        /// The URL that answered, without its query (which may carry codes or tokens), when
+        /// known.
+        url: Option<Box<str>>,
         /// The response headers, boxed to keep `Error` small.
         headers: Box<HeaderMap>,
         /// The response body, decoded as UTF-8 (invalid sequences replaced), with every
@@ -80,8 +83,9 @@ pub enum Error {
     Timeout,
 
     /// The request could not be sent or the response could not be read; the HTTP client's
-    /// error is the [`source`](std::error::Error::source).
-    #[error("could not reach the provider")]
+    /// error is the [`source`](std::error::Error::source). The message names the URL,
+    /// without its query.
+    #[error("could not reach {}", reached(_0))]
     Transport(#[source] Arc<reqwest::Error>),
 
     /// The token manager needs a new token but has no way to get one without the user: the
@@ -213,6 +217,27 @@ pub enum Error {
         /// What does not match.
         reason: String,
     },
+}
+
+/// Who answered: the URL without its query, or "the provider" when it is not known.
+fn answered_by(url: Option<&str>) -> String {
+    url.map_or_else(|| "the provider".to_owned(), |url| format!("`{url}`"))
+}
+
+/// Where the HTTP client could not get to: the request's URL without its query.
+fn reached(error: &reqwest::Error) -> String {
+    match error.url() {
+        Some(url) => format!("`{}`", without_query(url)),
+        None => "the server".to_owned(),
+    }
+}
+
+/// `url` without its query and fragment: what errors and traces may show.
+pub(crate) fn without_query(url: &reqwest::Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
 }
 
 /// The lead of a provider error's message: "client authentication failed" only when the
@@ -460,7 +485,7 @@ mod tests {
             .block_on(client.request_token_ccg(crate::ClientAuthorization::Configured, None, None))
             .unwrap_err();
         assert!(matches!(error, Error::Transport(_)), "{error:?}");
-        assert_eq!(error.to_string(), "could not reach the provider");
+        assert_eq!(error.to_string(), "could not reach `http://127.0.0.1:9/token`");
         let source = std::error::Error::source(&error).expect("the HTTP client's error").to_string();
         assert!(source.contains("127.0.0.1:9"), "{source}");
     }

@@ -25,6 +25,8 @@ pub(crate) struct Received {
     pub(crate) body: Vec<u8>,
     /// When the response arrived, in Unix seconds.
     pub(crate) received_at: i64,
+    /// The URL that answered, without its query, for error messages.
+    pub(crate) url: Option<Box<str>>,
 }
 
 /// How forgiving the interpretation is; see the crate docs, "Non-standard providers".
@@ -242,6 +244,7 @@ fn json_kind(value: &Value) -> &'static str {
 fn unexpected_status(received: Received) -> Error {
     Error::Http {
         status: received.status_code(),
+        url: received.url,
         headers: Box::new(received.headers),
         body: redacted_body(&received.body),
     }

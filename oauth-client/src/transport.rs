@@ -298,7 +298,7 @@ fn trace_request(request: &GrantRequest<'_>, url: &Url, body: &Bytes, auth_heade
 
 /// The response as received, at TRACE level, with the credentials in its body and headers
 /// redacted (a session cookie is as good as a token).
-fn trace_response(received: &Received) {
+pub(crate) fn trace_response(received: &Received) {
     let headers: Vec<String> = received
         .headers
         .iter()
@@ -335,6 +335,7 @@ pub(crate) async fn read_capped(
     received_at: i64,
 ) -> Result<Received, Error> {
     let status = response.status();
+    let url = Some(crate::error::without_query(response.url()).into_boxed_str());
     if response.content_length().is_some_and(|length| length > limit as u64) {
         return Err(Error::ResponseTooLarge { status, limit });
     }
@@ -346,7 +347,7 @@ pub(crate) async fn read_capped(
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Received { status: status.as_u16(), headers, body, received_at })
+    Ok(Received { status: status.as_u16(), headers, body, received_at, url })
 }
 
 /// `grant_type` first (token endpoint), then the declared fields, then the additional ones.

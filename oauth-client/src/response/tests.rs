@@ -5,7 +5,7 @@ use super::{Leniency, Received, excerpt, interpret, interpret_token, redacted_bo
 use crate::{Error, OAuthToken};
 
 fn received(status: u16, body: &[u8]) -> Received {
-    Received { status, headers: HeaderMap::new(), body: body.to_vec(), received_at: 1_000 }
+    Received { status, headers: HeaderMap::new(), body: body.to_vec(), received_at: 1_000, url: None }
 }
 
 #[test]
@@ -191,7 +191,13 @@ mod never_panics {
         if form {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
         }
-        let make = || Received { status, headers: headers.clone(), body: body.clone(), received_at: 1_000 };
+        let make = || Received {
+            status,
+            headers: headers.clone(),
+            body: body.clone(),
+            received_at: 1_000,
+            url: None,
+        };
         let leniency = Leniency { strict, any_success_status: false };
         let _ = interpret_token(make(), leniency);
         let _ = interpret::<Value>(make(), leniency);
@@ -208,7 +214,7 @@ mod never_panics {
         #[test]
         fn the_token_fast_path_agrees_with_the_full_path(value in json_value()) {
             let body = serde_json::to_vec(&value).unwrap();
-            let received = Received { status: 200, headers: HeaderMap::new(), body, received_at: 1_000 };
+            let received = Received { status: 200, headers: HeaderMap::new(), body, received_at: 1_000, url: None };
             if let Some(fast) = super::super::token_fast_path(&received) {
                 let full = super::super::decode_repaired::<OAuthToken>(&received, Leniency::default());
                 prop_assert_eq!(Some(fast), full.ok());

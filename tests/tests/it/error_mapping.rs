@@ -1,7 +1,7 @@
 //! How each kind of response that is not a token becomes an `Error`.
 
-use oauth_client::{Error, OAuthAuthorization, OAuthProviderError, OAuthProviderErrorKind};
-use oauth_client_tests::{AUTH, AUTH_XY, client_for, json_endpoint, token_endpoint};
+use oauth_client::{Error, OAuthAuthorization, OAuthClient, OAuthProviderError, OAuthProviderErrorKind};
+use oauth_client_tests::{AUTH, AUTH_XY, TOKEN_PATH, client_for, json_endpoint, token_endpoint};
 use serde_json::json;
 use wiremock::ResponseTemplate;
 
@@ -69,8 +69,10 @@ async fn other_statuses_carry_status_headers_and_body() {
     let json_body = json!({"message": "forbidden", "error": "access_denied"});
     for status in [403, 500, 503] {
         let error = ccg_error(ResponseTemplate::new(status).set_body_json(json_body.clone())).await;
-        let Error::Http { status: got, headers, body } = &error else { panic!("{error:?}") };
+        let Error::Http { status: got, url, headers, body } = &error else { panic!("{error:?}") };
         assert_eq!(got.as_u16(), status);
+        let url = url.as_deref().expect("the URL that answered");
+        assert!(url.starts_with("http://127.0.0.1:") && url.ends_with(TOKEN_PATH), "{url}");
         assert_eq!(headers.get("content-type").unwrap(), "application/json");
         assert_eq!(serde_json::from_str::<serde_json::Value>(body).unwrap(), json_body);
         assert_eq!(error.provider_error(), None);
@@ -80,15 +82,39 @@ async fn other_statuses_carry_status_headers_and_body() {
             ResponseTemplate::new(status).set_body_raw(html, "text/html").insert_header("retry-after", "120"),
         )
         .await;
-        let Error::Http { status: got, headers, body } = &error else { panic!("{error:?}") };
+        let Error::Http { status: got, url, headers, body } = &error else { panic!("{error:?}") };
         assert_eq!(got.as_u16(), status);
         assert_eq!(body, html);
         assert_eq!(headers.get("retry-after").unwrap(), "120");
         assert_eq!(
             error.to_string(),
-            format!("the provider answered HTTP {status}, which is neither success nor an OAuth 2 error")
+            format!(
+                "`{}` answered HTTP {status}, which is neither success nor an OAuth 2 error",
+                url.as_deref().unwrap()
+            )
         );
     }
+}
+
+/// Issue "The `oauth` command line as people debug with it": an HTTP or transport error
+/// names the URL it came from, without the query (which may carry a code or a token).
+#[tokio::test]
+async fn http_and_transport_errors_name_the_url_without_its_query() {
+    let server = token_endpoint(ResponseTemplate::new(404)).await;
+    let client = OAuthClient::new(format!("{}{TOKEN_PATH}?tenant=t-secret", server.uri())).unwrap();
+    let error = client.request_token_ccg(AUTH, None, None).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "`{}{TOKEN_PATH}` answered HTTP 404, which is neither success nor an OAuth 2 error",
+            server.uri()
+        )
+    );
+    // Nothing listens on port 9 of the loopback interface.
+    let client = OAuthClient::new("http://127.0.0.1:9/token?code=c-secret").unwrap();
+    let error = client.request_token_ccg(AUTH, None, None).await.unwrap_err();
+    assert!(matches!(error, Error::Transport(_)), "{error:?}");
+    assert_eq!(error.to_string(), "could not reach `http://127.0.0.1:9/token`");
 }
 
 #[tokio::test]

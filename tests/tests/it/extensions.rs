@@ -100,6 +100,7 @@ impl DeviceAuthorization for Scripted {
             "timeout" => Error::Timeout,
             "503" => Error::Http {
                 status: StatusCode::SERVICE_UNAVAILABLE,
+                url: None,
                 headers: Default::default(),
                 body: String::new(),
             },
@@ -1351,4 +1352,60 @@ async fn cli_exit_codes_follow_the_readme() {
     assert_eq!(run("/missing", &["client-credentials"]).await.0, oauth_cli::EXIT_PROVIDER);
     assert_eq!(run("/down", &["client-credentials"]).await.0, oauth_cli::EXIT_TRANSPORT);
     assert_eq!(run("/slow", &["client-credentials"]).await.0, oauth_cli::EXIT_TIMEOUT);
+}
+
+/// `oauth -v` in curl's style, pinned: the request line, one header per line, the form one
+/// field per line, the status, the response headers, the JSON body pretty-printed, with the
+/// client secret and the token (sentinels) absent.
+#[tokio::test]
+async fn cli_verbose_transcript_is_pinned() {
+    let server = MockServer::start().await;
+    let body =
+        r#"{"access_token":"at-sentinel-51c2","expires_in":3600,"scope":"read","token_type":"Bearer"}"#;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
+        .mount(&server)
+        .await;
+    let token_url = format!("{}/token", server.uri());
+    let args = [
+        "oauth",
+        "--token-url",
+        &token_url,
+        "--client-id",
+        "x",
+        "--client-secret",
+        "cs-sentinel-7e1f",
+        "--auth",
+        "post",
+        "client-credentials",
+        "--scope",
+        "read",
+        "-v",
+    ];
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = oauth_cli::run_async(args, &mut out, &mut err).await;
+    let err = String::from_utf8(err).unwrap();
+    assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+    // The date changes from run to run.
+    let transcript: String =
+        err.lines().filter(|line| !line.starts_with("< date: ")).map(|line| format!("{line}\n")).collect();
+    assert_eq!(
+        transcript,
+        format!(
+            "> POST {token_url}\n\
+             >\n\
+             > grant_type=client_credentials\n\
+             > scope=read\n\
+             > client_id=x\n\
+             > client_secret=[redacted]\n\
+             < 200\n\
+             < content-type: application/json\n\
+             < content-length: 90\n\
+             <\n\
+             {{\n  \"access_token\": \"[redacted]\",\n  \"expires_in\": 3600,\n  \"scope\": \"read\",\n  \"token_type\": \"Bearer\"\n}}\n\
+             * token endpoint answered bytes=90 status=200\n"
+        )
+    );
+    assert!(!err.contains("sentinel"), "{err}");
 }

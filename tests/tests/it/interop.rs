@@ -477,13 +477,10 @@ mod cli {
         assert!(json["expiry"].as_i64().is_some());
         // -v: the exchange as the library traced it, credentials redacted.
         assert!(
-            err.contains("request method=POST") && err.contains("headers=authorization: [redacted]"),
+            err.contains(&format!("> POST {token_url}\n")) && err.contains("> authorization: [redacted]\n"),
             "{err}"
         );
-        assert!(
-            err.contains("response status=200") && err.contains(r#""access_token":"[redacted]""#),
-            "{err}"
-        );
+        assert!(err.contains("< 200\n") && err.contains(r#"  "access_token": "[redacted]","#), "{err}");
 
         let (code, out, _) = oauth(&[&common[..], &["client-credentials", "--scope", "read"]].concat()).await;
         assert_eq!(code, oauth_cli::EXIT_OK);
@@ -523,13 +520,14 @@ mod cli {
         let (code, out, err) = oauth(&args).await;
         assert_eq!(code, oauth_cli::EXIT_PROVIDER);
         assert!(out.is_empty());
-        assert!(err.contains("response status=401"), "{err}");
+        assert!(err.contains("< 401\n"), "{err}");
         assert!(err.contains("error code (RFC 6749 §5.2): invalid_client"), "{err}");
+        assert!(err.contains("hint: check `--client-id` and the secret or key"), "{err}");
         assert!(!err.contains(sentinel), "the secret never appears: {err}");
         let with_post = [&args[..6], &["--auth", "post", "-v", "client-credentials"]].concat();
         let (code, _, err) = oauth(&with_post).await;
         assert_eq!(code, oauth_cli::EXIT_PROVIDER);
-        assert!(err.contains("client_secret=%5Bredacted%5D"), "{err}");
+        assert!(err.contains("> client_secret=[redacted]\n"), "{err}");
         assert!(!err.contains(sentinel), "nor in the form: {err}");
 
         let (code, _, err) = oauth(&["client-credentials"]).await;
@@ -592,7 +590,11 @@ mod cli {
         let introspect = [&common[..], &["introspect", "--token", &access]].concat();
         let (code, out, err) = oauth(&introspect).await;
         assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
-        assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["active"], true);
+        let info: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(info["active"], true);
+        // The times as dates beside the epochs.
+        let exp_utc = info["exp_utc"].as_str().unwrap_or_else(|| panic!("exp as a date: {info}"));
+        assert!(exp_utc.starts_with("20") && exp_utc.ends_with(" UTC"), "{exp_utc}");
         let (code, out, _) =
             oauth(&[&common[..], &["revoke", "--token", &access, "--hint", "access_token"]].concat()).await;
         assert_eq!(
@@ -602,8 +604,12 @@ mod cli {
                 "revoked (RFC 7009: the provider answers the same for a token it did not know)\n"
             )
         );
-        let (_, out, _) = oauth(&introspect).await;
+        let (code, out, _) = oauth(&introspect).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "an inactive token is an answer");
         assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["active"], false);
+        let (code, _, err) = oauth(&[&introspect[..], &["--check"]].concat()).await;
+        assert_eq!(code, oauth_cli::EXIT_OTHER, "`--check` fails on an inactive token: {err}");
+        assert!(err.contains("the token is not active"), "{err}");
     }
 
     /// Standard error as lines on a channel, so the test reads the authorization URL while
@@ -1100,7 +1106,9 @@ mod cli {
             &config,
             format!(
                 "[profiles.dot]\ntoken_url = \"{base}/o/token/\"\nclient_id = \"cc-client\"\n\
-                 client_secret = \"cc-secret\"\nauth = \"post\"\n"
+                 client_secret = \"cc-secret\"\nauth = \"post\"\n\
+                 [profiles.narrow]\ntoken_url = \"{base}/o/token/\"\nclient_id = \"cc-client\"\n\
+                 client_secret = \"cc-secret\"\nauth = \"client_secret_post\"\nscope = \"read\"\n"
             ),
         )
         .unwrap();
@@ -1122,7 +1130,25 @@ mod cli {
         assert_eq!(code, oauth_cli::EXIT_PROVIDER, "the flag wins: {err}");
         let (code, _, err) = oauth(&["--config", config, "--profile", "prod", "client-credentials"]).await;
         assert_eq!(code, oauth_cli::EXIT_USAGE);
-        assert!(err.contains("has no profile `prod`"), "{err}");
+        assert!(err.contains("has no profile `prod`; its profiles: `dot`, `narrow`"), "{err}");
+        // A profile's scope (and the RFC name of its method) for a command given none; a flag wins.
+        let narrow = ["--config", config, "--profile", "narrow", "client-credentials", "--json"];
+        let (code, out, err) = oauth(&narrow).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["scope"], "read");
+        let (code, out, err) = oauth(&[&narrow[..], &["--scope", "write"]].concat()).await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+        assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["scope"], "write");
+        let rfc_name = ["--token-url", &format!("{base}/o/token/"), "--client-id", "cc-client"];
+        let (code, _, err) = oauth(
+            &[
+                &rfc_name[..],
+                &["--client-secret", "cc-secret", "--auth", "client_secret_post", "client-credentials"],
+            ]
+            .concat(),
+        )
+        .await;
+        assert_eq!(code, oauth_cli::EXIT_OK, "`--auth` takes the RFC name `discover` prints: {err}");
         std::fs::remove_file(config).unwrap();
     }
 
@@ -1151,6 +1177,10 @@ mod cli {
         let (code, out, err) = oauth(&args).await;
         assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
         assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["token_type"], "Bearer");
+        // Refused: the hint names the methods the discovered metadata lists.
+        let (code, _, err) = oauth(&[&args[..5], &["wrong-secret", "client-credentials"]].concat()).await;
+        assert_eq!(code, oauth_cli::EXIT_PROVIDER, "{err}");
+        assert!(err.contains("; the provider accepts ") && err.contains("client_secret_post"), "{err}");
     }
 }
 
