@@ -204,15 +204,20 @@ pub(crate) enum Command {
     /// Authorization code grant with PKCE (RFC 6749 §4.1, RFC 7636): prints the URL to open,
     /// then redeems the code of the redirect, which it receives itself with `--listen` or
     /// reads as a pasted URL.
+    #[command(
+        after_help = "Examples:\n  oauth code --listen --redirect-uri http://127.0.0.1:0/callback --scope \"openid offline_access\" --prompt consent --save token.json\n  oauth code --par --dpop --open --redirect-uri http://127.0.0.1:8400/callback --listen"
+    )]
     Code(Box<CodeArgs>),
     /// Device authorization grant (RFC 8628): shows the user code and where to enter it,
     /// then polls until the user finishes (honouring `slow_down`).
+    #[command(after_help = "Example:\n  oauth device --scope \"openid offline_access\" --save token.json")]
     Device {
         /// The scope to ask for.
         #[arg(long)]
         scope: Option<String>,
     },
     /// Show the provider's metadata (needs `--issuer`).
+    #[command(after_help = "Example:\n  oauth --issuer https://login.example.com discover")]
     Discover,
 }
 

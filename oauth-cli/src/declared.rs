@@ -25,6 +25,8 @@ const CHECK: &str = "check";
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Builtin {
     pub(crate) done: &'static str,
+    /// Example command lines, shown after the flags in the command's help.
+    pub(crate) examples: &'static str,
 }
 
 /// Fields whose values the built-in commands also read from the environment, so they stay
@@ -87,14 +89,15 @@ impl DeclaredCommand {
             command = command.arg(arg);
         }
         if self.is_introspection() {
-            command = command
-                .arg(
-                    Arg::new(CHECK)
-                        .long(CHECK)
-                        .action(ArgAction::SetTrue)
-                        .help("Exit with code 1 when the token is not active"),
-                )
-                .after_help("Example:\n  oauth introspect --token @token.json --check");
+            command = command.arg(
+                Arg::new(CHECK)
+                    .long(CHECK)
+                    .action(ArgAction::SetTrue)
+                    .help("Exit with code 1 when the token is not active"),
+            );
+        }
+        if let Some(builtin) = &self.builtin {
+            command = command.after_help(format!("Examples:\n{}", builtin.examples));
         }
         command
     }

@@ -102,18 +102,20 @@ impl Oauth {
             grants![TokenRevocation::revoke_token, TokenIntrospection::introspect_token];
         let [exchange] = grants![TokenExchange::exchange_token];
         let [jwt_bearer] = grants![JwtBearer::request_token_jwt_bearer];
-        let token = Builtin { done: "done" };
+        let done = |examples| Builtin { done: "done", examples };
         // RFC 7009 §2.2: the provider answers 200 whether or not the token was valid.
-        let revoked =
-            Builtin { done: "revoked (RFC 7009: the provider answers the same for a token it did not know)" };
+        let revoked = Builtin {
+            done: "revoked (RFC 7009: the provider answers the same for a token it did not know)",
+            examples: "  oauth revoke --token @token.json --hint refresh_token\n  oauth revoke --token - < token.txt",
+        };
         Oauth { declared: Vec::new(), terminal: false }
-            .builtin("client-credentials", ccg, token)
-            .builtin("password", ropcg, token)
-            .builtin("refresh", refresh, token)
+            .builtin("client-credentials", ccg, done("  oauth client-credentials --scope read\n  oauth client-credentials --print access-token > access-token.txt"))
+            .builtin("password", ropcg, done("  OAUTH_PASSWORD=... oauth password --username alice --save token.json"))
+            .builtin("refresh", refresh, done("  oauth refresh --refresh-token @token.json --save token.json"))
             .builtin("revoke", revoke, revoked)
-            .builtin("introspect", introspect, token)
-            .builtin("token-exchange", exchange, token)
-            .builtin("jwt-bearer", jwt_bearer, token)
+            .builtin("introspect", introspect, done("  oauth introspect --token @token.json\n  oauth introspect --token @token.json --hint refresh_token --check"))
+            .builtin("token-exchange", exchange, done("  oauth token-exchange --subject-token @token.json --subject-token-type urn:ietf:params:oauth:token-type:access_token --audience api"))
+            .builtin("jwt-bearer", jwt_bearer, done("  oauth jwt-bearer --assertion \"$(cat assertion.jwt)\" --scope read"))
     }
 
     fn builtin(mut self, name: &str, descriptor: GrantDescriptor, builtin: Builtin) -> Self {
@@ -268,11 +270,16 @@ impl From<Error> for Failure {
             message.push_str(&format!("\nerror code (RFC 6749 §5.2): {}", provider.error));
         }
         // The library's advice names builder calls; say it with this command line's flags.
-        if matches!(&error, Error::Config(config) if config.setting() == oauth_client::Setting::Endpoint) {
-            message.push_str(
+        if let Error::Config(config) = &error
+            && config.setting() == oauth_client::Setting::Endpoint
+        {
+            message.push_str(if config.message().contains("allow_insecure_http") {
+                "\nhint: `oauth` speaks plain http to loopback addresses only (a local test provider); \
+                 give the provider's https URL"
+            } else {
                 "\nhint: give the endpoint with `--endpoint NAME=URL` (or `--revocation-url`, \
-                 `--introspection-url`, `--device-authorization-url`), or discover it with `--issuer URL`",
-            );
+                 `--introspection-url`, `--device-authorization-url`), or discover it with `--issuer URL`"
+            });
         }
         Failure { code, message }
     }
@@ -302,4 +309,20 @@ impl Failure {
 
 fn usage(message: impl Into<String>) -> Failure {
     Failure { code: EXIT_USAGE, message: format!("error: {}", message.into()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every built-in command's help ends with examples to copy.
+    #[test]
+    fn every_builtin_command_shows_examples() {
+        let mut command = Oauth::new().command().unwrap_or_else(|failure| panic!("{}", failure.message));
+        for sub in command.get_subcommands_mut().filter(|sub| sub.get_name() != "help") {
+            let name = sub.get_name().to_owned();
+            let help = sub.render_long_help().to_string();
+            assert!(help.contains("Example"), "`oauth {name} --help` has no example:\n{help}");
+        }
+    }
 }

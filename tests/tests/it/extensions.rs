@@ -1350,6 +1350,22 @@ async fn cli_exit_codes_follow_the_readme() {
     assert_eq!(code, oauth_cli::EXIT_USAGE, "{err}");
     assert!(err.contains("no revocation endpoint") && err.contains("`--revocation-url`"), "{err}");
     assert_eq!(run("/missing", &["client-credentials"]).await.0, oauth_cli::EXIT_PROVIDER);
+    // Plain http beyond loopback: the library's builder advice, said as the command line can act on it.
+    let args = [
+        "oauth",
+        "--token-url",
+        "http://auth.example/token",
+        "--client-id",
+        "c",
+        "--auth",
+        "none",
+        "client-credentials",
+    ];
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = oauth_cli::run_async(args, &mut out, &mut err).await;
+    let err = String::from_utf8(err).unwrap();
+    assert_eq!(code, oauth_cli::EXIT_USAGE, "{err}");
+    assert!(err.contains("hint: `oauth` speaks plain http to loopback addresses only"), "{err}");
     assert_eq!(run("/down", &["client-credentials"]).await.0, oauth_cli::EXIT_TRANSPORT);
     assert_eq!(run("/slow", &["client-credentials"]).await.0, oauth_cli::EXIT_TIMEOUT);
 }
