@@ -1425,3 +1425,50 @@ async fn cli_verbose_transcript_is_pinned() {
     );
     assert!(!err.contains("sentinel"), "{err}");
 }
+
+/// What a person at a terminal sees (the summary, no token) and what a pipe gets with
+/// `--print` (the token alone), from the same answer.
+#[cfg(unix)]
+#[tokio::test]
+async fn cli_human_output_on_a_terminal_and_machine_output_in_a_pipe() {
+    let server = MockServer::start().await;
+    let body =
+        json!({"access_token": "at-pipe-3b7a", "token_type": "Bearer", "expires_in": 3600, "scope": "read"});
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(&server)
+        .await;
+    let token_url = format!("{}/token", server.uri());
+    let args = |extra: &[&str]| {
+        let mut args: Vec<String> = [
+            "oauth",
+            "--token-url",
+            &token_url,
+            "--client-id",
+            "c",
+            "--client-secret",
+            "s",
+            "client-credentials",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        args.extend(extra.iter().map(|arg| arg.to_string()));
+        args
+    };
+    let terminal = oauth_client_tests::terminal::Terminal::open();
+    let mut screen_side = terminal.device.try_clone().unwrap();
+    let human = args(&[]);
+    let code = tokio::task::spawn_blocking(move || oauth_cli::run(human, &mut screen_side, &mut Vec::new()))
+        .await
+        .unwrap();
+    assert_eq!(code, oauth_cli::EXIT_OK);
+    let screen = tokio::task::spawn_blocking(move || terminal.wait_for("no refresh token")).await.unwrap();
+    assert!(screen.starts_with("Bearer token, valid 1 h (until 20"), "{screen:?}");
+    assert!(!screen.contains("at-pipe-3b7a"), "{screen:?}");
+
+    let (mut pipe, mut err) = (Vec::new(), Vec::new());
+    let code = oauth_cli::run_async(args(&["--print", "access-token"]), &mut pipe, &mut err).await;
+    assert_eq!(code, oauth_cli::EXIT_OK, "{}", String::from_utf8_lossy(&err));
+    assert_eq!(String::from_utf8(pipe).unwrap(), "at-pipe-3b7a\n");
+}
