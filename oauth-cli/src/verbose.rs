@@ -98,34 +98,28 @@ impl Fields {
 }
 
 fn request(fields: &Fields) -> String {
-    let mut text = String::new();
     let query = fields.get("query");
     let separator = if query.is_empty() { "" } else { "?" };
-    let _ = writeln!(text, "> {} {}{separator}{query}", fields.get("method"), fields.get("url"));
-    for header in headers(fields.get("headers")) {
-        let _ = writeln!(text, "> {header}");
-    }
-    let body = fields.get("body");
-    if !body.is_empty() {
-        text.push_str(">\n");
-        for line in body_lines(body) {
-            let _ = writeln!(text, "> {line}");
-        }
-    }
-    text
+    let line = format!("{} {}{separator}{query}", fields.get("method"), fields.get("url"));
+    exchange('>', &line, fields, "> ")
 }
 
 fn response(fields: &Fields) -> String {
-    let mut text = String::new();
-    let _ = writeln!(text, "< {}", fields.get("status"));
+    exchange('<', fields.get("status"), fields, "")
+}
+
+/// One side of an exchange: `side` and the first line, a line per header, then the body, each
+/// of its lines after `body_prefix`.
+fn exchange(side: char, first: &str, fields: &Fields, body_prefix: &str) -> String {
+    let mut text = format!("{side} {first}\n");
     for header in headers(fields.get("headers")) {
-        let _ = writeln!(text, "< {header}");
+        let _ = writeln!(text, "{side} {header}");
     }
     let body = fields.get("body");
     if !body.is_empty() {
-        text.push_str("<\n");
+        let _ = writeln!(text, "{side}");
         for line in body_lines(body) {
-            let _ = writeln!(text, "{line}");
+            let _ = writeln!(text, "{body_prefix}{line}");
         }
     }
     text

@@ -1167,20 +1167,14 @@ async fn the_cli_device_command_shows_the_code_and_polls() {
 /// `oauth -v` shows response headers, but not a session cookie (a credential like a token).
 #[tokio::test]
 async fn cli_verbose_output_redacts_cookies_the_provider_sets() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("set-cookie", "session=cookie-secret-9d2c; HttpOnly")
-                .insert_header("x-request-id", "req-17")
-                .set_body_json(token()),
-        )
-        .mount(&server)
-        .await;
-    let token_url = format!("{}/token", server.uri());
-    let args = [
-        "oauth",
+    let (_server, token_url) = token_endpoint_answering(
+        ResponseTemplate::new(200)
+            .insert_header("set-cookie", "session=cookie-secret-9d2c; HttpOnly")
+            .insert_header("x-request-id", "req-17")
+            .set_body_json(token()),
+    )
+    .await;
+    let (code, _, err) = oauth_cli_run(&[
         "--token-url",
         &token_url,
         "--client-id",
@@ -1189,13 +1183,27 @@ async fn cli_verbose_output_redacts_cookies_the_provider_sets() {
         "y",
         "client-credentials",
         "-v",
-    ];
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = oauth_cli::run_async(args, &mut out, &mut err).await;
-    let err = String::from_utf8(err).unwrap();
+    ])
+    .await;
     assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
     assert!(err.contains("set-cookie: [redacted]") && err.contains("x-request-id: req-17"), "{err}");
     assert!(!err.contains("cookie-secret-9d2c"), "{err}");
+}
+
+/// A mock provider whose `/token` answers `response`, and that URL.
+async fn token_endpoint_answering(response: ResponseTemplate) -> (MockServer, String) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).and(path("/token")).respond_with(response).mount(&server).await;
+    let token_url = format!("{}/token", server.uri());
+    (server, token_url)
+}
+
+/// Runs `oauth ARGS` in process: the exit code, standard output and standard error.
+async fn oauth_cli_run(args: &[&str]) -> (i32, String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let args = std::iter::once("oauth").chain(args.iter().copied());
+    let code = oauth_cli::run_async(args, &mut out, &mut err).await;
+    (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
 }
 
 /// Tokens, secrets and assertions are base64url: one in 64 starts with `-`, and the command
@@ -1375,17 +1383,11 @@ async fn cli_exit_codes_follow_the_readme() {
 /// client secret and the token (sentinels) absent.
 #[tokio::test]
 async fn cli_verbose_transcript_is_pinned() {
-    let server = MockServer::start().await;
     let body =
         r#"{"access_token":"at-sentinel-51c2","expires_in":3600,"scope":"read","token_type":"Bearer"}"#;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
-        .mount(&server)
-        .await;
-    let token_url = format!("{}/token", server.uri());
+    let (_server, token_url) =
+        token_endpoint_answering(ResponseTemplate::new(200).set_body_raw(body, "application/json")).await;
     let args = [
-        "oauth",
         "--token-url",
         &token_url,
         "--client-id",
@@ -1394,14 +1396,9 @@ async fn cli_verbose_transcript_is_pinned() {
         "cs-sentinel-7e1f",
         "--auth",
         "post",
-        "client-credentials",
-        "--scope",
-        "read",
-        "-v",
     ];
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = oauth_cli::run_async(args, &mut out, &mut err).await;
-    let err = String::from_utf8(err).unwrap();
+    let (code, _, err) =
+        oauth_cli_run(&[&args[..], &["client-credentials", "--scope", "read", "-v"]].concat()).await;
     assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
     // The date changes from run to run.
     let transcript: String =
@@ -1431,15 +1428,9 @@ async fn cli_verbose_transcript_is_pinned() {
 #[cfg(unix)]
 #[tokio::test]
 async fn cli_human_output_on_a_terminal_and_machine_output_in_a_pipe() {
-    let server = MockServer::start().await;
     let body =
         json!({"access_token": "at-pipe-3b7a", "token_type": "Bearer", "expires_in": 3600, "scope": "read"});
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(body))
-        .mount(&server)
-        .await;
-    let token_url = format!("{}/token", server.uri());
+    let (_server, token_url) = token_endpoint_answering(ResponseTemplate::new(200).set_body_json(body)).await;
     let args = |extra: &[&str]| {
         let mut args: Vec<String> = [
             "oauth",
@@ -1467,8 +1458,8 @@ async fn cli_human_output_on_a_terminal_and_machine_output_in_a_pipe() {
     assert!(screen.starts_with("Bearer token, valid 1 h (until 20"), "{screen:?}");
     assert!(!screen.contains("at-pipe-3b7a"), "{screen:?}");
 
-    let (mut pipe, mut err) = (Vec::new(), Vec::new());
-    let code = oauth_cli::run_async(args(&["--print", "access-token"]), &mut pipe, &mut err).await;
-    assert_eq!(code, oauth_cli::EXIT_OK, "{}", String::from_utf8_lossy(&err));
-    assert_eq!(String::from_utf8(pipe).unwrap(), "at-pipe-3b7a\n");
+    let piped = ["--token-url", &token_url, "--client-id", "c", "--client-secret", "s", "client-credentials"];
+    let (code, pipe, err) = oauth_cli_run(&[&piped[..], &["--print", "access-token"]].concat()).await;
+    assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
+    assert_eq!(pipe, "at-pipe-3b7a\n");
 }
