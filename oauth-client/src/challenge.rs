@@ -24,6 +24,67 @@ impl Challenge {
     }
 }
 
+/// What a protected resource's refusal says (RFC 6750 §3, RFC 9449 §7.1, RFC 9728 §5.1): the
+/// `Bearer` or `DPoP` challenge of its `WWW-Authenticate`, read once for the caller who must
+/// find the authorization server, pick a scope, or step up.
+///
+/// ```
+/// use oauth_client::ResourceChallenge;
+/// use reqwest::header::{HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(
+///     r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource", scope="files:read files:write", error="insufficient_scope""#));
+/// let challenge = ResourceChallenge::from_headers(&headers).expect("a Bearer challenge");
+/// assert_eq!(challenge.scheme, "Bearer");
+/// assert_eq!(challenge.resource_metadata.as_deref(), Some("https://mcp.example.com/.well-known/oauth-protected-resource"));
+/// assert_eq!(challenge.scope.as_deref(), Some("files:read files:write"));
+/// assert_eq!(challenge.error.as_deref(), Some("insufficient_scope"));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResourceChallenge {
+    /// `Bearer` or `DPoP`, as sent.
+    pub scheme: String,
+    /// Where the resource's metadata is (RFC 9728 §5.1).
+    pub resource_metadata: Option<String>,
+    /// The scope the request needs (RFC 6750 §3).
+    pub scope: Option<String>,
+    /// The error code: `invalid_token`, `insufficient_scope`, `invalid_dpop_proof`, ...
+    pub error: Option<String>,
+    /// The server's `error_description`.
+    pub error_description: Option<String>,
+    /// The DPoP algorithms the server accepts (RFC 9449 §7.1), space-separated.
+    pub algs: Option<String>,
+}
+
+impl ResourceChallenge {
+    /// The first `Bearer` or `DPoP` challenge of `headers`' `WWW-Authenticate`, if any; with
+    /// both, the one that names `resource_metadata` (else the first).
+    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
+        let relevant: Vec<Challenge> = challenges(headers)
+            .into_iter()
+            .filter(|challenge| {
+                challenge.scheme.eq_ignore_ascii_case("Bearer")
+                    || challenge.scheme.eq_ignore_ascii_case("DPoP")
+            })
+            .collect();
+        let chosen = relevant
+            .iter()
+            .find(|challenge| challenge.param("resource_metadata").is_some())
+            .or_else(|| relevant.first())?;
+        let param = |name: &str| chosen.param(name).map(str::to_owned);
+        Some(ResourceChallenge {
+            scheme: chosen.scheme.clone(),
+            resource_metadata: param("resource_metadata"),
+            scope: param("scope"),
+            error: param("error"),
+            error_description: param("error_description"),
+            algs: param("algs"),
+        })
+    }
+}
+
 /// Every challenge in every `WWW-Authenticate` header of `headers`; a header that is not
 /// visible ASCII is skipped, and a malformed one yields what could be read of it.
 pub(crate) fn challenges(headers: &HeaderMap) -> Vec<Challenge> {

@@ -48,14 +48,8 @@ impl OAuthClient {
 /// `issuer`'s metadata fetched with `http`, checked to be about `issuer`.
 pub(crate) async fn metadata_from(http: &reqwest::Client, issuer: &str) -> Result<ProviderMetadata, Error> {
     let base = crate::endpoint_url::parse("issuer URL", issuer, false)?;
-    let path = base.path().trim_end_matches('/');
-    let origin = base.origin().ascii_serialization();
-    let candidates = [
-        format!("{origin}/.well-known/oauth-authorization-server{path}"),
-        format!("{origin}{path}/.well-known/openid-configuration"),
-    ];
     let mut last_error = None;
-    for url in candidates {
+    for url in metadata_candidates(&base) {
         match fetch_json::<ProviderMetadata>(http, &url).await {
             Ok(metadata) => {
                 if metadata.issuer != issuer {
@@ -72,7 +66,28 @@ pub(crate) async fn metadata_from(http: &reqwest::Client, issuer: &str) -> Resul
             Err(error) => last_error = Some(error),
         }
     }
-    Err(last_error.expect("two candidates were tried"))
+    Err(last_error.expect("at least two candidates were tried"))
+}
+
+/// Where an issuer's metadata may be, in the order tried (RFC 8414 §3.1 and §5, OpenID
+/// Connect Discovery §4, and the order the MCP authorization specification asks for): for an
+/// issuer with a path, the OAuth document with the path inserted after the well-known name,
+/// the OpenID one inserted likewise, then the OpenID one appended to the path; for one
+/// without, the OAuth document, then the OpenID one.
+fn metadata_candidates(base: &reqwest::Url) -> Vec<String> {
+    let path = base.path().trim_end_matches('/');
+    let origin = base.origin().ascii_serialization();
+    if path.is_empty() {
+        return vec![
+            format!("{origin}/.well-known/oauth-authorization-server"),
+            format!("{origin}/.well-known/openid-configuration"),
+        ];
+    }
+    vec![
+        format!("{origin}/.well-known/oauth-authorization-server{path}"),
+        format!("{origin}/.well-known/openid-configuration{path}"),
+        format!("{origin}{path}/.well-known/openid-configuration"),
+    ]
 }
 
 /// Metadata documents are small; anything bigger is not one.
@@ -111,4 +126,29 @@ pub(crate) async fn fetch_json<T: serde::de::DeserializeOwned + 'static>(
     url: &str,
 ) -> Result<T, Error> {
     response::interpret(get_document(http, url, "application/json").await?, Leniency::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_is_looked_for_in_the_mcp_order() {
+        let url = |text: &str| reqwest::Url::parse(text).unwrap();
+        assert_eq!(
+            metadata_candidates(&url("https://auth.example/tenant1/")),
+            [
+                "https://auth.example/.well-known/oauth-authorization-server/tenant1",
+                "https://auth.example/.well-known/openid-configuration/tenant1",
+                "https://auth.example/tenant1/.well-known/openid-configuration",
+            ]
+        );
+        assert_eq!(
+            metadata_candidates(&url("https://auth.example")),
+            [
+                "https://auth.example/.well-known/oauth-authorization-server",
+                "https://auth.example/.well-known/openid-configuration",
+            ]
+        );
+    }
 }

@@ -281,6 +281,7 @@ pub mod prelude {
 pub use attempt::{Attempt, AttemptResponse};
 pub use authorize::{AuthorizationRequest, PendingAuthorization};
 pub use basic_auth::{BasicAuth, ClientSecretPost};
+pub use challenge::ResourceChallenge;
 pub use client::{OAuthClient, OAuthClientBuilder, ResponseCapture, TokenEndpoint};
 pub use client_auth::{AuthenticateClient, ClientAuth, ClientAuthorization};
 pub use clock::{Clock, SystemClock};

@@ -58,11 +58,14 @@ impl ProviderMetadata {
     ///     "jwks_uri": "https://auth.example.com/jwks",
     ///     "id_token_signing_alg_values_supported": ["RS256", "ES256"],
     ///     "require_pushed_authorization_requests": true,
+    ///     "code_challenge_methods_supported": ["plain", "S256"],
     /// }))?;
     /// assert_eq!(metadata.jwks_uri(), Some("https://auth.example.com/jwks"));
     /// assert_eq!(metadata.id_token_signing_algorithms(), ["RS256", "ES256"]);
     /// assert!(metadata.requires_pushed_authorization_requests());
     /// assert!(!metadata.sends_issuer_in_authorization_response());
+    /// assert_eq!(metadata.code_challenge_methods(), ["plain", "S256"]);
+    /// assert!(metadata.supports_pkce_s256());
     /// # Ok::<(), serde_json::Error>(())
     /// ```
     pub fn jwks_uri(&self) -> Option<&str> {
@@ -79,6 +82,18 @@ impl ProviderMetadata {
     /// (`introspection_signing_alg_values_supported`, RFC 9701 §6).
     pub fn introspection_signing_algorithms(&self) -> Vec<String> {
         self.names("introspection_signing_alg_values_supported")
+    }
+
+    /// The PKCE methods the provider supports (`code_challenge_methods_supported`, RFC 8414 §2).
+    pub fn code_challenge_methods(&self) -> Vec<String> {
+        self.names("code_challenge_methods_supported")
+    }
+
+    /// Whether the provider says it supports PKCE with `S256` (RFC 7636). An absent list says
+    /// nothing, so this is `false`: clients that must not proceed without PKCE (the MCP
+    /// authorization specification) stop there.
+    pub fn supports_pkce_s256(&self) -> bool {
+        self.code_challenge_methods().iter().any(|method| method == "S256")
     }
 
     /// Whether authorization requests must be pushed (`require_pushed_authorization_requests`,

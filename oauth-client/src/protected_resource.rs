@@ -8,6 +8,7 @@ use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::challenge::ResourceChallenge;
 use crate::client::{OAuthClient, OAuthClientBuilder};
 use crate::error::Error;
 use crate::error::ResourceMetadataError;
@@ -78,10 +79,15 @@ impl DiscoveredResource {
 
 impl OAuthClient {
     /// From a resource server's `401` to `requested`: reads `resource_metadata` from the
-    /// response's `WWW-Authenticate`, fetches the metadata, checks that it is about a
+    /// response's `WWW-Authenticate` ([`ResourceChallenge`]) — without one, tries the
+    /// well-known location of `requested` with its path inserted, then the origin's — fetches
+    /// the metadata, checks that it is about a
     /// resource `requested` belongs to (same origin, its path a prefix of the requested
     /// one; RFC 9728 §3.3 asks for the identical URL, and resources such as MCP servers name
-    /// their base), and discovers the first authorization server it lists that answers.
+    /// their base), and discovers the first authorization server it lists that answers (its
+    /// metadata looked for in the order of RFC 8414 §5 and the MCP authorization
+    /// specification: OAuth with the path inserted, OpenID with the path inserted, OpenID with
+    /// the path appended).
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -93,7 +99,7 @@ impl OAuthClient {
     /// if refused.status() == 401 {
     ///     let found = OAuthClient::discover_from_challenge(api, refused.headers()).await?;
     ///     let client = found.client_builder().build()?;      // add client_auth, or register
-    ///     let source = ClientCredentials::using_client_auth().resource(found.resource_indicator());
+    ///     let source = ClientCredentials::new().resource(found.resource_indicator());
     ///     # let _ = (client, source);
     /// }
     /// # Ok(()) }
@@ -133,16 +139,31 @@ impl OAuthClient {
         headers: &HeaderMap,
     ) -> Result<DiscoveredResource, Error> {
         let requested = crate::endpoint_url::parse("resource URL", requested, false)?;
-        let metadata_url = crate::challenge::challenges(headers)
-            .into_iter()
-            .filter(|challenge| {
-                challenge.scheme.eq_ignore_ascii_case("Bearer")
-                    || challenge.scheme.eq_ignore_ascii_case("DPoP")
-            })
-            .find_map(|challenge| challenge.param("resource_metadata").map(str::to_owned))
-            .ok_or(Error::ResourceMetadata(ResourceMetadataError::NoResourceMetadata))?;
-        let metadata_url = crate::endpoint_url::parse("resource metadata URL", &metadata_url, false)?;
-        let metadata = fetch::<ProtectedResourceMetadata>(caller_http, &metadata_url).await?;
+        let named =
+            ResourceChallenge::from_headers(headers).and_then(|challenge| challenge.resource_metadata);
+        let metadata = match named {
+            Some(metadata_url) => {
+                let metadata_url = crate::endpoint_url::parse("resource metadata URL", &metadata_url, false)?;
+                fetch::<ProtectedResourceMetadata>(caller_http, &metadata_url).await?
+            }
+            // A challenge without `resource_metadata`: the well-known locations of the
+            // requested URL, its path inserted, then the origin's (RFC 9728 §3.1; the order
+            // the MCP authorization specification gives).
+            None => {
+                let mut last_error = Error::ResourceMetadata(ResourceMetadataError::NoResourceMetadata);
+                let mut found = None;
+                for candidate in well_known_candidates(&requested) {
+                    match fetch::<ProtectedResourceMetadata>(caller_http, &candidate).await {
+                        Ok(metadata) => {
+                            found = Some(metadata);
+                            break;
+                        }
+                        Err(error) => last_error = error,
+                    }
+                }
+                found.ok_or(last_error)?
+            }
+        };
         if !belongs_to(&requested, &metadata.resource) {
             return Err(Error::ResourceMetadata(ResourceMetadataError::ResourceMismatch {
                 expected: requested.to_string(),
@@ -213,6 +234,23 @@ impl OAuthClient {
     }
 }
 
+/// The well-known metadata URLs for `requested`: its path inserted after the well-known
+/// name, then the origin's (no path), without repeating one.
+fn well_known_candidates(requested: &Url) -> Vec<Url> {
+    let path = requested.path().trim_end_matches('/');
+    let mut candidates = Vec::new();
+    for path in [path, ""] {
+        let mut candidate = requested.clone();
+        candidate.set_query(None);
+        candidate.set_fragment(None);
+        candidate.set_path(&format!("/.well-known/oauth-protected-resource{path}"));
+        if !candidates.contains(&candidate) {
+            candidates.push(candidate);
+        }
+    }
+    candidates
+}
+
 /// Whether `requested` is at or under the resource identifier `resource`.
 fn belongs_to(requested: &Url, resource: &str) -> bool {
     let Ok(resource) = Url::parse(resource) else { return false };
@@ -243,6 +281,22 @@ fn http_or_shared(caller_http: Option<&reqwest::Client>) -> Result<&reqwest::Cli
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metadata_is_looked_for_with_the_path_then_at_the_root() {
+        let url = |s: &str| Url::parse(s).unwrap();
+        assert_eq!(
+            well_known_candidates(&url("https://api.example/mcp/v1?session=x")),
+            [
+                url("https://api.example/.well-known/oauth-protected-resource/mcp/v1"),
+                url("https://api.example/.well-known/oauth-protected-resource"),
+            ]
+        );
+        assert_eq!(
+            well_known_candidates(&url("https://api.example/")),
+            [url("https://api.example/.well-known/oauth-protected-resource")]
+        );
+    }
 
     #[test]
     fn a_request_belongs_to_its_resource_or_one_above_it() {

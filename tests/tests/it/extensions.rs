@@ -1463,3 +1463,57 @@ async fn cli_human_output_on_a_terminal_and_machine_output_in_a_pipe() {
     assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
     assert_eq!(pipe, "at-pipe-3b7a\n");
 }
+
+/// Issue "Resource-first authorization": a 401 that names no `resource_metadata` sends the
+/// client to the well-known locations of the URL asked (its path inserted, then the
+/// origin's), and the authorization server's metadata is looked for in the MCP order (OAuth
+/// with the path inserted, OpenID with the path inserted, OpenID with the path appended).
+#[tokio::test]
+async fn resource_discovery_falls_back_to_the_well_known_locations_in_the_mcp_order() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    let issuer = format!("{base}/tenant1");
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-protected-resource"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"resource": base, "authorization_servers": [issuer]})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/openid-configuration/tenant1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "issuer": issuer,
+            "token_endpoint": format!("{issuer}/token"),
+            "code_challenge_methods_supported": ["S256"],
+        })))
+        .mount(&server)
+        .await;
+    // Everything else answers 404 (wiremock's default).
+    use reqwest::header::{HeaderMap, HeaderValue};
+    let mut refusal = HeaderMap::new();
+    refusal.insert("www-authenticate", HeaderValue::from_static(r#"Bearer realm="mcp", scope="tools:call""#));
+    let requested = format!("{base}/mcp");
+    let found = OAuthClient::discover_from_challenge(&requested, &refusal).await.unwrap();
+    assert_eq!(found.authorization_server.issuer, issuer);
+    assert!(found.authorization_server.supports_pkce_s256());
+    let asked: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|request| request.url.path().to_owned())
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            "/.well-known/oauth-protected-resource/mcp",
+            "/.well-known/oauth-protected-resource",
+            "/.well-known/oauth-authorization-server/tenant1",
+            "/.well-known/openid-configuration/tenant1",
+        ]
+    );
+    let challenge = oauth_client::ResourceChallenge::from_headers(&refusal).unwrap();
+    assert_eq!((challenge.scope.as_deref(), challenge.resource_metadata), (Some("tools:call"), None));
+}
