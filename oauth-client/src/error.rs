@@ -340,8 +340,11 @@ impl Error {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ResourceMetadataError {
-    /// The response has no `WWW-Authenticate` challenge with `resource_metadata`.
-    #[error("the resource server's answer names no `resource_metadata` (RFC 9728 §5.1)")]
+    /// The response has no `WWW-Authenticate` challenge with `resource_metadata`, and no
+    /// well-known location of the URL asked holds the metadata (each answered 404).
+    #[error(
+        "the resource server's answer names no `resource_metadata` (RFC 9728 §5.1), and its well-known locations have none"
+    )]
     NoResourceMetadata,
     /// The metadata is about another resource than the one asked (RFC 9728 §3.3): it may
     /// come from an attacker impersonating the resource.

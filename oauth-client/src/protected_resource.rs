@@ -150,6 +150,8 @@ impl OAuthClient {
             // requested URL, its path inserted, then the origin's (RFC 9728 §3.1; the order
             // the MCP authorization specification gives).
             None => {
+                // Nothing anywhere (each location 404) is "no metadata"; another failure is
+                // reported as it is.
                 let mut last_error = Error::ResourceMetadata(ResourceMetadataError::NoResourceMetadata);
                 let mut found = None;
                 for candidate in well_known_candidates(&requested) {
@@ -158,6 +160,7 @@ impl OAuthClient {
                             found = Some(metadata);
                             break;
                         }
+                        Err(error) if error.status() == Some(reqwest::StatusCode::NOT_FOUND) => {}
                         Err(error) => last_error = error,
                     }
                 }

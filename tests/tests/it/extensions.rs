@@ -995,8 +995,9 @@ async fn a_get_request_sends_its_fields_in_the_query() {
     assert_eq!(header_of(&request, "authorization"), Some("Bearer at"));
 }
 
-/// RFC 9728 refusals: a challenge without `resource_metadata`, and metadata about another
-/// resource (an impersonation attempt), are typed errors; nothing is discovered.
+/// RFC 9728 refusals: metadata about another resource (an impersonation attempt) — named by
+/// the challenge or found at the well-known location when the challenge names none — and no
+/// metadata anywhere are typed errors; nothing is discovered.
 #[tokio::test]
 async fn resource_metadata_that_cannot_be_trusted_is_refused() {
     use oauth_client::ResourceMetadataError;
@@ -1016,9 +1017,15 @@ async fn resource_metadata_that_cannot_be_trusted_is_refused() {
         headers
     };
     let things = format!("{}/things", server.uri());
-    let error = OAuthClient::discover_from_challenge(&things, &challenge(r#"Bearer realm="api""#.into()))
-        .await
-        .unwrap_err();
+    let unnamed = challenge(r#"Bearer realm="api""#.into());
+    let error = OAuthClient::discover_from_challenge(&things, &unnamed).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::ResourceMetadata(ResourceMetadataError::ResourceMismatch { found, .. }) if found == "https://elsewhere.example/"),
+        "the origin's well-known metadata is about another resource: {error:?}"
+    );
+    let empty = MockServer::start().await;
+    let error =
+        OAuthClient::discover_from_challenge(&format!("{}/things", empty.uri()), &unnamed).await.unwrap_err();
     assert!(matches!(error, Error::ResourceMetadata(ResourceMetadataError::NoResourceMetadata)), "{error:?}");
     let named =
         format!(r#"Bearer resource_metadata="{}/.well-known/oauth-protected-resource""#, server.uri());
