@@ -227,17 +227,9 @@ fn answered_by(url: Option<&str>) -> String {
 /// Where the HTTP client could not get to: the request's URL without its query.
 fn reached(error: &reqwest::Error) -> String {
     match error.url() {
-        Some(url) => format!("`{}`", without_query(url)),
+        Some(url) => format!("`{}`", crate::endpoint_url::without_query(url)),
         None => "the server".to_owned(),
     }
-}
-
-/// `url` without its query and fragment: what errors and traces may show.
-pub(crate) fn without_query(url: &reqwest::Url) -> String {
-    let mut shown = url.clone();
-    shown.set_query(None);
-    shown.set_fragment(None);
-    shown.to_string()
 }
 
 /// The lead of a provider error's message: "client authentication failed" only when the
