@@ -201,7 +201,7 @@ impl core::fmt::Debug for DpopKey {
 
 /// `htu`: the URL without query and fragment (RFC 9449 §4.2).
 fn htu(url: &Url) -> &str {
-    crate::endpoint_url::without_query(url)
+    crate::error::without_query(url)
 }
 
 fn random_id() -> Result<String, Error> {

@@ -42,12 +42,6 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// `url` without its query and fragment: what errors and traces may show (a query may carry
-/// a code or a token), and DPoP's `htu` (RFC 9449 §4.2).
-pub(crate) fn without_query(url: &reqwest::Url) -> &str {
-    &url[..url::Position::AfterPath]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

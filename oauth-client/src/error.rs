@@ -227,9 +227,15 @@ fn answered_by(url: Option<&str>) -> String {
 /// Where the HTTP client could not get to: the request's URL without its query.
 fn reached(error: &reqwest::Error) -> String {
     match error.url() {
-        Some(url) => format!("`{}`", crate::endpoint_url::without_query(url)),
+        Some(url) => format!("`{}`", without_query(url)),
         None => "the server".to_owned(),
     }
+}
+
+/// `url` without its query and fragment: what errors and traces may show (a query may carry
+/// a code or a token), and DPoP's `htu` (RFC 9449 §4.2).
+pub(crate) fn without_query(url: &reqwest::Url) -> &str {
+    &url[..url::Position::AfterPath]
 }
 
 /// The lead of a provider error's message: "client authentication failed" only when the

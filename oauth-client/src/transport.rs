@@ -335,7 +335,7 @@ pub(crate) async fn read_capped(
     received_at: i64,
 ) -> Result<Received, Error> {
     let status = response.status();
-    let url = Some(Box::from(crate::endpoint_url::without_query(response.url())));
+    let url = Some(Box::from(crate::error::without_query(response.url())));
     if response.content_length().is_some_and(|length| length > limit as u64) {
         return Err(Error::ResponseTooLarge { status, limit });
     }
