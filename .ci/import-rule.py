@@ -18,7 +18,10 @@ CORE = {
     "request", "response", "retry", "secret", "signing", "token", "transport", "declared",
     "__private",
 }
-FEATURES = {"authorize", "manager", "middleware", "oidc", "registration", "protected_resource", "extensions"}
+FEATURES = {
+    "authorize", "manager", "middleware", "oidc", "registration", "protected_resource", "extensions",
+    "resource_access",
+}
 
 
 def modules():

@@ -148,6 +148,9 @@ pub enum Error {
         scope: Option<String>,
         /// The server's `error_description`, if any.
         description: Option<String>,
+        /// The challenge's `resource_metadata` (RFC 9728 §5.1): where to find the
+        /// authorization servers that can grant that scope.
+        resource_metadata: Option<String>,
     },
 
     /// A request to a resource server could not be built or authorized (an invalid URL or
@@ -356,6 +359,29 @@ pub enum ResourceMetadataError {
     /// The metadata lists no authorization server.
     #[error("the resource's metadata lists no `authorization_servers`")]
     NoAuthorizationServer,
+    /// The authorization server does not say it supports PKCE with `S256`
+    /// (`code_challenge_methods_supported`, RFC 8414 §2): the authorization code it issues
+    /// could be redeemed by whoever intercepts it, so the flow stops before the user is sent
+    /// there (the MCP authorization specification requires this refusal).
+    #[error(
+        "the authorization server `{issuer}` does not list `S256` in `code_challenge_methods_supported`; \
+         refusing to authorize without PKCE"
+    )]
+    PkceNotSupported {
+        /// The authorization server's issuer.
+        issuer: String,
+    },
+    /// No client is registered with the authorization server, and it offers no way to
+    /// become one: no Client ID Metadata Document support (or no document URL configured),
+    /// and no `registration_endpoint`.
+    #[error(
+        "no client is registered with the authorization server `{issuer}`, which offers neither client ID metadata \
+         documents nor dynamic registration: pre-register a client and pass it with `ResourceAccessBuilder::pre_registered_for`"
+    )]
+    NoClientRegistration {
+        /// The authorization server's issuer.
+        issuer: String,
+    },
 }
 
 /// Which part of the setup an [`Error::Config`] is about.
@@ -456,6 +482,16 @@ pub enum RedirectError {
     /// The redirect is not an absolute URL.
     #[error("the redirect is not a valid absolute URL")]
     InvalidUrl,
+    /// No redirect reached the loopback listener in time: the user did not finish, or the
+    /// browser went elsewhere.
+    #[error("no redirect came back to the loopback listener within {} s", waited.as_secs())]
+    NotReceived {
+        /// How long the listener waited.
+        waited: std::time::Duration,
+    },
+    /// The loopback listener could not bind or read the browser's request.
+    #[error("the loopback redirect listener failed: {0}")]
+    Listener(String),
 }
 
 #[cfg(test)]

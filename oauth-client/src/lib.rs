@@ -239,6 +239,7 @@ mod protected_resource;
 mod provider_error;
 pub mod registration;
 mod request;
+pub mod resource_access;
 mod response;
 mod retry;
 mod secret;

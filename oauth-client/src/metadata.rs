@@ -108,6 +108,35 @@ impl ProviderMetadata {
         self.flag("authorization_response_iss_parameter_supported")
     }
 
+    /// The scopes the provider names (`scopes_supported`, RFC 8414 §2).
+    pub fn scopes_supported(&self) -> Vec<String> {
+        self.names("scopes_supported")
+    }
+
+    /// The client authentication methods of its token endpoint
+    /// (`token_endpoint_auth_methods_supported`, RFC 8414 §2); absent, RFC 8414 means
+    /// `client_secret_basic`.
+    pub fn token_endpoint_auth_methods(&self) -> Vec<String> {
+        self.names("token_endpoint_auth_methods_supported")
+    }
+
+    /// The DPoP proof algorithms it accepts (`dpop_signing_alg_values_supported`, RFC 9449
+    /// §5.1); empty when it does not support DPoP.
+    pub fn dpop_signing_algorithms(&self) -> Vec<String> {
+        self.names("dpop_signing_alg_values_supported")
+    }
+
+    /// Its dynamic registration endpoint (`registration_endpoint`, RFC 8414 §2, RFC 7591).
+    pub fn registration_endpoint(&self) -> Option<&str> {
+        self.extra.get("registration_endpoint").and_then(Value::as_str)
+    }
+
+    /// Whether it accepts a client metadata document's URL as `client_id`
+    /// (`client_id_metadata_document_supported`, OAuth Client ID Metadata Document draft).
+    pub fn supports_client_id_metadata_documents(&self) -> bool {
+        self.flag("client_id_metadata_document_supported")
+    }
+
     fn names(&self, member: &str) -> Vec<String> {
         let names = self.extra.get(member).and_then(Value::as_array);
         names.into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()

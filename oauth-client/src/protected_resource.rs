@@ -58,6 +58,11 @@ impl core::fmt::Debug for DiscoveredResource {
 }
 
 impl DiscoveredResource {
+    /// A resource and its authorization server found without the caller's HTTP client.
+    pub(crate) fn new(resource: ProtectedResourceMetadata, authorization_server: ProviderMetadata) -> Self {
+        DiscoveredResource { resource, authorization_server, http: None }
+    }
+
     /// The resource identifier, to send as the `resource` indicator (RFC 8707) of token and
     /// authorization requests, so that tokens are issued for this resource only.
     pub fn resource_indicator(&self) -> &str {
@@ -141,33 +146,40 @@ impl OAuthClient {
         let requested = crate::endpoint_url::parse("resource URL", requested, false)?;
         let named =
             ResourceChallenge::from_headers(headers).and_then(|challenge| challenge.resource_metadata);
-        let metadata = match named {
-            Some(metadata_url) => {
-                let metadata_url = crate::endpoint_url::parse("resource metadata URL", &metadata_url, false)?;
-                fetch::<ProtectedResourceMetadata>(caller_http, &metadata_url).await?
-            }
-            // A challenge without `resource_metadata`: the well-known locations of the
-            // requested URL, its path inserted, then the origin's (RFC 9728 §3.1; the order
-            // the MCP authorization specification gives).
-            None => {
-                // Nothing anywhere (each location 404) is "no metadata"; another failure is
-                // reported as it is.
-                let mut last_error = Error::ResourceMetadata(ResourceMetadataError::NoResourceMetadata);
-                let mut found = None;
-                for candidate in well_known_candidates(&requested) {
-                    match fetch::<ProtectedResourceMetadata>(caller_http, &candidate).await {
-                        Ok(metadata) => {
-                            found = Some(metadata);
-                            break;
-                        }
-                        Err(error) if error.status() == Some(reqwest::StatusCode::NOT_FOUND) => {}
-                        Err(error) => last_error = error,
-                    }
+        Self::discover_through(caller_http, &requested, named.as_deref()).await
+    }
+
+    /// The protected resource's metadata — at `named` (a challenge's `resource_metadata`),
+    /// else at the well-known locations of `requested` — checked to be `requested`'s, then
+    /// its authorization server's.
+    pub(crate) async fn discover_through(
+        caller_http: Option<&reqwest::Client>,
+        requested: &Url,
+        named: Option<&str>,
+    ) -> Result<DiscoveredResource, Error> {
+        // The challenge's `resource_metadata`, then the well-known locations of the
+        // requested URL: its path inserted, then the origin's (RFC 9728 §3.1; the order the
+        // MCP authorization specification gives). Nothing anywhere (each location 404) is
+        // "no metadata"; another failure is reported as it is.
+        let mut candidates = Vec::new();
+        if let Some(named) = named {
+            candidates.push(crate::endpoint_url::parse("resource metadata URL", named, false)?);
+        }
+        candidates.extend(well_known_candidates(requested));
+        let mut last_error = Error::ResourceMetadata(ResourceMetadataError::NoResourceMetadata);
+        let mut found = None;
+        for candidate in &candidates {
+            match fetch::<ProtectedResourceMetadata>(caller_http, candidate).await {
+                Ok(metadata) => {
+                    found = Some(metadata);
+                    break;
                 }
-                found.ok_or(last_error)?
+                Err(error) if error.status() == Some(reqwest::StatusCode::NOT_FOUND) => {}
+                Err(error) => last_error = error,
             }
-        };
-        if !belongs_to(&requested, &metadata.resource) {
+        }
+        let metadata = found.ok_or(last_error)?;
+        if !belongs_to(requested, &metadata.resource) {
             return Err(Error::ResourceMetadata(ResourceMetadataError::ResourceMismatch {
                 expected: requested.to_string(),
                 found: metadata.resource,
@@ -255,7 +267,7 @@ fn well_known_candidates(requested: &Url) -> Vec<Url> {
 }
 
 /// Whether `requested` is at or under the resource identifier `resource`.
-fn belongs_to(requested: &Url, resource: &str) -> bool {
+pub(crate) fn belongs_to(requested: &Url, resource: &str) -> bool {
     let Ok(resource) = Url::parse(resource) else { return false };
     if resource.origin() != requested.origin() || resource.query().is_some() || resource.fragment().is_some()
     {

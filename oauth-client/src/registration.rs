@@ -84,6 +84,82 @@ impl ClientMetadata {
             ..ClientMetadata::default()
         }
     }
+
+    /// Metadata with a `client_name` only; the rest is filled in where it is used (or set
+    /// the fields).
+    ///
+    /// ```
+    /// let metadata = oauth_client::registration::ClientMetadata::named("My agent");
+    /// assert_eq!(metadata.client_name.as_deref(), Some("My agent"));
+    /// ```
+    pub fn named(client_name: impl Into<String>) -> Self {
+        ClientMetadata { client_name: Some(client_name.into()), ..ClientMetadata::default() }
+    }
+
+    /// This metadata as a Client ID Metadata Document (the OAuth draft MCP uses): JSON whose
+    /// `client_id` is `client_id`, the `https` URL it is served at. Serve it there with
+    /// `content-type: application/json`. Refused: a URL that is not `https` with a path, or
+    /// one with a fragment, credentials or dot segments; and metadata that carries a client
+    /// secret (a document is public).
+    ///
+    /// ```
+    /// use oauth_client::registration::ClientMetadata;
+    ///
+    /// let mut metadata = ClientMetadata::named("My agent");
+    /// metadata.redirect_uris = Some(vec!["http://127.0.0.1/callback".into()]);
+    /// let document = metadata.metadata_document("https://agent.example/oauth/client.json")?;
+    /// let json: serde_json::Value = serde_json::from_str(&document).unwrap();
+    /// assert_eq!(json["client_id"], "https://agent.example/oauth/client.json");
+    /// assert_eq!(json["client_name"], "My agent");
+    /// assert_eq!(json["token_endpoint_auth_method"], "none");
+    /// # Ok::<(), oauth_client::Error>(())
+    /// ```
+    pub fn metadata_document(&self, client_id: &str) -> Result<String, Error> {
+        check_metadata_document_url(client_id)?;
+        if self.extra.keys().any(|name| name == "client_secret" || name == "client_secret_expires_at") {
+            return Err(Error::config(
+                Setting::Registration,
+                "a client ID metadata document is public: remove `client_secret` from the metadata",
+            ));
+        }
+        let mut document = serde_json::to_value(self).map_err(|error| {
+            Error::config(Setting::Registration, format!("the metadata is not JSON: {error}"))
+        })?;
+        if let Value::Object(members) = &mut document {
+            members.insert("client_id".into(), client_id.into());
+            members.entry("token_endpoint_auth_method").or_insert_with(|| "none".into());
+        }
+        Ok(document.to_string())
+    }
+}
+
+/// Checks a Client ID Metadata Document URL: `https`, a path, no fragment, credentials or
+/// dot segments (the draft's §3).
+pub(crate) fn check_metadata_document_url(url: &str) -> Result<(), Error> {
+    let parsed = reqwest::Url::parse(url).map_err(|source| Error::InvalidUrl {
+        what: "client ID metadata document URL".into(),
+        url: url.into(),
+        source,
+    })?;
+    let dot_segment =
+        url.split(['?', '#']).next().unwrap_or_default().split('/').any(|s| s == "." || s == "..");
+    let fine = parsed.scheme() == "https"
+        && parsed.path() != "/"
+        && parsed.fragment().is_none()
+        && parsed.username().is_empty()
+        && parsed.password().is_none()
+        && !dot_segment;
+    if fine {
+        Ok(())
+    } else {
+        Err(Error::config(
+            Setting::Registration,
+            format!(
+                "the client ID metadata document URL `{url}` must be `https` with a path, without a fragment, \
+                 credentials or `.`/`..` segments"
+            ),
+        ))
+    }
 }
 
 /// The provider's answer to a registration (RFC 7591 §3.2.1, RFC 7592 §3): the client's

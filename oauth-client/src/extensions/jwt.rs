@@ -11,7 +11,7 @@ use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{Map, Value};
 
 use crate::signing::JwsKey;
-use crate::{ClientAuthorization, Error, FormParams, OAuthToken, TokenEndpoint, oauth_grant};
+use crate::{Error, FormParams};
 
 /// A key that signs assertions: RS256 or ES256 with a private key (`private_key_jwt`), or
 /// HS256 with the client secret (`client_secret_jwt`). The key is parsed once, here; each
@@ -214,23 +214,6 @@ impl JwtAssertion {
         self.key.sign_jwt(Some("JWT"), self.key_id.as_deref(), &claims, "assertion")
     }
 }
-
-/// The JWT bearer grant (RFC 7523 §2.1): a signed assertion in exchange for a token.
-pub trait JwtBearer: TokenEndpoint {
-    /// Requests a token with a signed JWT assertion (RFC 7523 §2.1).
-    ///
-    /// Sends `assertion` (e.g. [`JwtAssertion::sign`]); the client may authenticate as well.
-    #[oauth_grant(grant_type = "urn:ietf:params:oauth:grant-type:jwt-bearer")]
-    async fn request_token_jwt_bearer<'a>(
-        &self,
-        #[header("Authorization")] authorization: impl Into<ClientAuthorization<'a>>,
-        #[form] assertion: &str,
-        #[form] scope: Option<&str>,
-        #[form_params] additional: Option<&FormParams>,
-    ) -> Result<OAuthToken, Error>;
-}
-
-impl JwtBearer for crate::OAuthClient {}
 
 /// A client assertion (RFC 7523 §2.2) signed by the caller and passed as a grant's
 /// `additional` fields — superseded by [`ClientAuth::private_key_jwt`](crate::ClientAuth::private_key_jwt)

@@ -5,13 +5,14 @@
 //! |---|---|---|
 //! | [`DeviceAuthorization`] (+ [`poll_device_token`]) | RFC 8628 device authorization grant | device authorization, token |
 //! | [`TokenExchange`] | RFC 8693 token exchange | token |
+//! | [`JwtBearer`] | RFC 7523 JWT bearer grant (an assertion from elsewhere) | token |
 #![cfg_attr(
     feature = "jwt",
-    doc = "| [`JwtBearer`] (+ [`JwtAssertion`], [`ClientAssertion`]; feature `jwt`) | RFC 7523 JWT bearer grant and client authentication | token |"
+    doc = "| [`JwtAssertion`], [`ClientAssertion`] (feature `jwt`) | RFC 7523 assertions signed here, and client authentication | token |"
 )]
 #![cfg_attr(
     not(feature = "jwt"),
-    doc = "| `JwtBearer` (+ `JwtAssertion`, `ClientAssertion`; feature `jwt`, off in this build) | RFC 7523 JWT bearer grant and client authentication | token |"
+    doc = "| `JwtAssertion`, `ClientAssertion` (feature `jwt`, off in this build) | RFC 7523 assertions signed here, and client authentication | token |"
 )]
 //! | [`TokenRevocation`] | RFC 7009 token revocation | revocation |
 //! | [`TokenIntrospection`] | RFC 7662 token introspection | introspection |
@@ -39,6 +40,7 @@ mod device;
 mod introspection;
 #[cfg(feature = "jwt")]
 mod jwt;
+mod jwt_bearer;
 mod par;
 mod revocation;
 mod token_exchange;
@@ -46,7 +48,8 @@ mod token_exchange;
 pub use device::{DeviceAuthorization, DeviceAuthorizationResponse, poll_device_token};
 pub use introspection::{Introspection, TokenIntrospection};
 #[cfg(feature = "jwt")]
-pub use jwt::{AssertionAudience, ClientAssertion, JwtAssertion, JwtBearer, JwtClientAuth, SigningKey};
+pub use jwt::{AssertionAudience, ClientAssertion, JwtAssertion, JwtClientAuth, SigningKey};
+pub use jwt_bearer::{JWT_BEARER_GRANT_TYPE, JwtBearer};
 pub use par::{PushedAuthorization, PushedAuthorizationResponse};
 pub use revocation::TokenRevocation;
 pub use token_exchange::{TokenExchange, token_types};

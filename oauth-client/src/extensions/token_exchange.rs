@@ -16,6 +16,9 @@ pub mod token_types {
     pub const SAML1: &str = "urn:ietf:params:oauth:token-type:saml1";
     /// A base64url-encoded SAML 2.0 assertion.
     pub const SAML2: &str = "urn:ietf:params:oauth:token-type:saml2";
+    /// An identity assertion JWT authorization grant (ID-JAG, the OAuth identity chaining
+    /// draft): what an enterprise identity provider issues for another authorization server.
+    pub const ID_JAG: &str = "urn:ietf:params:oauth:token-type:id-jag";
 }
 
 /// Exchanges one token for another (RFC 8693 §2.1): delegation, impersonation, or a token

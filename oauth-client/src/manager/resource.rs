@@ -187,6 +187,7 @@ fn insufficient_scope(status: StatusCode, challenge: &Challenge) -> Error {
         status,
         scope: challenge.param("scope").map(str::to_owned),
         description: challenge.param("error_description").map(str::to_owned),
+        resource_metadata: challenge.param("resource_metadata").map(str::to_owned),
     }
 }
 

@@ -988,7 +988,7 @@ mod resource_requests {
             if request.url.path() == "/admin" {
                 return ResponseTemplate::new(403).insert_header(
                     "www-authenticate",
-                    r#"Bearer realm="api", error="insufficient_scope", error_description="admins only", scope="admin""#,
+                    r#"Bearer realm="api", error="insufficient_scope", error_description="admins only", scope="admin", resource_metadata="https://api.example/.well-known/oauth-protected-resource""#,
                 );
             }
             match token {
@@ -1161,12 +1161,17 @@ mod resource_requests {
             let tokens = manager(client, &ManualClock::at(T0));
             let api = api(|_| true, INVALID_TOKEN).await;
             let error = post(via, &tokens, &format!("{}/admin", api.uri()), "x").await.unwrap_err();
-            let Error::InsufficientScope { status, scope, description } = &error else {
+            let Error::InsufficientScope { status, scope, description, resource_metadata } = &error else {
                 panic!("{via:?}: expected InsufficientScope, got {error:?}")
             };
             assert_eq!(
-                (*status, scope.as_deref(), description.as_deref()),
-                (StatusCode::FORBIDDEN, Some("admin"), Some("admins only"))
+                (*status, scope.as_deref(), description.as_deref(), resource_metadata.as_deref()),
+                (
+                    StatusCode::FORBIDDEN,
+                    Some("admin"),
+                    Some("admins only"),
+                    Some("https://api.example/.well-known/oauth-protected-resource")
+                )
             );
             assert_eq!(
                 error.to_string(),
