@@ -53,6 +53,17 @@ pub trait UserAuthorization: Send + Sync + 'static {
     fn authorize<'a>(&'a self, url: &'a Url) -> BoxFuture<'a, Result<String, Error>>;
 }
 
+/// A shared one (kept by the caller too, to look at afterwards).
+impl<T: UserAuthorization> UserAuthorization for Arc<T> {
+    fn redirect_uri(&self) -> &str {
+        (**self).redirect_uri()
+    }
+
+    fn authorize<'a>(&'a self, url: &'a Url) -> BoxFuture<'a, Result<String, Error>> {
+        (**self).authorize(url)
+    }
+}
+
 /// Receives the redirect on `http://127.0.0.1:PORT/...` (RFC 8252 §7.3, the loopback
 /// interface redirection for native apps): binds the port, lets a function of yours show
 /// the URL (open a browser, print it), and answers the browser's request with a page that

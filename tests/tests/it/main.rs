@@ -11,6 +11,7 @@ mod interop;
 mod limits;
 mod redirects_and_retries;
 mod redis_store;
+mod resource_access;
 mod secrets;
 mod send_futures;
 mod token_manager;
