@@ -50,7 +50,7 @@ fn query(url: &reqwest::Url, name: &str) -> Option<String> {
 }
 
 /// An authorization server and an MCP-like resource at `/mcp` on one local server: the
-/// resource accepts the tokens `accepts` says, and refuses others with `refusal`.
+/// resource refuses a token with the answer `refusal` gives, and accepts it when none.
 struct Setup {
     server: MockServer,
     user: std::sync::Arc<Approve>,
@@ -59,7 +59,7 @@ struct Setup {
 impl Setup {
     async fn start(
         as_metadata: impl Fn(&str) -> Value,
-        accepts: fn(&str) -> Result<(), ResponseTemplate>,
+        refusal: fn(&str) -> Option<ResponseTemplate>,
     ) -> Self {
         let server = MockServer::start().await;
         let uri = server.uri();
@@ -109,10 +109,9 @@ impl Setup {
                         "www-authenticate",
                         format!(r#"Bearer resource_metadata="{prm}", scope="mcp:read""#),
                     ),
-                    Some(token) => match accepts(token) {
-                        Ok(()) => ResponseTemplate::new(200).set_body_string(format!("ok with {token}")),
-                        Err(refusal) => refusal,
-                    },
+                    Some(token) => refusal(token).unwrap_or_else(|| {
+                        ResponseTemplate::new(200).set_body_string(format!("ok with {token}"))
+                    }),
                 }
             })
             .mount(&server)
@@ -157,19 +156,18 @@ fn metadata(uri: &str) -> Value {
     })
 }
 
-fn step_up(token: &str) -> Result<(), ResponseTemplate> {
-    if token == "at-1" {
-        return Err(ResponseTemplate::new(403).insert_header(
+fn step_up(token: &str) -> Option<ResponseTemplate> {
+    (token == "at-1").then(|| {
+        ResponseTemplate::new(403).insert_header(
             "www-authenticate",
             r#"Bearer error="insufficient_scope", scope="mcp:write", resource_metadata="https://rs.example/prm""#,
-        ));
-    }
-    Ok(())
+        )
+    })
 }
 
 #[tokio::test]
 async fn the_cold_path_is_six_requests_and_the_warm_path_one() {
-    let setup = Setup::start(metadata, |_| Ok(())).await;
+    let setup = Setup::start(metadata, |_| None).await;
     let access = setup.access();
     assert_eq!(setup.send(&access).await.unwrap(), "200 ok with at-1");
     assert_eq!(
@@ -249,7 +247,7 @@ async fn more_scope_is_asked_for_with_the_scope_held_and_the_same_client() {
 #[tokio::test]
 async fn a_scope_never_granted_stops_after_three_authorizations_with_a_typed_error() {
     let setup = Setup::start(metadata, |_| {
-        Err(ResponseTemplate::new(403).insert_header(
+        Some(ResponseTemplate::new(403).insert_header(
             "www-authenticate",
             r#"Bearer error="insufficient_scope", scope="mcp:admin", resource_metadata="https://rs.example/prm""#,
         ))
@@ -270,7 +268,7 @@ async fn no_user_is_sent_to_a_server_without_pkce_s256() {
             without["code_challenge_methods_supported"] = json!(["plain"]);
             without
         },
-        |_| Ok(()),
+        |_| None,
     )
     .await;
     let error = setup.send(&setup.access()).await.unwrap_err();
@@ -283,7 +281,7 @@ async fn no_user_is_sent_to_a_server_without_pkce_s256() {
 
 #[tokio::test]
 async fn a_redirect_from_another_issuer_is_refused_before_the_token_request() {
-    let mut setup = Setup::start(metadata, |_| Ok(())).await;
+    let mut setup = Setup::start(metadata, |_| None).await;
     setup.user = std::sync::Arc::new(Approve::sending_iss("https://evil.example"));
     let error = setup.send(&setup.access()).await.unwrap_err();
     assert!(matches!(error, Error::Redirect(RedirectError::IssuerMismatch { .. })), "{error:?}");
@@ -328,7 +326,7 @@ async fn a_server_without_registration_or_documents_needs_a_pre_registered_clien
             closed.as_object_mut().unwrap().remove("registration_endpoint");
             closed
         },
-        |_| Ok(()),
+        |_| None,
     )
     .await;
     let error = setup.send(&setup.access()).await.unwrap_err();
