@@ -4,11 +4,12 @@
 use std::io::Write;
 
 use oauth_client::ClientAuthorization::Configured;
-use oauth_client::{AuthorizationRequest, Error, OAuthAuthorization, OAuthClient};
+use oauth_client::resource_access::LoopbackListener;
+use oauth_client::{AuthorizationRequest, Error, OAuthAuthorization, OAuthClient, RedirectError};
 use serde_json::Value;
 
 use crate::args::{self, ProviderArgs};
-use crate::{Failure, browser, loopback, usage};
+use crate::{Failure, browser, usage};
 
 /// The authorization code grant: the URL (printed, opened, or pushed first), the redirect
 /// (received or pasted), then the code redeemed with the PKCE verifier.
@@ -19,9 +20,18 @@ pub(crate) async fn authorization_code(
     client_id: &str,
     err: &mut dyn Write,
 ) -> Result<oauth_client::OAuthToken, Failure> {
-    let listener = if code.listen { Some(loopback::Listener::bind(&code.redirect_uri).await?) } else { None };
-    let redirect_uri =
-        listener.as_ref().map_or_else(|| code.redirect_uri.clone(), |listener| listener.redirect_uri.clone());
+    let listener = match code.listen {
+        true => Some(
+            LoopbackListener::bind(&code.redirect_uri)
+                .await
+                .map_err(|error| usage(format!("`--listen`: {error}")))?
+                .timeout(std::time::Duration::from_secs(code.listen_timeout)),
+        ),
+        false => None,
+    };
+    let redirect_uri = listener
+        .as_ref()
+        .map_or_else(|| code.redirect_uri.clone(), |listener| listener.redirect_uri().to_owned());
     // Issuer check, PAR policy and the DPoP key binding come from the client.
     let mut request = AuthorizationRequest::for_client(client, client_id)?.redirect_uri(&redirect_uri);
     if let Some(scope) = code.scope.as_ref().or(args.profile_scope.as_ref()) {
@@ -62,7 +72,16 @@ pub(crate) async fn authorization_code(
             let _ =
                 writeln!(err, "Open this URL and log in; the redirect comes back to {redirect_uri}:\n{url}");
             let _ = err.flush();
-            listener.receive(std::time::Duration::from_secs(code.listen_timeout)).await?
+            listener.receive().await.map_err(|error| match error {
+                Error::Redirect(RedirectError::NotReceived { waited }) => Failure {
+                    code: crate::EXIT_TIMEOUT,
+                    message: format!(
+                        "error: no redirect came back within {} s; give more time with `--listen-timeout SECONDS`",
+                        waited.as_secs()
+                    ),
+                },
+                error => Failure { code: crate::EXIT_TRANSPORT, message: format!("error: {error}") },
+            })?
         }
         None => {
             let _ = writeln!(err, "Open this URL, log in, then paste the URL you are redirected to:\n{url}");

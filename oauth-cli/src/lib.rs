@@ -33,7 +33,6 @@ mod browser;
 mod code;
 mod declared;
 mod execute;
-mod loopback;
 mod output;
 mod parse;
 mod profile;

@@ -420,3 +420,32 @@ async fn a_resource_that_moves_to_another_authorization_server_gets_a_new_regist
         user.urls.lock().unwrap().iter().map(|url| query(url, "client_id").unwrap()).collect();
     assert_eq!(client_ids, ["client-at-first", "client-at-second"]);
 }
+
+#[tokio::test]
+async fn the_loopback_listener_returns_the_redirect_and_ignores_other_paths() {
+    use oauth_client::resource_access::LoopbackListener;
+    use std::time::Duration;
+    let listener = LoopbackListener::bind("http://127.0.0.1:0/callback").await.unwrap();
+    let redirect_uri = listener.redirect_uri().to_owned();
+    assert!(redirect_uri.starts_with("http://127.0.0.1:") && redirect_uri.ends_with("/callback"));
+    assert!(!redirect_uri.contains(":0/"), "the bound port: {redirect_uri}");
+    let browser = {
+        let redirect_uri = redirect_uri.clone();
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let favicon = http.get(redirect_uri.replace("/callback", "/favicon.ico")).send().await.unwrap();
+            let landed = http.get(format!("{redirect_uri}?code=abc&state=xyz")).send().await.unwrap();
+            (favicon.status().as_u16(), landed.status().as_u16())
+        })
+    };
+    assert_eq!(listener.receive().await.unwrap(), format!("{redirect_uri}?code=abc&state=xyz"));
+    assert_eq!(browser.await.unwrap(), (404, 200));
+
+    let error = listener.timeout(Duration::from_millis(50)).receive().await.unwrap_err();
+    assert!(matches!(error, Error::Redirect(RedirectError::NotReceived { .. })), "{error:?}");
+    let error = LoopbackListener::bind("http://localhost:0/callback").await.unwrap_err();
+    assert!(
+        matches!(&error, Error::Config(config) if config.setting() == oauth_client::Setting::AuthorizationRequest),
+        "RFC 8252 §7.3 asks for the IP literal: {error:?}"
+    );
+}
