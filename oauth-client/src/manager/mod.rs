@@ -50,6 +50,7 @@
 //!   [`Error::StoreUnavailable`] rather than risk a replay that gets the grant revoked
 //!   ([`refresh_when_store_unreachable`](TokenManagerBuilder::refresh_when_store_unreachable)).
 
+mod file_store;
 #[cfg(feature = "redis")]
 mod redis_store;
 mod refresh;
@@ -65,6 +66,7 @@ use arc_swap::ArcSwapOption;
 use tokio::sync::watch;
 
 pub use crate::clock::{Clock, SystemClock};
+pub use file_store::FileStore;
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;
 pub use source::{AuthorizationCode, BoxFuture, ClientCredentials, PasswordGrant, TokenSource, from_fn};

@@ -4,7 +4,8 @@
 //! once it has published its login (with `--login`), then, at the end, one JSON line with
 //! what its callers got.
 //!
-//! Arguments (all `--name value`): `--redis`, `--token-url`, `--key`, `--source`
+//! Arguments (all `--name value`): `--redis` (a Redis URL, or `file:DIR` for a `FileStore`
+//! in DIR), `--token-url`, `--key`, `--source`
 //! (`code` or `ccg`), `--login CODE` (exchange this code and seed the store), `--start-ms`
 //! (Unix ms at which the schedule starts), `--phases` (e.g. `10000:active,4000:idle`),
 //! `--tasks`, `--leeway-s`, `--lock-ttl-ms`, `--failure-backoff-ms`.
@@ -15,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use oauth_client::ClientAuthorization::Configured;
-use oauth_client::manager::{AuthorizationCode, ClientCredentials, RedisStore};
+use oauth_client::manager::{AuthorizationCode, ClientCredentials, FileStore, RedisStore, TokenStore};
 use oauth_client::{ClientAuth, OAuthAuthorization, OAuthClient, TokenManager};
 
 fn unix_ms() -> u64 {
@@ -50,9 +51,12 @@ async fn main() {
         .client_auth(ClientAuth::client_secret_basic("fleet", "secret"))
         .build()
         .expect("a local token URL");
-    let store = Arc::new(
-        RedisStore::new(args.text("redis")).expect("a Redis URL").command_timeout(Duration::from_secs(2)),
-    );
+    let store: Arc<dyn TokenStore> = match args.text("redis").strip_prefix("file:") {
+        Some(dir) => Arc::new(FileStore::open(dir).expect("a private directory")),
+        None => Arc::new(
+            RedisStore::new(args.text("redis")).expect("a Redis URL").command_timeout(Duration::from_secs(2)),
+        ),
+    };
     let builder = match args.text("source") {
         "code" => TokenManager::builder(client.clone(), AuthorizationCode::new()),
         _ => TokenManager::builder(client.clone(), ClientCredentials::new()),

@@ -6,6 +6,7 @@ mod basic_auth_roundtrip;
 mod compiletest;
 mod error_mapping;
 mod extensions;
+mod file_store;
 mod hostile_responses;
 mod interop;
 mod limits;

@@ -184,7 +184,7 @@ async fn when_redis_dies_callers_still_get_tokens_from_the_provider() {
     assert_eq!(count.load(Ordering::SeqCst), after);
 }
 
-fn token_with(body: serde_json::Value) -> oauth_client::OAuthToken {
+pub(crate) fn token_with(body: serde_json::Value) -> oauth_client::OAuthToken {
     serde_json::from_value(body).unwrap()
 }
 
@@ -274,10 +274,10 @@ async fn redis_shares_key_sets_for_their_lifetime() {
 
 use oauth_client_tests::fleet::{Event, Fleet, FleetPlan, RotatingProvider};
 
-const WORKER: &str = env!("CARGO_BIN_EXE_fleet_worker");
+pub(crate) const WORKER: &str = env!("CARGO_BIN_EXE_fleet_worker");
 
 /// A provider on 127.0.0.1 whose access tokens live `expires_in` seconds.
-async fn rotating(provider: RotatingProvider) -> (MockServer, Arc<RotatingProvider>, String) {
+pub(crate) async fn rotating(provider: RotatingProvider) -> (MockServer, Arc<RotatingProvider>, String) {
     let provider = Arc::new(provider);
     let server = MockServer::start().await;
     Mock::given(method("POST")).respond_with(SharedResponder(Arc::clone(&provider))).mount(&server).await;
@@ -297,7 +297,7 @@ impl Respond for SharedResponder {
 /// seconds, counted over the union of the processes' active phases. Expiry is stamped in
 /// whole seconds, so a token received mid-second is replaced up to 1 s early: each span
 /// counts one second more.
-fn refresh_windows(plan: &FleetPlan, expires_in: u64) -> usize {
+pub(crate) fn refresh_windows(plan: &FleetPlan, expires_in: u64) -> usize {
     let active = |phases: &[(u64, &str)]| {
         let mut start = 0;
         let mut spans = Vec::new();
