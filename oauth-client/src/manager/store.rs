@@ -236,6 +236,10 @@ pub enum SharedKind {
     /// A provider's key set (the JSON a key-set cache keeps), by its `jwks_uri`
     /// (`oidc::JwksCache::shared_through`): a fleet fetches it once.
     KeySet,
+    /// A client registered dynamically (RFC 7591), by the authorization server's issuer
+    /// (`resource_access::ResourceAccessBuilder::store`): the next run, or another process,
+    /// is the same client there instead of registering again. It holds the client secret.
+    ClientRegistration,
 }
 
 impl SharedKind {
@@ -248,6 +252,7 @@ impl SharedKind {
         match self {
             SharedKind::DpopNonce => "dpop-nonce",
             SharedKind::KeySet => "jwks",
+            SharedKind::ClientRegistration => "client-registration",
         }
     }
 }

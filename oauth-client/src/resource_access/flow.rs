@@ -2,6 +2,7 @@
 //! us as, the scope, the grant — ending in a [`Session`] holding the token.
 
 use std::sync::{Arc, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::Url;
 use serde_json::{Map, Value};
@@ -16,7 +17,7 @@ use crate::client::OAuthClient;
 use crate::client_auth::ClientAuth;
 use crate::error::{Error, ResourceMetadataError, Setting};
 use crate::grants::OAuthAuthorization as _;
-use crate::manager::TokenManager;
+use crate::manager::{SharedKind, StoreError, TokenManager};
 use crate::metadata::ProviderMetadata;
 use crate::protected_resource::{DiscoveredResource, ProtectedResourceMetadata};
 use crate::registration::{ClientRegistration, DynamicRegistration as _};
@@ -48,13 +49,30 @@ pub(super) async fn authorize(
         ),
         http: inner.http.clone(),
     };
+    let renewal = Renewal { grant: inner.grant.clone(), target: target.clone() };
+    let stored_under = format!("resource-access {} {}", target.issuer, target.resource);
+    // A token kept from an earlier run or by another process, unless more scope is wanted.
+    if let (Some(store), None) = (&inner.store, step_up) {
+        let manager = TokenManager::builder(client.clone(), renewal.clone())
+            .store(store.clone(), &stored_under)
+            .build();
+        match manager.token().await {
+            Ok(_) => {
+                return Ok(Session { resource: target.resource, discovered, scope: target.scope, manager });
+            }
+            Err(Error::RefreshUnavailable { .. }) => {}
+            Err(error) => return Err(error),
+        }
+    }
     let token = match &inner.grant {
         Grant::AuthorizationCode(user) => with_user(&**user, &client, &target).await?,
         grant => grant.without_user(&client, &target).await?,
     };
-    let renewal = Renewal { grant: inner.grant.clone(), target: target.clone() };
-    let manager = TokenManager::builder(client, renewal).initial_token(token).build();
-    Ok(Session { resource: target.resource, discovered, scope: target.scope, manager })
+    let mut manager = TokenManager::builder(client, renewal).initial_token(token);
+    if let Some(store) = &inner.store {
+        manager = manager.store(store.clone(), stored_under);
+    }
+    Ok(Session { resource: target.resource, discovered, scope: target.scope, manager: manager.build() })
 }
 
 /// The resource's metadata and its authorization server's. A resource that publishes no
@@ -107,9 +125,9 @@ fn default_endpoints(origin: &str) -> ProviderMetadata {
     }
 }
 
-/// The client `metadata.issuer` knows us as: the one registered there before, a
-/// pre-registered one, our Client ID Metadata Document's URL where supported, or a new
-/// dynamic registration — else an error naming the server.
+/// The client `metadata.issuer` knows us as: the one registered there before (in this
+/// process, else in the store), a pre-registered one, our Client ID Metadata Document's URL
+/// where supported, or a new dynamic registration — else an error naming the server.
 async fn client_of(inner: &Inner, metadata: &ProviderMetadata) -> Result<ClientAuth, Error> {
     let issuer = &metadata.issuer;
     let known = inner.registrations.lock().unwrap_or_else(PoisonError::into_inner).get(issuer).cloned();
@@ -121,15 +139,64 @@ async fn client_of(inner: &Inner, metadata: &ProviderMetadata) -> Result<ClientA
         (None, Some(document)) if metadata.supports_client_id_metadata_documents() => {
             ClientAuth::none(document)
         }
-        (None, _) if metadata.registration_endpoint().is_some() => register(inner, metadata).await?,
-        (None, _) => {
-            return Err(Error::ResourceMetadata(ResourceMetadataError::NoClientRegistration {
-                issuer: issuer.clone(),
-            }));
-        }
+        (None, _) => match stored_registration(inner, metadata).await? {
+            Some(client) => client,
+            None if metadata.registration_endpoint().is_some() => register(inner, metadata).await?,
+            None => {
+                return Err(Error::ResourceMetadata(ResourceMetadataError::NoClientRegistration {
+                    issuer: issuer.clone(),
+                }));
+            }
+        },
     };
     inner.registrations.lock().unwrap_or_else(PoisonError::into_inner).insert(issuer.clone(), client.clone());
     Ok(client)
+}
+
+/// The client an earlier run, or another process sharing the store, registered with
+/// `metadata.issuer` — if it was registered for the redirect URIs we use now (a loopback
+/// listener on another port is another client to a server that compares them exactly).
+async fn stored_registration(
+    inner: &Inner,
+    metadata: &ProviderMetadata,
+) -> Result<Option<ClientAuth>, Error> {
+    let Some(store) = &inner.store else {
+        return Ok(None);
+    };
+    let saved =
+        store.load_shared(SharedKind::ClientRegistration, &metadata.issuer).await.map_err(unavailable)?;
+    let Some(saved) = saved else {
+        return Ok(None);
+    };
+    // A value this crate did not write (or an older layout) is not an error: register again.
+    let Ok(registered) = serde_json::from_str::<ClientRegistration>(&saved) else {
+        return Ok(None);
+    };
+    let ours = completed_metadata(inner);
+    let redirects = registered.metadata.redirect_uris.as_deref().unwrap_or_default();
+    if !ours.redirect_uris.iter().flatten().all(|uri| redirects.contains(uri)) {
+        return Ok(None);
+    }
+    client_auth_of(&registered, metadata).map(Some)
+}
+
+/// The store failed: the caller learns it rather than a client being registered twice.
+fn unavailable(error: StoreError) -> Error {
+    Error::StoreUnavailable { message: error.to_string() }
+}
+
+/// How long a registration is worth keeping: until its secret expires (RFC 7591 §3.2.1,
+/// `client_secret_expires_at`, 0 for never), and at most a year, after which registering
+/// again costs one request.
+fn registration_lifetime(registered: &ClientRegistration) -> Duration {
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+    match registered.client_secret_expires_at {
+        Some(expires) if expires > 0 => {
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+            Duration::from_secs(u64::try_from(expires).unwrap_or(0).saturating_sub(now)).min(YEAR)
+        }
+        _ => YEAR,
+    }
 }
 
 /// Registers with `metadata`'s registration endpoint (RFC 7591): our metadata, completed
@@ -140,8 +207,26 @@ async fn register(inner: &Inner, metadata: &ProviderMetadata) -> Result<ClientAu
         .http_client(inner.http.clone())
         .build()?;
     let ours = completed_metadata(inner);
-    let registered = registrar.register_client(None, &ours).await?;
-    client_auth_of(&registered, metadata)
+    let mut registered = registrar.register_client(None, &ours).await?;
+    let client = client_auth_of(&registered, metadata)?;
+    // Servers should echo the metadata registered (RFC 7591 §3.2.1); many answer with the
+    // identifier alone. What we registered for is what a later run compares against.
+    registered.metadata.redirect_uris = registered.metadata.redirect_uris.or(ours.redirect_uris);
+    if let Some(store) = &inner.store {
+        let saved = serde_json::to_string(&registered).map_err(|error| {
+            Error::config(Setting::Registration, format!("the registration could not be kept: {error}"))
+        })?;
+        store
+            .save_shared(
+                SharedKind::ClientRegistration,
+                &metadata.issuer,
+                &saved,
+                registration_lifetime(&registered),
+            )
+            .await
+            .map_err(unavailable)?;
+    }
+    Ok(client)
 }
 
 /// Our client metadata with what the grant implies filled in where left empty: redirect

@@ -190,6 +190,7 @@ impl IdentityAssertion {
 
 /// Renews a session's token: with its refresh token (naming the resource, RFC 8707 §2.2),
 /// else with the grant again when it needs no user; otherwise the user must authorize again.
+#[derive(Clone)]
 pub(super) struct Renewal {
     pub(super) grant: Grant,
     pub(super) target: Target,

@@ -54,6 +54,7 @@ pub use interaction::{LoopbackListener, UserAuthorization};
 use crate::challenge::ResourceChallenge;
 use crate::client_auth::ClientAuth;
 use crate::error::Error;
+use crate::manager::TokenStore;
 use crate::registration::ClientMetadata;
 use grant::Grant;
 use session::{Outcome, Session};
@@ -75,6 +76,8 @@ struct Inner {
     offline_access: bool,
     /// The client each authorization server knows us as, by issuer.
     registrations: Mutex<HashMap<String, ClientAuth>>,
+    /// Where tokens and dynamic registrations outlive this process, if anywhere.
+    store: Option<Arc<dyn TokenStore>>,
     /// The resources authorized so far, each with its authorization server and token.
     sessions: Mutex<Vec<Arc<Session>>>,
     #[cfg(feature = "dpop")]
@@ -105,6 +108,7 @@ pub struct ResourceAccessBuilder {
     grant: Option<Grant>,
     max_authorizations: u32,
     offline_access: bool,
+    store: Option<Arc<dyn TokenStore>>,
     #[cfg(feature = "dpop")]
     dpop_key: Option<crate::dpop::DpopKey>,
 }
@@ -124,6 +128,7 @@ impl ResourceAccess {
             grant: None,
             max_authorizations: 3,
             offline_access: true,
+            store: None,
             #[cfg(feature = "dpop")]
             dpop_key: None,
         }
@@ -273,6 +278,17 @@ impl ResourceAccessBuilder {
         self
     }
 
+    /// Keeps tokens, and clients registered dynamically, in `store` — a
+    /// [`FileStore`](crate::manager::FileStore) for a CLI or a desktop agent, the Redis store
+    /// for a fleet — by authorization server (its issuer) and resource: the next run, and
+    /// every process sharing the store, starts authorized, and refreshes without replaying a
+    /// rotated refresh token. A DPoP-bound token needs the same key in every process: give
+    /// it with `dpop_key`.
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
     /// The key DPoP-bound tokens are bound to, for servers that support DPoP (RFC 9449).
     /// Default: an ES256 key generated when first needed.
     #[cfg(feature = "dpop")]
@@ -307,6 +323,7 @@ impl ResourceAccessBuilder {
                 max_authorizations: self.max_authorizations,
                 offline_access: self.offline_access,
                 registrations: Mutex::new(self.registrations),
+                store: self.store,
                 sessions: Mutex::new(Vec::new()),
                 #[cfg(feature = "dpop")]
                 dpop_key: Mutex::new(self.dpop_key),

@@ -228,6 +228,40 @@ async fn the_cold_path_is_six_requests_and_the_warm_path_one() {
 }
 
 #[tokio::test]
+async fn a_second_run_sharing_the_store_is_the_same_client_with_the_same_token() {
+    let setup = Setup::start(metadata, |_| None).await;
+    let store: std::sync::Arc<dyn oauth_client::manager::TokenStore> =
+        std::sync::Arc::new(oauth_client::manager::MemoryStore::new());
+    let run = || {
+        ResourceAccess::builder(ClientMetadata::named("tests"))
+            .authorization_code(setup.user.clone())
+            .store(store.clone())
+            .build()
+            .unwrap()
+    };
+    assert_eq!(setup.send(&run()).await.unwrap(), "200 ok with at-1");
+    let first = setup.requests().await.len();
+    assert_eq!(setup.send(&run()).await.unwrap(), "200 ok with at-1");
+    assert_eq!(
+        setup.paths().await[first..],
+        [
+            "POST /mcp",
+            "GET /.well-known/oauth-protected-resource/mcp",
+            "GET /.well-known/oauth-authorization-server",
+            "POST /mcp",
+        ],
+        "no registration and no token request: both come from the store"
+    );
+    assert_eq!(setup.user.urls.lock().unwrap().len(), 1, "the user authorized once");
+    let kept = store
+        .load_shared(oauth_client::manager::SharedKind::ClientRegistration, &setup.server.uri())
+        .await
+        .unwrap()
+        .expect("the registration is kept by issuer");
+    assert_eq!(serde_json::from_str::<Value>(&kept).unwrap()["client_id"], "registered-client");
+}
+
+#[tokio::test]
 async fn more_scope_is_asked_for_with_the_scope_held_and_the_same_client() {
     let setup = Setup::start(metadata, step_up).await;
     let access = setup.access();
