@@ -1,5 +1,6 @@
-//! A resource server on 127.0.0.1 (hyper) that checks each Bearer token by introspection
-//! (RFC 7662) at a real provider, as a production API would, and answers as RFC 6750 §3 says.
+//! A resource server on 127.0.0.1 (hyper) that checks each token by introspection (RFC 7662)
+//! at a real provider, as a production API would, and answers as RFC 6750 §3 says; a
+//! DPoP-bound token only with a valid proof of its key (RFC 9449 §7).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -23,6 +24,8 @@ pub struct Seen {
     pub requests: AtomicUsize,
     /// Requests refused with `invalid_token`.
     pub invalid_token: AtomicUsize,
+    /// Requests with a DPoP-bound token and a valid proof of its key.
+    pub dpop_proofs: AtomicUsize,
 }
 
 /// The running server; it stops when dropped.
@@ -41,6 +44,8 @@ impl Drop for ResourceServer {
 }
 
 struct Checker {
+    /// `http://127.0.0.1:<port>`, the URL DPoP proofs must name.
+    url: String,
     introspector: OAuthClient,
     authorization: String,
     seen: Arc<Seen>,
@@ -59,8 +64,9 @@ impl ResourceServer {
 
     /// The same server publishing its metadata (RFC 9728) at
     /// `/.well-known/oauth-protected-resource`: its resource identifier is `<url>/`, its
-    /// tokens come from `authorization_servers`, and a `401` names the metadata in
-    /// `WWW-Authenticate: Bearer resource_metadata="..."`. Tokens must be for this resource.
+    /// tokens come from `authorization_servers`, its scopes are `api:read` and `admin`, and a
+    /// `401` names the metadata in `WWW-Authenticate: Bearer resource_metadata="..."` (and,
+    /// to a request without a token, `scope="api:read"`). Tokens must be for this resource.
     pub async fn start_protected(
         introspector: OAuthClient,
         authorization: String,
@@ -74,7 +80,13 @@ impl ResourceServer {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let seen = Arc::new(Seen::default());
         let protected = servers.map(|servers| (format!("{url}/"), servers));
-        let checker = Arc::new(Checker { introspector, authorization, seen: Arc::clone(&seen), protected });
+        let checker = Arc::new(Checker {
+            url: url.clone(),
+            introspector,
+            authorization,
+            seen: Arc::clone(&seen),
+            protected,
+        });
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else { continue };
@@ -97,18 +109,19 @@ impl Checker {
         if let Some((resource, servers)) = &self.protected
             && request.uri().path() == "/.well-known/oauth-protected-resource"
         {
-            let metadata = serde_json::json!({"resource": resource, "authorization_servers": servers});
+            let metadata = serde_json::json!({
+                "resource": resource, "authorization_servers": servers, "scopes_supported": ["api:read", "admin"],
+            });
             return respond(StatusCode::OK, metadata.to_string());
         }
         self.seen.requests.fetch_add(1, Ordering::SeqCst);
-        let token = request
-            .headers()
-            .get("authorization")
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::to_owned);
-        let Some(token) = token else {
-            return self.challenge(StatusCode::UNAUTHORIZED, "");
+        let header = |name: &str| request.headers().get(name).and_then(|value| value.to_str().ok());
+        let presented = header("authorization").and_then(|value| value.split_once(' '));
+        let Some((scheme, token)) = presented.map(|(scheme, token)| (scheme.to_owned(), token.to_owned()))
+        else {
+            // The scope a first token needs (as MCP servers say it); /admin needs more.
+            let first = if self.protected.is_some() { r#", scope="api:read""# } else { "" };
+            return self.challenge(StatusCode::UNAUTHORIZED, first);
         };
         let info = match self.introspector.introspect_token(&self.authorization, &token, None, None).await {
             Ok(info) => info,
@@ -119,7 +132,21 @@ impl Checker {
             Some(serde_json::Value::Array(auds)) => auds.iter().any(|aud| aud == resource.as_str()),
             _ => false,
         });
-        if !info.active || !for_this_resource {
+        // RFC 9449 §7.1-7.2: a bound token only as `DPoP` with a proof of its key; an unbound
+        // one only as `Bearer`.
+        let bound_to = info.extra.get("cnf").and_then(|cnf| cnf["jkt"].as_str());
+        let presentation = match (scheme.as_str(), bound_to) {
+            ("Bearer", None) => Ok(()),
+            ("DPoP", Some(jkt)) => {
+                let url = format!("{}{}", self.url, request.uri().path());
+                let proof = header("dpop").unwrap_or_default();
+                verify_dpop_proof(proof, &token, jkt, request.method().as_str(), &url).map(|_| {
+                    self.seen.dpop_proofs.fetch_add(1, Ordering::SeqCst);
+                })
+            }
+            _ => Err("the token is presented with the wrong scheme"),
+        };
+        if !info.active || !for_this_resource || presentation.is_err() {
             self.seen.invalid_token.fetch_add(1, Ordering::SeqCst);
             return self.challenge(
                 StatusCode::UNAUTHORIZED,
@@ -164,4 +191,40 @@ impl Checker {
             .insert("www-authenticate", hyper::header::HeaderValue::from_str(&value).unwrap());
         response
     }
+}
+
+/// Checks a DPoP proof (RFC 9449 §4.3) as a resource server must: a `dpop+jwt` signed by
+/// the key in its header, that key's RFC 7638 thumbprint `jkt` (the token's `cnf.jkt`),
+/// for `method` and `url`, with `ath` the hash of `token`. Returns its claims (for the
+/// caller's `jti` and `nonce` checks) or why it is refused.
+pub fn verify_dpop_proof(
+    proof: &str,
+    token: &str,
+    jkt: &str,
+    method: &str,
+    url: &str,
+) -> Result<serde_json::Value, &'static str> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let jose = jsonwebtoken::decode_header(proof).map_err(|_| "not a JWS")?;
+    let jwk = jose.jwk.as_ref().ok_or("no jwk")?;
+    if jose.typ.as_deref() != Some("dpop+jwt") {
+        return Err("wrong typ");
+    }
+    if jwk.thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256).ok().as_deref() != Some(jkt) {
+        return Err("the proof's key is not the token's cnf.jkt");
+    }
+    let mut validation = jsonwebtoken::Validation::new(jose.alg);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|_| "an unusable jwk")?;
+    let claims = jsonwebtoken::decode::<serde_json::Value>(proof, &key, &validation)
+        .map(|data| data.claims)
+        .map_err(|_| "bad signature")?;
+    let expected_ath =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(token.as_bytes()));
+    if claims["htm"] != method || claims["htu"] != url || claims["ath"] != expected_ath.as_str() {
+        return Err("htm, htu or ath do not match");
+    }
+    Ok(claims)
 }

@@ -245,7 +245,9 @@ const configuration = (signingKeys) => ({
         if (indicator !== 'https://api.example/' && !/^http:\/\/127\.0\.0\.1:\d+\/$/.test(indicator)) {
           throw new errors.InvalidTarget();
         }
-        return { scope: 'api:read', accessTokenFormat: 'opaque', accessTokenTTL: 600 };
+        // The loopback resources also have `admin`, which their /admin asks for (step-up).
+        const scope = indicator === 'https://api.example/' ? 'api:read' : 'api:read admin';
+        return { scope, accessTokenFormat: 'opaque', accessTokenTTL: 600 };
       },
     },
     // Rich authorization requests (RFC 9396): one type; the details the user consented to go

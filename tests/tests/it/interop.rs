@@ -653,7 +653,7 @@ mod cli {
         let redirect = super::oidc_provider::login_and_consent_to(issuer, &url, &listener).await;
         let page = reqwest::get(&redirect).await.unwrap();
         assert_eq!(page.status(), 200, "{redirect}");
-        assert!(page.text().await.unwrap().contains("go back to the terminal"));
+        assert!(page.text().await.unwrap().contains("you can close this window"));
         let (code, out) = tokio::task::spawn_blocking(move || command.join().unwrap()).await.unwrap();
         // What else the command said (errors), for the failure messages.
         let said: Vec<String> = lines.try_iter().collect();
@@ -1487,8 +1487,6 @@ mod oidc_provider {
 
     impl wiremock::Respond for VerifyingResourceServer {
         fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
-            use base64::Engine as _;
-            use sha2::Digest as _;
             let refuse = |why: &str| {
                 wiremock::ResponseTemplate::new(401).insert_header(
                     "WWW-Authenticate",
@@ -1502,35 +1500,18 @@ mod oidc_provider {
                 return refuse("not the DPoP-bound token");
             }
             let Some(proof) = header("dpop") else { return refuse("no proof") };
-            let Ok(jose) = jsonwebtoken::decode_header(&proof) else { return refuse("not a JWS") };
-            let Some(jwk) = jose.jwk.as_ref() else { return refuse("no jwk") };
-            if jose.typ.as_deref() != Some("dpop+jwt") {
-                return refuse("wrong typ");
-            }
-            if jwk.thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256).ok().as_deref()
-                != Some(self.jkt.as_str())
-            {
-                return refuse("the proof's key is not the token's cnf.jkt");
-            }
-            let mut validation = jsonwebtoken::Validation::new(jose.alg);
-            validation.required_spec_claims.clear();
-            validation.validate_exp = false;
-            let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
-            let Ok(claims) =
-                jsonwebtoken::decode::<serde_json::Value>(&proof, &key, &validation).map(|data| data.claims)
-            else {
-                return refuse("bad signature");
-            };
-            let expected_ath = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(sha2::Sha256::digest(self.token.as_bytes()));
             // The URL the client addressed: its Host header (wiremock's own URL says `localhost`).
             let url = format!("http://{}{}", header("host").unwrap_or_default(), request.url.path());
-            if claims["htm"] != request.method.as_str()
-                || claims["htu"] != url.as_str()
-                || claims["ath"] != expected_ath.as_str()
-            {
-                return refuse("htm, htu or ath do not match");
-            }
+            let claims = match oauth_client_tests::resource_server::verify_dpop_proof(
+                &proof,
+                &self.token,
+                &self.jkt,
+                request.method.as_str(),
+                &url,
+            ) {
+                Ok(claims) => claims,
+                Err(why) => return refuse(why),
+            };
             if !self.seen_jtis.lock().unwrap().insert(claims["jti"].as_str().unwrap_or_default().to_owned()) {
                 return refuse("jti replayed");
             }
@@ -1790,6 +1771,77 @@ mod oidc_provider {
         let for_no_resource = TokenManager::builder(client, ClientCredentials::new()).build();
         let response = for_no_resource.send(http.get(&things)).await.unwrap();
         assert_eq!(response.status(), 401, "a token for no resource is refused, after one retry");
+    }
+
+    /// alice at oidc-provider's development pages, as a `UserAuthorization`: each
+    /// authorization is a new browser that logs in and consents.
+    struct Alice {
+        issuer: String,
+        logins: std::sync::atomic::AtomicUsize,
+    }
+
+    impl oauth_client::resource_access::UserAuthorization for Alice {
+        fn redirect_uri(&self) -> &str {
+            "http://127.0.0.1:9/callback"
+        }
+
+        fn authorize<'a>(
+            &'a self,
+            url: &'a reqwest::Url,
+        ) -> oauth_client::manager::BoxFuture<'a, Result<String, oauth_client::Error>> {
+            self.logins.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async move {
+                Ok(login_and_consent_to(&self.issuer, url.as_str(), self.redirect_uri()).await)
+            })
+        }
+    }
+
+    /// Issue "Resource-first authorization": oidc-provider as the authorization server of a
+    /// resource that knows nothing of the client. From the resource's 401 `ResourceAccess`
+    /// finds the provider, has alice authorize (PKCE, `resource`, `iss`), gets a token bound
+    /// to a DPoP key (the provider advertises DPoP and demands nonces) that the resource
+    /// accepts only with a valid proof; `/admin`'s `insufficient_scope` leads to a second
+    /// authorization for `admin` as well, after which the same call succeeds.
+    #[tokio::test]
+    #[ignore = "needs the interop servers (tests/peers/start-all.sh)"]
+    async fn resource_access_with_step_up_and_dpop_bound_tokens() {
+        use std::sync::atomic::Ordering;
+
+        use oauth_client::registration::ClientMetadata;
+        use oauth_client::resource_access::ResourceAccess;
+        use oauth_client_tests::resource_server::ResourceServer;
+        let issuer = peer!("OAUTH_PEER_OIDC_URL");
+        let _phases = crate::interop::oidc_provider::KEY_PHASES.read().await;
+        let introspector =
+            discovered(&issuer, ClientAuth::client_secret_post("post-client", "post-client-secret")).await;
+        let api = ResourceServer::start_protected(introspector, String::new(), vec![issuer.clone()]).await;
+        let alice = std::sync::Arc::new(Alice { issuer: issuer.clone(), logins: Default::default() });
+        let access = ResourceAccess::builder(ClientMetadata::named("interop"))
+            .authorization_code(alice.clone())
+            .pre_registered_for(
+                &issuer,
+                ClientAuth::client_secret_basic("cli-session-client", "cli-session-secret"),
+            )
+            .build()
+            .unwrap();
+        let http = reqwest::Client::new();
+
+        let things = access.send(http.post(format!("{}/things", api.url)).body("mcp")).await.unwrap();
+        assert_eq!(
+            (things.status().as_u16(), things.text().await.unwrap()),
+            (200, "things for mcp".to_owned())
+        );
+        let again = access.send(http.post(format!("{}/things", api.url)).body("again")).await.unwrap();
+        assert_eq!(again.status(), 200);
+        assert_eq!(alice.logins.load(Ordering::SeqCst), 1);
+
+        let admin = access.send(http.get(format!("{}/admin", api.url))).await.unwrap();
+        assert_eq!((admin.status().as_u16(), admin.text().await.unwrap()), (200, "admin things".to_owned()));
+        assert_eq!(alice.logins.load(Ordering::SeqCst), 2, "one step-up");
+        // 401 without a token; /things twice; /admin refused for scope, then accepted.
+        assert_eq!(api.seen.requests.load(Ordering::SeqCst), 5);
+        assert_eq!(api.seen.dpop_proofs.load(Ordering::SeqCst), 4, "every token came with a valid proof");
+        assert_eq!(api.seen.invalid_token.load(Ordering::SeqCst), 0);
     }
 
     /// Issue "OpenID Connect and discovery": a client registers itself (RFC 7591, with the
