@@ -307,6 +307,25 @@ def main():
                        "the whole grant revoked (measured before that rule: 1 reuse, the grant revoked, 57,826 errors "
                        "and no recovery). After the restart the fleet continues from its cached refresh token, "
                        "without a new login.\n")
+    counts = re.search(r"resource_access requests: cold (\d+) \(the user's browser (\d+)\), warm (\d+)",
+                       open(sys.argv[1], encoding="utf-8").read())
+    if counts and "resource_access/cold_path" in divan:
+        cold, warm = divan["resource_access/cold_path"], divan["resource_access/warm_path"]
+        total, browser, warm_requests = (int(n) for n in counts.groups())
+        out.append("## 8. Resource-first authorization: the cold path\n")
+        out.append("`ResourceAccess::send` against a protected resource and its authorization server on one "
+                   "local hyper server (`benches/src/protected.rs`): the first call goes from the resource's 401 "
+                   "to the retried request; a new `ResourceAccess` each time (no metadata, registration or token "
+                   "kept), one shared HTTP client. The user is a headless browser that follows the authorization "
+                   "URL once and hands back the redirect; the server approves at once.\n")
+        out.append("| path | HTTP requests | median | fastest |")
+        out.append("|---|---|---|---|")
+        out.append(f"| cold: `POST /mcp` 401 → resource metadata → authorization-server metadata → registration "
+                   f"→ (user: authorization) → token → `POST /mcp` 200 | {total - browser} by the client + "
+                   f"{browser} by the user's browser | {human(cold['median'])} | {human(cold['fastest'])} |")
+        out.append(f"| warm: the session's token | {warm_requests} | {human(warm['median'])} | "
+                   f"{human(warm['fastest'])} |")
+        out.append("")
     findings = os.path.join(os.path.dirname(__file__), "findings.md")
     if os.path.exists(findings):
         out.append(open(findings, encoding="utf-8").read().rstrip() + "\n")

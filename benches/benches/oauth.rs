@@ -15,12 +15,17 @@ use oauth_client::manager::{ClientCredentials, from_fn};
 use oauth_client::{BasicAuth, OAuthAuthorization, OAuthClient, OAuthToken, TokenManager};
 
 fn main() {
-    paired_crypto();
-    // `OAUTH_BENCH_ONLY=crypto`: the crypto pairs alone (run.sh, for the other TLS feature).
-    if std::env::var("OAUTH_BENCH_ONLY").as_deref() == Ok("crypto") {
-        return;
+    // `OAUTH_BENCH_ONLY=crypto`: the crypto pairs alone (run.sh, for the other TLS feature);
+    // `OAUTH_BENCH_ONLY=divan`: divan's benchmarks alone (filter them by name as arguments).
+    let only = std::env::var("OAUTH_BENCH_ONLY").unwrap_or_default();
+    if only != "divan" {
+        paired_crypto();
+        if only == "crypto" {
+            return;
+        }
+        paired_round_trips();
     }
-    paired_round_trips();
+    resource_access::count_requests();
     divan::main();
 }
 
@@ -630,6 +635,84 @@ mod id_token {
             let parsed: CoreIdToken = token.parse().expect("a JWT");
             parsed.claims(&verifier, &nonce).expect("valid").subject().len()
         });
+    }
+}
+
+/// Resource-first authorization (`ResourceAccess`): the cold path from a resource's 401 to
+/// the retried request (the resource's metadata, the authorization server's, a dynamic
+/// registration, the user's authorization through a headless browser, the token, the
+/// retry), and the warm path (one request with the session's token). The HTTP client is
+/// shared, as in a program that made requests before; the OAuth state is new each time.
+mod resource_access {
+    use std::sync::Arc;
+
+    use oauth_bench::ProtectedResourceServer;
+    use oauth_client::manager::BoxFuture;
+    use oauth_client::registration::ClientMetadata;
+    use oauth_client::resource_access::{ResourceAccess, UserAuthorization};
+
+    use super::*;
+
+    static RESOURCE: LazyLock<ProtectedResourceServer> =
+        LazyLock::new(|| ProtectedResourceServer::start_on(CLIENT_RUNTIME.handle()));
+
+    /// The user's browser: follows the authorization URL once and hands back the redirect.
+    struct HeadlessBrowser(reqwest::Client);
+
+    impl UserAuthorization for HeadlessBrowser {
+        fn redirect_uri(&self) -> &str {
+            "http://127.0.0.1:9/callback"
+        }
+
+        fn authorize<'a>(
+            &'a self,
+            url: &'a reqwest::Url,
+        ) -> BoxFuture<'a, Result<String, oauth_client::Error>> {
+            Box::pin(async move {
+                let response = self.0.get(url.clone()).send().await.expect("the authorization page");
+                let location = response.headers().get("location").and_then(|value| value.to_str().ok());
+                Ok(location.expect("the server redirects back").to_owned())
+            })
+        }
+    }
+
+    fn access(http: &reqwest::Client) -> ResourceAccess {
+        ResourceAccess::builder(ClientMetadata::named("bench"))
+            .http_client(http.clone())
+            .authorization_code(Arc::new(HeadlessBrowser(http.clone())))
+            .build()
+            .expect("a resource access")
+    }
+
+    async fn call(access: &ResourceAccess, http: &reqwest::Client) {
+        let response = access.send(http.post(RESOURCE.resource_url()).body("{}")).await.expect("a response");
+        assert_eq!(response.status(), 200);
+    }
+
+    /// Prints the requests each path makes (`report.py` reads the line).
+    pub(crate) fn count_requests() {
+        let http = reqwest_client();
+        let before = RESOURCE.requests();
+        let access = access(&http);
+        CLIENT_RUNTIME.block_on(call(&access, &http));
+        let cold = RESOURCE.requests() - before;
+        CLIENT_RUNTIME.block_on(call(&access, &http));
+        let warm = RESOURCE.requests() - before - cold;
+        println!("resource_access requests: cold {cold} (the user's browser 1), warm {warm}");
+    }
+
+    #[divan::bench(sample_count = 200, sample_size = 1)]
+    fn cold_path(bencher: Bencher) {
+        let http = reqwest_client();
+        bencher.bench_local(|| CLIENT_RUNTIME.block_on(call(&access(&http), &http)));
+    }
+
+    #[divan::bench(sample_count = 300, sample_size = 10)]
+    fn warm_path(bencher: Bencher) {
+        let http = reqwest_client();
+        let access = access(&http);
+        CLIENT_RUNTIME.block_on(call(&access, &http));
+        bencher.bench_local(|| CLIENT_RUNTIME.block_on(call(&access, &http)));
     }
 }
 

@@ -1,7 +1,8 @@
 //! Support for the benchmarks: a minimal HTTP/1.1 token endpoint on 127.0.0.1 (hyper) that
 //! answers every request with one fixed token, so that the server is never the bottleneck;
-//! the hand-written reqwest call the generated client is compared with; and readers of the
-//! process's own resource use.
+//! the hand-written reqwest call the generated client is compared with; a protected resource
+//! with its authorization server for the cold path of resource-first authorization; and
+//! readers of the process's own resource use.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -18,6 +19,9 @@ use hyper_util::rt::TokioIo;
 use oauth_client::OAuthToken;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use tokio::net::TcpListener;
+
+mod protected;
+pub use protected::ProtectedResourceServer;
 
 /// The body every request gets: a client-credentials token of typical size.
 pub const TOKEN_JSON: &str = r#"{"access_token":"2YotnFZFEjr1zCsicMWpAA2YotnFZFEjr1zCsicMWpAA","token_type":"Bearer","expires_in":3600,"scope":"read"}"#;
