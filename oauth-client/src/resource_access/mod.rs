@@ -22,21 +22,26 @@
 //! tokens are DPoP-bound whenever the authorization server supports it.
 //!
 //! ```no_run
-//! # async fn run() -> Result<(), oauth_client::Error> {
+//! # async fn run(config_dir: std::path::PathBuf) -> Result<(), Box<dyn std::error::Error>> {
+//! # let list_tools = r#"{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}"#;
+//! use std::sync::Arc;
+//! use oauth_client::manager::FileStore;
 //! use oauth_client::registration::ClientMetadata;
 //! use oauth_client::resource_access::{LoopbackListener, ResourceAccess};
 //!
-//! let browser = LoopbackListener::bind("http://127.0.0.1:0/callback").await?;
+//! let browser = LoopbackListener::bind("http://127.0.0.1:8976/callback").await?; // prints the URL to open
 //! let access = ResourceAccess::builder(ClientMetadata::named("My agent"))
-//!     .authorization_code(browser)
+//!     .authorization_code(browser)                                     // PKCE S256, resource, state, iss
+//!     .store(Arc::new(FileStore::open(config_dir.join("oauth"))?))    // the next run starts signed in
 //!     .build()?;
 //! let http = reqwest::Client::new();
-//! let answer = access
-//!     .send(http.post("https://mcp.example.com/mcp").json(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})))
-//!     .await?;
-//! # let _ = answer;
+//! let tools = access.send(http.post("https://mcp.example.com/mcp").body(list_tools)).await?;
+//! # let _ = tools;
 //! # Ok(()) }
 //! ```
+//!
+//! A fixed loopback port keeps the redirect URI, and so a dynamically registered client, the
+//! same from one run to the next; with port 0 each run registers anew.
 
 mod flow;
 mod grant;
