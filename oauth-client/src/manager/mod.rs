@@ -55,7 +55,7 @@ mod file_store;
 mod redis_store;
 mod refresh;
 pub(crate) mod resource;
-mod source;
+pub(crate) mod source;
 mod store;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -222,14 +222,20 @@ impl TokenSource for AuthorizationCode {
             let Some(refresh) = previous.and_then(|token| token.refresh_token.as_ref()) else {
                 return Err(Error::refresh_unavailable("no refresh token; authorize again"));
             };
-            match client.refresh_token_acg(Configured, refresh.secret(), None, None).await {
-                Err(error) if is_invalid_grant(&error) => Err(Error::RefreshUnavailable {
-                    reason: "the provider refused the refresh token; authorize again".to_owned(),
-                    source: Some(Box::new(error)),
-                }),
-                result => result,
-            }
+            user_needed_if_refused(client.refresh_token_acg(Configured, refresh.secret(), None, None).await)
         })
+    }
+}
+
+/// A refresh the provider refused (`invalid_grant`: expired, revoked, or already used) as
+/// [`Error::RefreshUnavailable`]: only the user can authorize again.
+pub(crate) fn user_needed_if_refused(refreshed: Result<OAuthToken, Error>) -> Result<OAuthToken, Error> {
+    match refreshed {
+        Err(error) if is_invalid_grant(&error) => Err(Error::RefreshUnavailable {
+            reason: "the provider refused the refresh token; authorize again".to_owned(),
+            source: Some(Box::new(error)),
+        }),
+        result => result,
     }
 }
 

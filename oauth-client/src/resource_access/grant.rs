@@ -12,8 +12,8 @@ use crate::error::Error;
 use crate::extensions::{JwtBearer as _, TokenExchange as _, token_types};
 use crate::form::FormParams;
 use crate::grants::OAuthAuthorization as _;
+use crate::manager::source::user_needed_if_refused;
 use crate::manager::{BoxFuture, TokenSource};
-use crate::provider_error::OAuthProviderErrorKind;
 use crate::secret::AccessToken;
 use crate::token::OAuthToken;
 
@@ -205,22 +205,9 @@ impl TokenSource for Renewal {
         Box::pin(async move {
             if let Some(refresh) = previous.and_then(|token| token.refresh_token.as_ref()) {
                 let resource = FormParams::new().with("resource", self.target.resource.as_str());
-                return match client
-                    .refresh_token_acg(Configured, refresh.secret(), None, Some(&resource))
-                    .await
-                {
-                    Err(error)
-                        if error
-                            .provider_error()
-                            .is_some_and(|refused| refused.error == OAuthProviderErrorKind::InvalidGrant) =>
-                    {
-                        Err(Error::RefreshUnavailable {
-                            reason: "the provider refused the refresh token; authorize again".to_owned(),
-                            source: Some(Box::new(error)),
-                        })
-                    }
-                    result => result,
-                };
+                let refreshed =
+                    client.refresh_token_acg(Configured, refresh.secret(), None, Some(&resource)).await;
+                return user_needed_if_refused(refreshed);
             }
             self.grant.without_user(client, &self.target).await
         })
