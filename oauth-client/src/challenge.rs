@@ -73,15 +73,21 @@ impl ResourceChallenge {
             .iter()
             .find(|challenge| challenge.param("resource_metadata").is_some())
             .or_else(|| relevant.first())?;
-        let param = |name: &str| chosen.param(name).map(str::to_owned);
-        Some(ResourceChallenge {
-            scheme: chosen.scheme.clone(),
+        Some(chosen.into())
+    }
+}
+
+impl From<&Challenge> for ResourceChallenge {
+    fn from(challenge: &Challenge) -> Self {
+        let param = |name: &str| challenge.param(name).map(str::to_owned);
+        ResourceChallenge {
+            scheme: challenge.scheme.clone(),
             resource_metadata: param("resource_metadata"),
             scope: param("scope"),
             error: param("error"),
             error_description: param("error_description"),
             algs: param("algs"),
-        })
+        }
     }
 }
 

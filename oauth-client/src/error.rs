@@ -146,11 +146,10 @@ pub enum Error {
         status: StatusCode,
         /// The scope the resource server says the request needs, if it said.
         scope: Option<String>,
-        /// The server's `error_description`, if any.
-        description: Option<String>,
-        /// The challenge's `resource_metadata` (RFC 9728 §5.1): where to find the
-        /// authorization servers that can grant that scope.
-        resource_metadata: Option<String>,
+        /// The whole challenge: its `error_description`, and its `resource_metadata` (RFC 9728
+        /// §5.1), where to find the authorization servers that can grant that scope. Boxed:
+        /// every `Result<_, Error>` carries the largest variant.
+        challenge: Box<crate::challenge::ResourceChallenge>,
     },
 
     /// A request to a resource server could not be built or authorized (an invalid URL or

@@ -210,6 +210,8 @@
 // Generated code names `::oauth_client::...`; this lets the crate use its own macro.
 extern crate self as oauth_client;
 
+#[cfg(feature = "atproto")]
+pub mod atproto;
 mod attempt;
 mod authorize;
 mod basic_auth;

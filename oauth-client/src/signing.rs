@@ -66,7 +66,6 @@ impl JwsKey {
 
     /// The public key as a JWK with only its required members (`kty`, `crv`, `x`, `y`, `n`,
     /// `e`), the form RFC 7638 thumbprints hash.
-    #[cfg(feature = "dpop")]
     pub(crate) fn public_jwk(&self) -> Option<&Map<String, Value>> {
         self.public_jwk.as_ref()
     }

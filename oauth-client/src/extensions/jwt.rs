@@ -69,6 +69,19 @@ impl SigningKey {
         self
     }
 
+    /// The public key as a JWK for a key set (`kty` and its members, `alg`, `use: sig`, and
+    /// the `kid` if set), to publish where the provider reads the client's keys; `None` for a
+    /// shared secret.
+    pub fn public_jwk(&self) -> Option<Value> {
+        let mut jwk = self.key.public_jwk()?.clone();
+        jwk.insert("alg".into(), algorithm_name(self.key.algorithm()).into());
+        jwk.insert("use".into(), "sig".into());
+        if let Some(kid) = &self.key_id {
+            jwk.insert("kid".into(), kid.clone().into());
+        }
+        Some(Value::Object(jwk))
+    }
+
     /// Signs `claims` as a JWT of type `typ` (none when `None`) with this key and `kid`
     /// (this key's own when `None`).
     pub(crate) fn sign_jwt(

@@ -136,6 +136,15 @@ impl TokenStore for FileStore {
         })
     }
 
+    fn remove<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.with_entry(key, |entry, _| {
+            entry.version = next_version(entry.version, SystemTime::now());
+            entry.token = None;
+            entry.failure = None;
+            ((), true)
+        })
+    }
+
     fn try_lock<'a>(
         &'a self,
         key: &'a str,

@@ -41,6 +41,18 @@ redis.call('del', KEYS[2])
 return version
 ";
 
+/// Removes the token (KEYS[1]'s `token`) under a new version, as SAVE_SCRIPT versions, and
+/// a published failure (KEYS[2]).
+const REMOVE_SCRIPT: &str = r"
+local current = tonumber(redis.call('hget', KEYS[1], 'version') or '0')
+local time = redis.call('time')
+local version = math.max(tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000), current + 1)
+redis.call('hdel', KEYS[1], 'token')
+redis.call('hset', KEYS[1], 'version', string.format('%d', version))
+redis.call('del', KEYS[2])
+return version
+";
+
 /// Tokens in Redis, one hash per key (`<prefix><key>`, fields `version` and `token` as JSON);
 /// the refresh lock is `<prefix><key>:lock` (`SET NX PX` with a random holder value, renewed
 /// and released by compare scripts), a published failure `<prefix><key>:failure`. Cargo
@@ -258,6 +270,14 @@ impl TokenStore for RedisStore {
                 .arg(self.keep_for(token));
             let version: i64 = self.run(&command).await?;
             Ok(u64::try_from(version).ok())
+        })
+    }
+
+    fn remove<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut command = redis::cmd("EVAL");
+            command.arg(REMOVE_SCRIPT).arg(2).arg(self.token_key(key)).arg(self.failure_key(key));
+            self.run::<i64>(&command).await.map(|_| ())
         })
     }
 

@@ -183,12 +183,8 @@ fn is_nonce_challenge(_: &[Challenge], _: &HeaderMap) -> bool {
 }
 
 fn insufficient_scope(status: StatusCode, challenge: &Challenge) -> Error {
-    Error::InsufficientScope {
-        status,
-        scope: challenge.param("scope").map(str::to_owned),
-        description: challenge.param("error_description").map(str::to_owned),
-        resource_metadata: challenge.param("resource_metadata").map(str::to_owned),
-    }
+    let challenge = crate::challenge::ResourceChallenge::from(challenge);
+    Error::InsufficientScope { status, scope: challenge.scope.clone(), challenge: Box::new(challenge) }
 }
 
 /// Sets a header the HTTP client must not log or compress (`Authorization`, `DPoP`).

@@ -179,6 +179,16 @@ pub trait TokenStore: Send + Sync + 'static {
         expected_version: u64,
     ) -> BoxFuture<'a, Result<Option<u64>, StoreError>>;
 
+    /// Removes the token under `key` (a sign-out): the next [`load`](Self::load) finds none,
+    /// under a new version, so that a save against the version read before fails. Default:
+    /// an error saying this store cannot.
+    fn remove<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = key;
+        Box::pin(std::future::ready(Err(StoreError::msg(
+            "this store cannot remove a token (TokenStore::remove)",
+        ))))
+    }
+
     /// Takes the refresh lock of `key` for `ttl`; `None` when another holder has it.
     fn try_lock<'a>(
         &'a self,
@@ -329,6 +339,15 @@ impl TokenStore for MemoryStore {
         Box::pin(std::future::ready(result))
     }
 
+    fn remove<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        let result = self.with_entry(key, |entry| {
+            entry.version = next_version(entry.version, SystemTime::now());
+            entry.token = None;
+            entry.failure = None;
+        });
+        Box::pin(std::future::ready(result))
+    }
+
     fn try_lock<'a>(
         &'a self,
         key: &'a str,
@@ -443,5 +462,31 @@ mod tests {
             store.save_shared(SharedKind::KeySet, name, "{}", Duration::ZERO).await.unwrap();
             assert_eq!(store.load_shared(SharedKind::KeySet, name).await.unwrap(), None, "expired at once");
         });
+    }
+
+    /// A removed token is gone under a new version: a save against the version read before
+    /// the removal (a refresh that was under way) fails, and the next load finds nothing.
+    async fn removes_a_token_under_a_new_version(store: &dyn super::TokenStore) {
+        let token: crate::OAuthToken =
+            serde_json::from_str(r#"{"access_token":"a","token_type":"Bearer","refresh_token":"r"}"#)
+                .unwrap();
+        let saved = store.save("session", &token, 0).await.unwrap().expect("saved");
+        store.remove("session").await.unwrap();
+        let after = store.load("session").await.unwrap();
+        assert!(after.token.is_none());
+        assert!(after.version > saved);
+        assert_eq!(store.save("session", &token, saved).await.unwrap(), None, "a stale save fails");
+        assert!(store.load("session").await.unwrap().token.is_none());
+    }
+
+    #[test]
+    fn the_memory_and_file_stores_remove_a_token_under_a_new_version() {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let dir = std::env::temp_dir().join(format!("oauth-remove-{}", std::process::id()));
+        runtime.block_on(async {
+            removes_a_token_under_a_new_version(&super::MemoryStore::new()).await;
+            removes_a_token_under_a_new_version(&crate::manager::FileStore::open(&dir).unwrap()).await;
+        });
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

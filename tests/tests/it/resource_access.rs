@@ -288,9 +288,9 @@ async fn a_scope_never_granted_stops_after_three_authorizations_with_a_typed_err
     })
     .await;
     let error = setup.send(&setup.access()).await.unwrap_err();
-    let Error::InsufficientScope { scope, resource_metadata, .. } = &error else { panic!("{error:?}") };
+    let Error::InsufficientScope { scope, challenge, .. } = &error else { panic!("{error:?}") };
     assert_eq!(scope.as_deref(), Some("mcp:admin"));
-    assert_eq!(resource_metadata.as_deref(), Some("https://rs.example/prm"), "kept for the caller");
+    assert_eq!(challenge.resource_metadata.as_deref(), Some("https://rs.example/prm"), "kept for the caller");
     assert_eq!(setup.user.urls.lock().unwrap().len(), 3);
 }
 

@@ -1161,11 +1161,16 @@ mod resource_requests {
             let tokens = manager(client, &ManualClock::at(T0));
             let api = api(|_| true, INVALID_TOKEN).await;
             let error = post(via, &tokens, &format!("{}/admin", api.uri()), "x").await.unwrap_err();
-            let Error::InsufficientScope { status, scope, description, resource_metadata } = &error else {
+            let Error::InsufficientScope { status, scope, challenge } = &error else {
                 panic!("{via:?}: expected InsufficientScope, got {error:?}")
             };
             assert_eq!(
-                (*status, scope.as_deref(), description.as_deref(), resource_metadata.as_deref()),
+                (
+                    *status,
+                    scope.as_deref(),
+                    challenge.error_description.as_deref(),
+                    challenge.resource_metadata.as_deref()
+                ),
                 (
                     StatusCode::FORBIDDEN,
                     Some("admin"),
