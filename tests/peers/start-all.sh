@@ -9,13 +9,17 @@ mkdir -p "$here/run"
 dot_url="$(bash "$here/dot/start.sh")"
 mock_url="$(bash "$here/mock/start.sh")"
 read -r oidc_url oidc_mtls_url oidc_certs <<<"$(bash "$here/oidc/start.sh")"
+read -r pds_url plc_url <<<"$(bash "$here/atproto/start.sh")"
 cat >"$here/run/peers.env" <<ENV
 export OAUTH_PEER_DOT_URL=$dot_url
 export OAUTH_PEER_MOCK_URL=$mock_url
 export OAUTH_PEER_OIDC_URL=$oidc_url
 export OAUTH_PEER_OIDC_MTLS_URL=$oidc_mtls_url
 export OAUTH_PEER_OIDC_CERTS=$oidc_certs
+export OAUTH_PEER_PDS_URL=$pds_url
+export OAUTH_PEER_PLC_URL=$plc_url
 ENV
 echo "django-oauth-toolkit: $dot_url" >&2
 echo "oauth2-mock-server:   $mock_url" >&2
 echo "oidc-provider:        $oidc_url (mTLS: $oidc_mtls_url)" >&2
+echo "AT Protocol PDS:      $pds_url (PLC directory: $plc_url)" >&2

@@ -1,4 +1,5 @@
-// Keeps the suite's mock servers on 127.0.0.1. They call `server.listen(0)` (every
+// Keeps the servers of a Node process on 127.0.0.1 (the MCP conformance suite's mock
+// servers, the PDS and PLC directory of tests/peers/atproto). They call `server.listen(0)` (every
 // interface) and read `server.address()` at once, so the host cannot be passed to `listen`
 // (which would resolve it asynchronously): the socket is bound to 127.0.0.1 here,
 // synchronously, and handed to `listen` as a handle.
