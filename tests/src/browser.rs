@@ -55,7 +55,19 @@ impl Browser {
         self.send(request).await
     }
 
-    async fn send(&mut self, mut request: reqwest::RequestBuilder) -> Page {
+    /// The HTTP client under the browser, to build a request for [`send`](Self::send) with
+    /// the headers a page's script would add.
+    pub fn http(&self) -> reqwest::Client {
+        self.http.clone()
+    }
+
+    /// The value of a cookie the browser keeps.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies.get(name).map(String::as_str)
+    }
+
+    /// Sends `request` with the browser's cookies, keeping those the answer sets.
+    pub async fn send(&mut self, mut request: reqwest::RequestBuilder) -> Page {
         if !self.cookies.is_empty() {
             let header: Vec<String> =
                 self.cookies.iter().map(|(name, value)| format!("{name}={value}")).collect();

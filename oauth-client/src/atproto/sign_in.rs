@@ -11,7 +11,7 @@ use crate::ClientAuthorization::Configured;
 use crate::authorize::PendingAuthorization;
 use crate::client::OAuthClient;
 use crate::dpop::DpopKey;
-use crate::error::{Error, ResourceMetadataError};
+use crate::error::Error;
 use crate::extensions::TokenRevocation as _;
 use crate::grants::OAuthAuthorization as _;
 use crate::manager::{AuthorizationCode, TokenManager, TokenStore};
@@ -137,7 +137,11 @@ impl AtprotoClient {
                 identity
             }
         };
-        Ok(self.session(identity, issuer, client, Some(token)))
+        let session = self.session(identity, issuer, client, Some(token));
+        // Kept in the store now, not at the first request: another process, or this app's
+        // next run, restores it even if this one never makes one.
+        session.tokens.token().await?;
+        Ok(session)
     }
 
     /// Signs `identifier` (a handle, a DID, or a PDS or entryway URL) in through `user` — a
@@ -203,7 +207,8 @@ impl AtprotoClient {
         };
         let metadata = match OAuthClient::discover_resource_with(http, server).await {
             Ok(found) => found.authorization_server,
-            Err(Error::ResourceMetadata(ResourceMetadataError::NoResourceMetadata)) if may_be_itself => {
+            // An entryway is an authorization server with no protected-resource metadata.
+            Err(error) if may_be_itself && error.status() == Some(reqwest::StatusCode::NOT_FOUND) => {
                 crate::discovery::metadata_from(http, server.trim_end_matches('/')).await?
             }
             Err(error) => return Err(error.into()),

@@ -2,6 +2,7 @@
 //! two cores). Tests that need the interop servers or redis-server are `#[ignore]`d with the
 //! reason; `.ci/run` starts both and runs them with `--include-ignored`.
 
+mod atproto;
 mod basic_auth_roundtrip;
 mod compiletest;
 mod error_mapping;

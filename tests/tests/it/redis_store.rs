@@ -17,17 +17,17 @@ use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-struct RedisServer {
+pub(crate) struct RedisServer {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 /// One Redis test at a time: a port found free by one test could otherwise be taken by the
 /// other's server before its own binds it, and both would talk to one Redis.
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 impl RedisServer {
-    fn start() -> RedisServer {
+    pub(crate) fn start() -> RedisServer {
         for _ in 0..3 {
             match Self::try_start() {
                 Ok(server) => return server,
