@@ -68,6 +68,29 @@ def cpu_model():
     return "unknown"
 
 
+def atproto_section(figures):
+    """Section 9 from `atproto::sign_in_figures`' ATPROTO_FIGURES line."""
+    steps = "; ".join(f"`{step}`" for step in figures["requests"])
+    return [
+        "## 9. AT Protocol: from a handle to the first XRPC response\n",
+        "`AtprotoClient::sign_in` then `AtprotoSession::send` against a real PDS (`@atproto/pds`) and PLC "
+        "directory (`@did-plc/server`) on loopback (`tests/peers/atproto`), "
+        f"{figures['runs']} times, each with a new account and a new client (no metadata, nonce or key kept); "
+        "a forward proxy on 127.0.0.1 counts the client's HTTP requests "
+        "(`tests/tests/it/atproto.rs`, `sign_in_figures`). DNS answers from memory; the user's steps at the "
+        "PDS's pages (page, sign-in with the password, consent, redirect: 4 requests by the browser) are "
+        "timed apart, as they are the PDS's work.\n",
+        "| HTTP requests by the client | median, handle to XRPC response | median, the client's part |",
+        "|---|---|---|",
+        f"| {figures['client_requests']} | {figures['median_total_ms']:.0f} ms | "
+        f"{figures['median_client_ms']:.1f} ms |",
+        "",
+        f"The requests, in order: {steps}. The first pushed request is answered `use_dpop_nonce` (the profile "
+        "requires the server's nonce, which nothing announces before); the token request and the XRPC call "
+        "carry that nonce and are answered at once (the PDS serves both from one origin).\n",
+    ]
+
+
 def main():
     divan = parse_divan(sys.argv[1])
     memory = json.load(open(sys.argv[2], encoding="utf-8"))
@@ -326,6 +349,8 @@ def main():
         out.append(f"| warm: the session's token | {warm_requests} | {human(warm['median'])} | "
                    f"{human(warm['fastest'])} |")
         out.append("")
+    if len(sys.argv) > 6 and os.path.exists(sys.argv[6]):
+        out.extend(atproto_section(json.load(open(sys.argv[6], encoding="utf-8"))))
     findings = os.path.join(os.path.dirname(__file__), "findings.md")
     if os.path.exists(findings):
         out.append(open(findings, encoding="utf-8").read().rstrip() + "\n")

@@ -3,7 +3,9 @@
 #   bash benches/run.sh
 # 1-4: `cargo bench -p oauth-bench` (divan: round trips, token manager read path, stampede);
 # 5: peak RSS over 10,000 sequential requests; 6: clean release build times and the macro's
-# expansion cost; 7: a fleet of processes sharing a token through Redis, Redis killed mid-run. Takes about 10-15 minutes on 2 cores, most of it the clean builds.
+# expansion cost; 7: a fleet of processes sharing a token through Redis, Redis killed mid-run;
+# 9: AT Protocol sign-in against a real PDS (started here unless OAUTH_PEER_PDS_URL is set).
+# Takes about 10-15 minutes on 2 cores, most of it the clean builds.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -108,7 +110,18 @@ fi
 cargo test -q -p oauth-client-tests --test it redis_store::fleet_figures -- --ignored --nocapture \
   2>"$work/fleet.log" | sed -n 's/^FLEET_FIGURES //p' >"$work/fleet.json" || { cat "$work/fleet.log" >&2; exit 1; }
 
+echo "== 9: AT Protocol, from a handle to the first XRPC response, against a real PDS" >&2
+started_pds=""
+if [ -z "${OAUTH_PEER_PDS_URL:-}" ]; then
+  read -r OAUTH_PEER_PDS_URL OAUTH_PEER_PLC_URL <<<"$(bash tests/peers/atproto/start.sh)"
+  export OAUTH_PEER_PDS_URL OAUTH_PEER_PLC_URL
+  started_pds=yes
+fi
+cargo test -q -p oauth-client-tests --test it atproto::sign_in_figures -- --ignored --nocapture \
+  2>"$work/atproto.log" | sed -n 's/^ATPROTO_FIGURES //p' >"$work/atproto.json" || { cat "$work/atproto.log" >&2; exit 1; }
+if [ -n "$started_pds" ]; then bash tests/peers/atproto/stop.sh; fi
+
 python3 -c "print('whole_run', round($(seconds) - $run_started))" >>"$work/times"
 python3 benches/report.py "$work/divan.txt" "$work/memory.json" "$work/times" "$work/fleet.json" \
-  "$work/crypto-native-tls.txt" >BENCHMARKS.md
+  "$work/crypto-native-tls.txt" "$work/atproto.json" >BENCHMARKS.md
 echo "wrote BENCHMARKS.md" >&2

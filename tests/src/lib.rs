@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod clock;
 pub mod fleet;
+pub mod proxy;
 pub mod resource_server;
 #[cfg(unix)]
 pub mod terminal;

@@ -103,11 +103,18 @@ struct PdsUser {
     issuer: String,
     username: String,
     sign_ins: AtomicUsize,
+    /// Time spent at the pages, for the figures.
+    at_the_pages: std::sync::Mutex<std::time::Duration>,
 }
 
 impl PdsUser {
     fn new(pds: &Pds, username: &str) -> PdsUser {
-        PdsUser { issuer: pds.url.clone(), username: username.to_owned(), sign_ins: AtomicUsize::new(0) }
+        PdsUser {
+            issuer: pds.url.clone(),
+            username: username.to_owned(),
+            sign_ins: AtomicUsize::new(0),
+            at_the_pages: std::sync::Mutex::new(std::time::Duration::ZERO),
+        }
     }
 }
 
@@ -118,7 +125,12 @@ impl UserAuthorization for PdsUser {
 
     fn authorize<'a>(&'a self, url: &'a reqwest::Url) -> BoxFuture<'a, Result<String, oauth_client::Error>> {
         self.sign_ins.fetch_add(1, Ordering::SeqCst);
-        Box::pin(async move { Ok(sign_in_and_consent(&self.issuer, url, &self.username).await) })
+        Box::pin(async move {
+            let started = std::time::Instant::now();
+            let redirect = sign_in_and_consent(&self.issuer, url, &self.username).await;
+            *self.at_the_pages.lock().unwrap() += started.elapsed();
+            Ok(redirect)
+        })
     }
 }
 
@@ -486,4 +498,64 @@ async fn a_token_from_a_server_that_does_not_serve_the_account_is_refused() {
         }
         other => panic!("expected IssuerMismatch, got {other:?}"),
     }
+}
+
+/// The figures of BENCHMARKS.md's AT Protocol section (`benches/run.sh` runs this and reads
+/// its `ATPROTO_FIGURES` line): from a handle to the first XRPC response, twenty times, each
+/// a new account and a new client, every HTTP request of the client counted by a forward
+/// proxy. DNS answers from memory (a resolver's cache would); the user's browser steps are
+/// timed apart, as they are the PDS's pages and password check, not the client.
+#[tokio::test]
+#[ignore = "figures for BENCHMARKS.md (benches/run.sh); needs the interop servers"]
+async fn sign_in_figures() {
+    use std::time::{Duration, Instant};
+    let pds = Pds::from_env();
+    let proxy = oauth_client_tests::proxy::CountingProxy::start().await;
+    let http = proxy.client();
+    let (mut totals, mut clients) = (Vec::new(), Vec::new());
+    let mut requests = Vec::new();
+    for _ in 0..20 {
+        let (handle, did) = pds.create_account("fig").await;
+        let record = format!("did={did}");
+        let resolver = IdentityResolver::new()
+            .plc_directory(&pds.plc)
+            .http_client(http.clone())
+            .dns(move |_name: String| std::future::ready(Ok(vec![record.clone()])));
+        let client =
+            AtprotoClient::builder(app()).identity(resolver).http_client(http.clone()).build().unwrap();
+        let user = PdsUser::new(&pds, handle.as_str());
+        proxy.take();
+        let started = Instant::now();
+        let session = client.sign_in(handle.as_str(), &user).await.unwrap();
+        let response = session.send(http.get(session.xrpc("com.atproto.server.getSession"))).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let total = started.elapsed();
+        totals.push(total);
+        clients.push(total - *user.at_the_pages.lock().unwrap());
+        requests = proxy.take();
+    }
+    let median = |times: &mut Vec<Duration>| {
+        times.sort();
+        times[times.len() / 2].as_secs_f64() * 1000.0
+    };
+    let paths: Vec<String> = requests
+        .iter()
+        .map(|line| {
+            let (method, url) = line.split_once(' ').unwrap();
+            let url = reqwest::Url::parse(url).unwrap();
+            if url.as_str().starts_with(&pds.plc) {
+                format!("{method} PLC /<did>")
+            } else {
+                format!("{method} PDS {}", url.path())
+            }
+        })
+        .collect();
+    let figures = json!({
+        "runs": totals.len(),
+        "client_requests": paths.len(),
+        "requests": paths,
+        "median_total_ms": median(&mut totals),
+        "median_client_ms": median(&mut clients),
+    });
+    println!("ATPROTO_FIGURES {figures}");
 }
