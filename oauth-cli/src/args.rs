@@ -216,6 +216,13 @@ pub(crate) enum Command {
         #[arg(long)]
         scope: Option<String>,
     },
+    /// Sign in with an AT Protocol handle (Bluesky and other AT Protocol services) and call
+    /// an XRPC method on the account's PDS: resolves the handle, signs in through the browser
+    /// as the development client (PAR, PKCE, DPoP), prints the method's answer.
+    #[command(
+        after_help = "Examples:\n  oauth atproto alice.bsky.social\n  oauth atproto alice.bsky.social app.bsky.actor.getProfile --query actor=alice.bsky.social\n  oauth atproto https://bsky.social --open"
+    )]
+    Atproto(Box<AtprotoArgs>),
     /// Show the provider's metadata (needs `--issuer`).
     #[command(after_help = "Example:\n  oauth --issuer https://login.example.com discover")]
     Discover,
@@ -271,6 +278,37 @@ pub(crate) struct CodeArgs {
     /// Rich authorization requests (RFC 9396): the `authorization_details` JSON array.
     #[arg(long, value_name = "JSON")]
     pub(crate) authorization_details: Option<String>,
+    /// Open the URL in the system's browser instead of only printing it.
+    #[arg(long)]
+    pub(crate) open: bool,
+}
+
+/// The options of `atproto`.
+#[derive(Args, Debug)]
+pub(crate) struct AtprotoArgs {
+    /// Who signs in: a handle (`alice.bsky.social`), a DID, or a PDS or entryway URL.
+    pub(crate) identifier: String,
+    /// The XRPC method to call once signed in (GET, or POST with `--input`).
+    #[arg(default_value = "com.atproto.server.getSession")]
+    pub(crate) method: String,
+    /// A query parameter of the method, repeatable.
+    #[arg(long, value_name = "NAME=VALUE", value_parser = name_value)]
+    pub(crate) query: Vec<(String, String)>,
+    /// Call a procedure: POST this JSON body.
+    #[arg(long, value_name = "JSON")]
+    pub(crate) input: Option<String>,
+    /// The scopes to ask for, space-separated; `atproto` is required.
+    #[arg(long, default_value = "atproto transition:generic")]
+    pub(crate) scope: String,
+    /// The loopback redirect URI to receive the browser on (port 0 picks a free one).
+    #[arg(long, default_value = "http://127.0.0.1:0/callback")]
+    pub(crate) redirect_uri: String,
+    /// How long to wait for the browser to come back.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub(crate) listen_timeout: u64,
+    /// The PLC directory `did:plc` documents are read from.
+    #[arg(long, env = "OAUTH_PLC_DIRECTORY", default_value = oauth_client::atproto::PLC_DIRECTORY)]
+    pub(crate) plc_directory: String,
     /// Open the URL in the system's browser instead of only printing it.
     #[arg(long)]
     pub(crate) open: bool,

@@ -1,5 +1,5 @@
 //! Runs a parsed command: a declared request (built-in or a team's) through its descriptor,
-//! the device flow, the code flow (`code`), or `discover`.
+//! the device flow, the code flow (`code`), AT Protocol sign-in (`atproto`), or `discover`.
 
 use std::io::Write;
 
@@ -33,6 +33,12 @@ pub(crate) async fn execute(
             let issuer = args.issuer.as_deref().ok_or_else(|| usage("`discover` needs `--issuer`"))?;
             let metadata = OAuthClient::metadata(issuer).await?;
             output.json_value(out, &serde_json::to_value(&metadata).unwrap_or(Value::Null));
+            return Ok(());
+        }
+        Invoked::Builtin(Command::Atproto(atproto)) => {
+            // The AT Protocol finds its own server and is its own client: no provider flags.
+            let answer = crate::atproto::sign_in_and_call(atproto, err).await?;
+            output.answer(out, answer);
             return Ok(());
         }
         Invoked::Builtin(command) => command,
@@ -105,7 +111,7 @@ pub(crate) async fn execute(
             let token = spinner::while_waiting(polling, err, terminal).await?;
             issued(out, &token)?;
         }
-        Command::Discover => {}
+        Command::Discover | Command::Atproto(_) => {}
     }
     Ok(())
 }

@@ -29,6 +29,7 @@
 //! ```
 
 mod args;
+mod atproto;
 mod browser;
 mod code;
 mod declared;

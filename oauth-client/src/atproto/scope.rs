@@ -162,6 +162,29 @@ impl fmt::Display for Scope {
     }
 }
 
+/// A scope as written (from configuration, a command line): the fixed ones become their
+/// variant, so `"atproto"` is [`Scope::Atproto`]; the rest is kept as written
+/// ([`Scope::Other`]), which renders the same.
+///
+/// ```
+/// use oauth_client::atproto::Scope;
+///
+/// let scopes: Vec<Scope> = "atproto transition:generic repo:app.bsky.feed.post".split(' ').map(Scope::from).collect();
+/// assert_eq!(scopes[..2], [Scope::Atproto, Scope::TransitionGeneric]);
+/// assert_eq!(scopes[2].to_string(), "repo:app.bsky.feed.post");
+/// ```
+impl From<&str> for Scope {
+    fn from(scope: &str) -> Self {
+        match scope {
+            "atproto" => Scope::Atproto,
+            "transition:generic" => Scope::TransitionGeneric,
+            "transition:email" => Scope::TransitionEmail,
+            "transition:chat.bsky" => Scope::TransitionChatBsky,
+            other => Scope::Other(other.to_owned()),
+        }
+    }
+}
+
 /// The space-separated `scope` parameter of several scopes.
 pub fn scope_string(scopes: &[Scope]) -> String {
     scopes.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")

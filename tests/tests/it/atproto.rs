@@ -559,3 +559,90 @@ async fn sign_in_figures() {
     });
     println!("ATPROTO_FIGURES {figures}");
 }
+
+/// Issue "Sign in with an AT Protocol handle": `oauth atproto DID` — the URL printed, the
+/// user signs in at the PDS's pages, the browser comes back to the command's loopback
+/// listener — prints who signed in and the XRPC method's answer; a procedure with `--input`.
+#[tokio::test]
+#[ignore = "needs the interop servers (tests/peers/start-all.sh)"]
+async fn the_cli_signs_in_and_calls_an_xrpc_method() {
+    use crate::interop::cli::Lines;
+    let pds = Pds::from_env();
+    let (handle, did) = pds.create_account("cli").await;
+    let run = |method: &str, extra: &[&str]| {
+        let mut args: Vec<String> = ["oauth", "atproto", did.as_str(), method, "--plc-directory", &pds.plc]
+            .map(str::to_owned)
+            .to_vec();
+        args.extend(extra.iter().map(|arg| (*arg).to_owned()));
+        let (sender, lines) = std::sync::mpsc::channel();
+        let command = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            let code = oauth_cli::run(args, &mut out, &mut Lines(sender, Vec::new()));
+            (code, String::from_utf8(out).unwrap())
+        });
+        let (issuer, username) = (pds.url.clone(), handle.as_str().to_owned());
+        async move {
+            // "Open this URL and sign in; the redirect comes back to LISTENER:", then the URL.
+            let (url, lines) = tokio::task::spawn_blocking(move || {
+                lines.iter().find(|line| line.contains("comes back to")).expect("the listener");
+                (lines.recv().expect("the authorization URL"), lines)
+            })
+            .await
+            .unwrap();
+            let url = reqwest::Url::parse(&url).unwrap();
+            let redirect = sign_in_and_consent(&issuer, &url, &username).await;
+            let page = reqwest::get(&redirect).await.unwrap();
+            assert_eq!(page.status(), 200, "{redirect}");
+            let (code, out) = tokio::task::spawn_blocking(move || command.join().unwrap()).await.unwrap();
+            let said: Vec<String> = lines.try_iter().collect();
+            (code, out, said.join("\n"))
+        }
+    };
+    let (code, out, said) = run("com.atproto.server.getSession", &[]).await;
+    assert_eq!(code, oauth_cli::EXIT_OK, "{out}{said}");
+    // The command resolves with the system's DNS, which has no `.test` zone: the handle the
+    // DID document claims cannot be verified back, so it is not shown.
+    assert_eq!(said, format!("Signed in as {did} at {}", pds.url));
+    let answer: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (answer["did"].as_str(), answer["handle"].as_str()),
+        (Some(did.as_str()), Some(handle.as_str()))
+    );
+
+    let record = json!({"repo": did.as_str(), "collection": "app.bsky.feed.post",
+        "record": {"$type": "app.bsky.feed.post", "text": "from the terminal", "createdAt": "2026-12-04T00:00:00.000Z"}});
+    let (code, out, said) = run("com.atproto.repo.createRecord", &["--input", &record.to_string()]).await;
+    assert_eq!(code, oauth_cli::EXIT_OK, "{out}{said}");
+    let answer: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        answer["uri"].as_str().unwrap().starts_with(&format!("at://{did}/app.bsky.feed.post/")),
+        "{answer}"
+    );
+}
+
+/// `oauth atproto` with what cannot work says what to fix, with the usage exit code: a name
+/// that is no handle, scopes without `atproto`.
+#[tokio::test]
+async fn the_cli_names_a_bad_handle_and_missing_atproto_scope() {
+    let run = |args: &[&str]| {
+        let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+        async move {
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let code = oauth_cli::run_async(args, &mut out, &mut err).await;
+            (code, String::from_utf8(err).unwrap())
+        }
+    };
+    let (code, err) = run(&["oauth", "atproto", "alice"]).await;
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            oauth_cli::EXIT_USAGE,
+            "error: `alice` is not a handle: a handle is a domain name with at least two labels\n"
+        )
+    );
+    let (code, err) = run(&["oauth", "atproto", "alice.test", "--scope", "transition:generic"]).await;
+    assert_eq!(
+        (code, err.as_str()),
+        (oauth_cli::EXIT_USAGE, "error: client metadata: the scopes must include `atproto`\n")
+    );
+}

@@ -449,7 +449,7 @@ mod django_oauth_toolkit_middleware {
 
 /// Issue "`oauth`: a command-line client": the CLI's commands against the real servers, in
 /// process (the same code as the `oauth` binary), output parsed and exit codes checked.
-mod cli {
+pub(crate) mod cli {
     use super::*;
 
     /// Runs `oauth ARGS`; the exit code, standard output and standard error.
@@ -614,7 +614,7 @@ mod cli {
 
     /// Standard error as lines on a channel, so the test reads the authorization URL while
     /// the command waits for the redirect.
-    struct Lines(std::sync::mpsc::Sender<String>, Vec<u8>);
+    pub(crate) struct Lines(pub(crate) std::sync::mpsc::Sender<String>, pub(crate) Vec<u8>);
 
     impl std::io::Write for Lines {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
