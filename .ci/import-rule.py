@@ -20,7 +20,7 @@ CORE = {
 }
 FEATURES = {
     "authorize", "manager", "middleware", "oidc", "registration", "protected_resource", "extensions",
-    "resource_access", "atproto",
+    "resource_access", "atproto", "workload",
 }
 
 

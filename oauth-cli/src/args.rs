@@ -67,6 +67,25 @@ pub(crate) struct ProviderArgs {
     /// The `kid` named in each assertion, as registered with the provider.
     #[arg(long, global = true)]
     pub(crate) key_id: Option<String>,
+    /// The platform token is in this file (a Kubernetes projected token, a JWT-SVID), read
+    /// again when it changes: client authentication without a secret.
+    #[arg(long, value_name = "FILE", global = true, conflicts_with_all = ["assertion_url", "assertion_exec"])]
+    pub(crate) assertion_file: Option<PathBuf>,
+    /// The platform token is what this URL answers (with `--assertion-header`,
+    /// `--assertion-field`): a CI job's OIDC token request, a metadata server.
+    #[arg(long, value_name = "URL", global = true, conflicts_with = "assertion_exec")]
+    pub(crate) assertion_url: Option<String>,
+    /// A header of the `--assertion-url` request, repeatable.
+    #[arg(long, value_name = "NAME=VALUE", value_parser = name_value, global = true, requires = "assertion_url")]
+    pub(crate) assertion_header: Vec<(String, String)>,
+    /// The platform token is this string field of the JSON document `--assertion-file` or
+    /// `--assertion-url` gives (`value` for GitHub Actions).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub(crate) assertion_field: Option<String>,
+    /// The platform token is what this program prints (the token, or Google's executable
+    /// answer as JSON).
+    #[arg(long, value_name = "COMMAND", global = true)]
+    pub(crate) assertion_exec: Option<String>,
     /// The client certificate (PEM) for mTLS (RFC 8705): `--auth tls` or `self-signed-tls`,
     /// or certificate-bound tokens with another method.
     #[arg(long, env = "OAUTH_CERT", value_name = "FILE", global = true, requires = "cert_key")]
@@ -168,6 +187,14 @@ pub(crate) enum AuthMethod {
     #[value(alias = "self_signed_tls_client_auth")]
     #[serde(alias = "self_signed_tls_client_auth")]
     SelfSignedTls,
+    /// The platform's token (`--assertion-file`, `--assertion-url`, `--assertion-exec`) as
+    /// the client assertion (RFC 7523 §2.2; Azure's federated credentials); the default when
+    /// one of those flags is given.
+    ClientAssertion,
+    /// A SPIFFE JWT-SVID (`--assertion-*`) as the client assertion (`…:jwt-spiffe`).
+    #[value(alias = "spiffe_jwt")]
+    #[serde(alias = "spiffe_jwt")]
+    SpiffeJwt,
 }
 
 /// The algorithms a `private_key_jwt` key signs with.

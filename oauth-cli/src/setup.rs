@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use oauth_client::dpop::DpopKey;
 use oauth_client::extensions::SigningKey;
+use oauth_client::workload::WorkloadToken;
 use oauth_client::{ClientAuth, Endpoint, FormParams, OAuthClient};
 
 use crate::args::{AuthMethod, KeyAlgorithm, ProviderArgs};
@@ -57,11 +58,13 @@ pub(crate) async fn client(
     }
     let client_id =
         args.client_id.clone().ok_or_else(|| usage("give the client: `--client-id` (or OAUTH_CLIENT_ID)"))?;
-    let method = args.auth.unwrap_or(AuthMethod::Basic);
+    let platform = platform_token(args)?;
+    let default = if platform.is_some() { AuthMethod::ClientAssertion } else { AuthMethod::Basic };
+    let method = args.auth.unwrap_or(default);
     if matches!(method, AuthMethod::Tls | AuthMethod::SelfSignedTls) && args.cert.is_none() {
         return Err(usage("mTLS client authentication needs `--cert FILE --cert-key FILE`"));
     }
-    builder = builder.client_auth(client_auth(args, method, &client_id)?);
+    builder = builder.client_auth(client_auth(args, method, &client_id, platform)?);
     if let (Some(cert), Some(key)) = (&args.cert, &args.cert_key) {
         let mut pem = read(cert, "--cert")?;
         pem.push(b'\n');
@@ -86,7 +89,43 @@ pub(crate) async fn client(
     Ok(Client { client: builder.build()?, client_id })
 }
 
-fn client_auth(args: &ProviderArgs, method: AuthMethod, client_id: &str) -> Result<ClientAuth, Failure> {
+/// The platform token the `--assertion-*` flags name, if any.
+fn platform_token(args: &ProviderArgs) -> Result<Option<WorkloadToken>, Failure> {
+    let token = if let Some(path) = &args.assertion_file {
+        WorkloadToken::file(path)
+    } else if let Some(url) = &args.assertion_url {
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (name, value) in &args.assertion_header {
+            let name = reqwest::header::HeaderName::try_from(name.as_str())
+                .map_err(|_| usage(format!("`--assertion-header`: `{name}` is not a header name")))?;
+            let value = reqwest::header::HeaderValue::try_from(value.as_str()).map_err(|_| {
+                usage(format!("`--assertion-header`: the value of `{name}` is not a header value"))
+            })?;
+            headers.insert(name, value);
+        }
+        WorkloadToken::url(url, headers)
+    } else if let Some(command) = &args.assertion_exec {
+        WorkloadToken::program(command)
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(match &args.assertion_field {
+        Some(field) => token.json_field(field),
+        None => token,
+    }))
+}
+
+fn client_auth(
+    args: &ProviderArgs,
+    method: AuthMethod,
+    client_id: &str,
+    platform: Option<WorkloadToken>,
+) -> Result<ClientAuth, Failure> {
+    let platform = || {
+        platform.clone().ok_or_else(|| {
+            usage("this authentication method needs the platform token: `--assertion-file`, `--assertion-url` or `--assertion-exec`")
+        })
+    };
     let secret = || {
         args.client_secret.clone().ok_or_else(|| {
             usage("this authentication method needs `--client-secret` (or OAUTH_CLIENT_SECRET)")
@@ -100,6 +139,8 @@ fn client_auth(args: &ProviderArgs, method: AuthMethod, client_id: &str) -> Resu
         AuthMethod::PrivateKeyJwt => ClientAuth::private_key_jwt(client_id, signing_key(args)?),
         AuthMethod::Tls => ClientAuth::tls_client_auth(client_id),
         AuthMethod::SelfSignedTls => ClientAuth::self_signed_tls_client_auth(client_id),
+        AuthMethod::ClientAssertion => platform()?.client_assertion(client_id),
+        AuthMethod::SpiffeJwt => platform()?.spiffe_client_assertion(client_id),
     })
 }
 

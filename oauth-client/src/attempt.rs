@@ -14,6 +14,9 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use crate::error::Error;
 use crate::request::{Endpoint, GrantRequest};
 
+/// What [`AuthenticateClient::prepare`](crate::AuthenticateClient::prepare) waits for.
+pub type Preparing<'a> = core::pin::Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>;
+
 /// Something done to every attempt of a request, and the one answer it may give to the
 /// response (in the style of tower's one piece per concern).
 pub(crate) trait AttemptStep: Send + Sync {
@@ -21,6 +24,12 @@ pub(crate) trait AttemptStep: Send + Sync {
     fn applies_to(&self, request: &GrantRequest<'_>) -> bool {
         let _ = request;
         true
+    }
+
+    /// Waits, once per request before its attempts, for what [`apply`](Self::apply) needs
+    /// and cannot compute at once (a platform token read from a file, a URL, a program).
+    fn prepare(&self) -> Option<Preparing<'_>> {
+        None
     }
 
     /// Adds what this step adds to `attempt` (headers, form fields), computed now.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 
-use crate::attempt::{Attempt, AttemptResponse, AttemptStep};
+use crate::attempt::{Attempt, AttemptResponse, AttemptStep, Preparing};
 use crate::basic_auth::BasicAuth;
 use crate::error::Error;
 use crate::error::Setting;
@@ -78,6 +78,13 @@ pub struct ClientAuth {
 pub trait AuthenticateClient: Send + Sync + 'static {
     /// Adds this client's credentials to `attempt`.
     fn authenticate(&self, attempt: &mut Attempt<'_>) -> Result<(), Error>;
+
+    /// Gets, once per request and before its attempts, what [`authenticate`](Self::authenticate)
+    /// needs and cannot get without waiting — a workload's platform token read from a file, a
+    /// URL or a program. `None` (the default): nothing to wait for, and nothing is allocated.
+    fn prepare(&self) -> Option<Preparing<'_>> {
+        None
+    }
 
     /// Sees the response to an attempt before it is interpreted; `true` sends the request
     /// again at once, authenticated anew — for a challenge the next attempt can answer (a
@@ -213,6 +220,10 @@ impl ClientAuth {
 impl AttemptStep for ClientAuth {
     fn applies_to(&self, request: &GrantRequest<'_>) -> bool {
         request.client_auth && !request.has_header("authorization")
+    }
+
+    fn prepare(&self) -> Option<Preparing<'_>> {
+        self.authenticator.prepare()
     }
 
     fn apply(&self, attempt: &mut Attempt<'_>) -> Result<(), Error> {

@@ -161,6 +161,11 @@ pub enum Error {
     #[error(transparent)]
     ResourceMetadata(ResourceMetadataError),
 
+    /// A workload's platform token (a Kubernetes service-account token, a CI job's OIDC
+    /// token, a JWT-SVID) could not be had, or has expired; nothing was sent with it.
+    #[error(transparent)]
+    WorkloadToken(Box<WorkloadTokenError>),
+
     /// The client or the request is misconfigured; nothing was sent. The error names the
     /// [`Setting`] to fix.
     #[error("invalid configuration: {0}")]
@@ -298,6 +303,7 @@ impl Error {
             | Error::HttpClient(_)
             | Error::InvalidResourceRequest(_)
             | Error::ResourceMetadata(_)
+            | Error::WorkloadToken(_)
             | Error::Redirect(_)
             | Error::RefreshUnavailable { .. }
             | Error::SharedRefreshFailed { .. }
@@ -334,6 +340,50 @@ impl Error {
     pub(crate) fn transport(error: reqwest::Error) -> Self {
         if error.is_timeout() { Error::Timeout } else { Error::Transport(Arc::new(error)) }
     }
+}
+
+/// Why a workload's platform token could not be used. `from` names where it comes from
+/// (`file /var/run/secrets/...`, `environment variable ...`, `URL ...`, `program ...`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WorkloadTokenError {
+    /// The source gave no token: the file is missing, the URL refused, the program failed.
+    #[error("no platform token from the {from}: {reason}")]
+    Unavailable {
+        /// Where the token was looked for.
+        from: String,
+        /// What went wrong, with what to check.
+        reason: String,
+    },
+    /// The source answered something its contract does not allow (no `value` field, an
+    /// executable's answer without `success`, an empty token).
+    #[error("the {from} answered no usable token: {reason}")]
+    Malformed {
+        /// Where the token came from.
+        from: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The platform token has expired (its `exp`, or the expiry its source gave): the
+    /// platform stopped rotating it, or the clock is wrong.
+    #[error(
+        "the platform token from the {from} expired at {expired_at} (Unix time); the platform no longer renews it"
+    )]
+    Expired {
+        /// Where the token came from.
+        from: String,
+        /// When it expired, in Unix seconds.
+        expired_at: i64,
+    },
+    /// A credential file names a program to run for its token, and running programs was not
+    /// allowed (Google's rule: `GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES=1`).
+    #[error(
+        "the credential runs the program `{command}`; set GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES=1 to allow it"
+    )]
+    ExecutableNotAllowed {
+        /// The program the credential names.
+        command: String,
+    },
 }
 
 /// Why a protected resource's metadata could not be used.

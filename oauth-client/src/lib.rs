@@ -249,6 +249,7 @@ mod secret;
 mod signing;
 mod token;
 mod transport;
+pub mod workload;
 
 #[doc(hidden)]
 pub mod __private;
@@ -281,14 +282,14 @@ pub mod prelude {
     };
 }
 
-pub use attempt::{Attempt, AttemptResponse};
+pub use attempt::{Attempt, AttemptResponse, Preparing};
 pub use authorize::{AuthorizationRequest, PendingAuthorization};
 pub use basic_auth::{BasicAuth, ClientSecretPost};
 pub use challenge::ResourceChallenge;
 pub use client::{OAuthClient, OAuthClientBuilder, ResponseCapture, TokenEndpoint};
 pub use client_auth::{AuthenticateClient, ClientAuth, ClientAuthorization};
 pub use clock::{Clock, SystemClock};
-pub use error::{ConfigError, Error, RedirectError, ResourceMetadataError, Setting};
+pub use error::{ConfigError, Error, RedirectError, ResourceMetadataError, Setting, WorkloadTokenError};
 pub use form::FormParams;
 pub use grants::OAuthAuthorization;
 pub use manager::TokenManager;

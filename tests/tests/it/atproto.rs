@@ -83,7 +83,7 @@ impl Pds {
 }
 
 fn peer(variable: &str) -> String {
-    std::env::var(variable).unwrap_or_else(|_| {
+    std::env::var(variable).ok().filter(|value| !value.is_empty()).unwrap_or_else(|| {
         panic!(
             "{variable} is not set: start the interop servers (`bash tests/peers/start-all.sh && \
              source tests/peers/run/peers.env`) before running the ignored tests"

@@ -1303,10 +1303,10 @@ mod oauth2_mock_server {
 /// Client authentication against node oidc-provider, each client registered for one method
 /// only: a wrong secret or key, a replayed assertion, a missing client certificate or another
 /// method is `invalid_client` there.
-mod oidc_provider {
+pub(crate) mod oidc_provider {
     /// The provider's signing keys change in one test (three phases, each its own provider
     /// instance): it holds this for writing, every other test of the provider for reading.
-    pub(super) static KEY_PHASES: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+    pub(crate) static KEY_PHASES: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
     use oauth_client::extensions::{ClientAssertion, SigningKey};
     use oauth_client::manager::ClientCredentials;
@@ -1317,7 +1317,7 @@ mod oidc_provider {
 
     const JWT_SECRET: &str = "jwt-secret-client-secret-of-at-least-32-bytes";
 
-    pub(super) fn fixture(name: &str) -> Vec<u8> {
+    pub(crate) fn fixture(name: &str) -> Vec<u8> {
         std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
     }
 

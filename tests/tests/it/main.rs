@@ -18,3 +18,4 @@ mod secrets;
 mod send_futures;
 mod token_manager;
 mod wire_format;
+mod workload;
