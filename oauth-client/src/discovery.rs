@@ -1,8 +1,6 @@
 //! Authorization server metadata (RFC 8414, and OpenID Connect Discovery 1.0 as fallback):
 //! fills in every endpoint URL from the issuer alone.
 
-use std::time::Duration;
-
 use crate::client::{OAuthClient, OAuthClientBuilder};
 use crate::error::Error;
 use crate::error::Setting;
@@ -41,7 +39,8 @@ impl OAuthClient {
 
     /// `issuer`'s metadata, checked to be about `issuer`.
     pub async fn metadata(issuer: &str) -> Result<ProviderMetadata, Error> {
-        metadata_from(metadata_http()?, issuer).await
+        let http = crate::http_client::for_documents(None)?;
+        metadata_from(&http, issuer).await
     }
 }
 
@@ -92,20 +91,6 @@ fn metadata_candidates(base: &reqwest::Url) -> Vec<String> {
 
 /// Metadata documents are small; anything bigger is not one.
 const MAX_METADATA_BYTES: usize = 1024 * 1024;
-
-/// The client that fetches metadata documents and key sets when the caller gave none: built
-/// once, so that discoveries share its connections.
-pub(crate) fn metadata_http() -> Result<&'static reqwest::Client, Error> {
-    static HTTP: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    if let Some(http) = HTTP.get() {
-        return Ok(http);
-    }
-    let http = crate::http_client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|error| Error::HttpClient(std::sync::Arc::new(error)))?;
-    Ok(HTTP.get_or_init(|| http))
-}
 
 /// GETs a small document (metadata, a key set): at most [`MAX_METADATA_BYTES`], as received.
 pub(crate) async fn get_document(http: &reqwest::Client, url: &str, accept: &str) -> Result<Received, Error> {

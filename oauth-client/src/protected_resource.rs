@@ -166,10 +166,11 @@ impl OAuthClient {
             candidates.push(crate::endpoint_url::parse("resource metadata URL", named, false)?);
         }
         candidates.extend(well_known_candidates(requested));
+        let http = crate::http_client::for_documents(caller_http)?;
         let mut last_error = Error::ResourceMetadata(ResourceMetadataError::NoResourceMetadata);
         let mut found = None;
         for candidate in &candidates {
-            match fetch::<ProtectedResourceMetadata>(caller_http, candidate).await {
+            match crate::discovery::fetch_json::<ProtectedResourceMetadata>(&http, candidate.as_str()).await {
                 Ok(metadata) => {
                     found = Some(metadata);
                     break;
@@ -185,7 +186,7 @@ impl OAuthClient {
                 found: metadata.resource,
             }));
         }
-        Self::authorization_server_of(caller_http, metadata).await
+        Self::authorization_server_of(caller_http, &http, metadata).await
     }
 
     /// From the resource identifier: fetches its metadata at the well-known location
@@ -220,21 +221,24 @@ impl OAuthClient {
         let path = identifier.path().trim_end_matches('/');
         let mut well_known = identifier.clone();
         well_known.set_path(&format!("/.well-known/oauth-protected-resource{path}"));
-        let metadata = fetch::<ProtectedResourceMetadata>(caller_http, &well_known).await?;
+        let http = crate::http_client::for_documents(caller_http)?;
+        let metadata =
+            crate::discovery::fetch_json::<ProtectedResourceMetadata>(&http, well_known.as_str()).await?;
         if metadata.resource != resource {
             return Err(Error::ResourceMetadata(ResourceMetadataError::ResourceMismatch {
                 expected: resource.to_owned(),
                 found: metadata.resource,
             }));
         }
-        Self::authorization_server_of(caller_http, metadata).await
+        Self::authorization_server_of(caller_http, &http, metadata).await
     }
 
+    /// `resource`'s first authorization server whose metadata is found, fetched with `http`.
     async fn authorization_server_of(
         caller_http: Option<&reqwest::Client>,
+        http: &reqwest::Client,
         resource: ProtectedResourceMetadata,
     ) -> Result<DiscoveredResource, Error> {
-        let http = http_or_shared(caller_http)?;
         let mut last_error = Error::ResourceMetadata(ResourceMetadataError::NoAuthorizationServer);
         for issuer in &resource.authorization_servers {
             match crate::discovery::metadata_from(http, issuer).await {
@@ -276,21 +280,6 @@ pub(crate) fn belongs_to(requested: &Url, resource: &str) -> bool {
     let base = resource.path().trim_end_matches('/');
     let path = requested.path();
     path == base || path.strip_prefix(base).is_some_and(|rest| rest.starts_with('/')) || base.is_empty()
-}
-
-async fn fetch<T: serde::de::DeserializeOwned + 'static>(
-    caller_http: Option<&reqwest::Client>,
-    url: &Url,
-) -> Result<T, Error> {
-    crate::discovery::fetch_json(http_or_shared(caller_http)?, url.as_str()).await
-}
-
-/// The caller's client, or the crate's own for metadata.
-fn http_or_shared(caller_http: Option<&reqwest::Client>) -> Result<&reqwest::Client, Error> {
-    match caller_http {
-        Some(http) => Ok(http),
-        None => crate::discovery::metadata_http(),
-    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use serde::Deserialize;
 
 use super::AtprotoError;
-use crate::discovery::{get_document, metadata_http};
+use crate::discovery::get_document;
 use crate::manager::BoxFuture;
 
 /// An AT Protocol handle (`alice.example.com`): a domain name, kept in lower case, without a
@@ -268,8 +268,10 @@ pub struct Identity {
 /// ```
 #[derive(Clone)]
 pub struct IdentityResolver {
-    /// None: the crate's shared client for documents.
+    /// The caller's client for documents.
     http: Option<reqwest::Client>,
+    /// Else this resolver's own (and its clones'), made at its first request.
+    own_http: Arc<OnceLock<Result<reqwest::Client, String>>>,
     plc_directory: String,
     dns: Arc<dyn DnsTxtResolver>,
 }
@@ -295,6 +297,7 @@ impl IdentityResolver {
     pub fn new() -> Self {
         IdentityResolver {
             http: None,
+            own_http: Arc::new(OnceLock::new()),
             plc_directory: PLC_DIRECTORY.to_owned(),
             dns: Arc::new(SystemDns(OnceLock::new())),
         }
@@ -320,9 +323,14 @@ impl IdentityResolver {
 
     /// GETs a small document (at most 1 MiB), `None` with the reason when it is not there.
     async fn get(&self, url: &str, accept: &str) -> Result<Vec<u8>, String> {
-        let http = match &self.http {
-            Some(http) => http,
-            None => metadata_http().map_err(|error| error.to_string())?,
+        let own = self.own_http.get_or_init(|| {
+            crate::http_client::for_documents(None)
+                .map(|http| http.into_owned())
+                .map_err(|error| error.to_string())
+        });
+        let http = match (&self.http, own) {
+            (Some(http), _) | (None, Ok(http)) => http,
+            (None, Err(error)) => return Err(error.clone()),
         };
         match get_document(http, url, accept).await {
             Ok(received) if (200..300).contains(&received.status) => Ok(received.body),

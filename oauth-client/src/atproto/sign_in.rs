@@ -29,7 +29,10 @@ pub struct AtprotoClient {
 struct Inner {
     metadata: AtprotoClientMetadata,
     identity: IdentityResolver,
+    /// The caller's client, which the OAuth requests go through too.
     http: Option<reqwest::Client>,
+    /// The caller's client, else this client's own, for metadata documents.
+    documents: reqwest::Client,
     dpop_key: DpopKey,
     store: Option<Arc<dyn TokenStore>>,
 }
@@ -201,10 +204,7 @@ impl AtprotoClient {
         server: &str,
         may_be_itself: bool,
     ) -> Result<ProviderMetadata, AtprotoError> {
-        let http = match &self.inner.http {
-            Some(http) => http,
-            None => crate::discovery::metadata_http()?,
-        };
+        let http = &self.inner.documents;
         let metadata = match OAuthClient::discover_resource_with(http, server).await {
             Ok(found) => found.authorization_server,
             // An entryway is an authorization server with no protected-resource metadata.
@@ -301,6 +301,7 @@ impl AtprotoClientBuilder {
             inner: Arc::new(Inner {
                 metadata: self.metadata,
                 identity,
+                documents: crate::http_client::for_documents(self.http.as_ref())?.into_owned(),
                 http: self.http,
                 dpop_key,
                 store: self.store,

@@ -100,7 +100,7 @@ impl JwksCache {
     /// distribute yourself, tests).
     pub fn fixed(keys: JwkSet) -> Result<Self, Error> {
         // Never used to send anything; a client is what the cache holds.
-        let http = crate::discovery::metadata_http()?.clone();
+        let http = crate::http_client::for_documents(None)?.into_owned();
         let url = Url::parse("urn:oauth-client:fixed-jwks")
             .map_err(|error| Error::config(Setting::Endpoint, error.to_string()))?;
         let cache = Self::with_url(url, http);

@@ -316,7 +316,7 @@ impl ResourceAccessBuilder {
         }
         let http = match self.http {
             Some(http) => http,
-            None => crate::discovery::metadata_http()?.clone(),
+            None => crate::http_client::for_documents(None)?.into_owned(),
         };
         Ok(ResourceAccess {
             inner: Arc::new(Inner {

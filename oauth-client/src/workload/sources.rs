@@ -107,10 +107,7 @@ impl Source {
                 (text, None, None)
             }
             Source::Url { url, headers, json_field, http } => {
-                let http = match http {
-                    Some(http) => http,
-                    None => crate::discovery::metadata_http()?,
-                };
+                let http = crate::http_client::for_documents(http.as_ref())?;
                 let response =
                     http.get(url).headers(headers.clone()).send().await.map_err(Error::transport)?;
                 let received = crate::transport::read_capped(

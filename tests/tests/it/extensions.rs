@@ -423,6 +423,40 @@ async fn discovery_fills_in_every_endpoint() {
     assert_eq!(client.introspection_url().unwrap().as_str(), format!("{issuer}/introspect"));
 }
 
+/// Discovery without a caller's `reqwest::Client` works in every runtime of the host. The
+/// library kept one client process-wide for documents; its pooled connections are driven by
+/// the runtime that opened them, so a second runtime's discovery went out on a connection of
+/// the first — hanging while that runtime idled, "runtime dropped the dispatch task" once it
+/// shut down (the PDS test that failed CI so). The first runtime stays idle here; a hang is
+/// the failure, so it is bounded.
+#[test]
+fn discovery_without_a_client_works_from_a_second_runtime_while_the_first_idles() {
+    let runtime = || tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let first = runtime();
+    // wiremock serves from a thread of its own, so it answers whichever runtime asks.
+    let server = first.block_on(MockServer::start());
+    let issuer = server.uri();
+    first.block_on(
+        Mock::given(method("GET"))
+            .and(path("/.well-known/oauth-authorization-server"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"issuer": issuer, "token_endpoint": format!("{issuer}/t")})),
+            )
+            .mount(&server),
+    );
+    let discover = || async {
+        let found = OAuthClient::discover(&issuer).await.unwrap().build().unwrap();
+        found.token_url().to_string()
+    };
+    assert_eq!(first.block_on(discover()), format!("{issuer}/t"));
+
+    let second = runtime();
+    let found = second.block_on(async { tokio::time::timeout(Duration::from_secs(30), discover()).await });
+    assert_eq!(found.expect("discovery hung on a connection of the idle runtime"), format!("{issuer}/t"));
+    drop(first);
+}
+
 #[tokio::test]
 async fn discovery_falls_back_to_openid_configuration_and_checks_the_issuer() {
     let server = MockServer::start().await;
