@@ -12,6 +12,7 @@ mock_url="$(bash "$here/mock/start.sh")"
 # a here-string would not.
 oidc_line="$(bash "$here/oidc/start.sh")"
 read -r oidc_url oidc_mtls_url oidc_certs <<<"$oidc_line"
+authlib_url="$(bash "$here/authlib/start.sh")"
 pds_line="$(bash "$here/atproto/start.sh")"
 read -r pds_url plc_url <<<"$pds_line"
 cat >"$here/run/peers.env" <<ENV
@@ -20,10 +21,12 @@ export OAUTH_PEER_MOCK_URL=$mock_url
 export OAUTH_PEER_OIDC_URL=$oidc_url
 export OAUTH_PEER_OIDC_MTLS_URL=$oidc_mtls_url
 export OAUTH_PEER_OIDC_CERTS=$oidc_certs
+export OAUTH_PEER_AUTHLIB_URL=$authlib_url
 export OAUTH_PEER_PDS_URL=$pds_url
 export OAUTH_PEER_PLC_URL=$plc_url
 ENV
 echo "django-oauth-toolkit: $dot_url" >&2
 echo "oauth2-mock-server:   $mock_url" >&2
 echo "oidc-provider:        $oidc_url (mTLS: $oidc_mtls_url)" >&2
+echo "Authlib:              $authlib_url" >&2
 echo "AT Protocol PDS:      $pds_url (PLC directory: $plc_url)" >&2

@@ -128,8 +128,11 @@ pub struct FleetPlan {
     pub processes: usize,
     /// Tasks asking for tokens in each process.
     pub tasks: usize,
-    /// `code`: the first process logs in and seeds the store; `ccg`: client credentials.
+    /// `code`: the first process logs in and seeds the store; `ccg`: client credentials;
+    /// `jwt-bearer`: the JWT bearer grant presenting the platform token in `assertion_file`.
     pub source: &'static str,
+    /// The platform token file of the `jwt-bearer` source.
+    pub assertion_file: Option<std::path::PathBuf>,
     /// `(milliseconds, "active" | "idle")`, in order, for the first process.
     pub phases: Vec<(u64, &'static str)>,
     /// The same for every other process; empty: as the first.
@@ -187,6 +190,9 @@ impl Fleet {
                 .args(["--lock-ttl-ms", &plan.lock_ttl_ms.to_string()])
                 .args(["--failure-backoff-ms", &plan.failure_backoff_ms.to_string()])
                 .stdout(Stdio::piped());
+            if let Some(file) = &plan.assertion_file {
+                command.arg("--assertion-file").arg(file);
+            }
             let seeds = index == 0 && plan.source == "code";
             if seeds {
                 command.args(["--login", "login-code"]);

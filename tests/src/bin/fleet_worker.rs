@@ -6,7 +6,7 @@
 //!
 //! Arguments (all `--name value`): `--redis` (a Redis URL, or `file:DIR` for a `FileStore`
 //! in DIR), `--token-url`, `--key`, `--source`
-//! (`code` or `ccg`), `--login CODE` (exchange this code and seed the store), `--start-ms`
+//! (`code`, `ccg`, or `jwt-bearer` with `--assertion-file PATH`), `--login CODE` (exchange this code and seed the store), `--start-ms`
 //! (Unix ms at which the schedule starts), `--phases` (e.g. `10000:active,4000:idle`),
 //! `--tasks`, `--leeway-s`, `--lock-ttl-ms`, `--failure-backoff-ms`.
 
@@ -17,6 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use oauth_client::ClientAuthorization::Configured;
 use oauth_client::manager::{AuthorizationCode, ClientCredentials, FileStore, RedisStore, TokenStore};
+use oauth_client::workload::{JwtBearerGrant, WorkloadToken};
 use oauth_client::{ClientAuth, OAuthAuthorization, OAuthClient, TokenManager};
 
 fn unix_ms() -> u64 {
@@ -59,6 +60,10 @@ async fn main() {
     };
     let builder = match args.text("source") {
         "code" => TokenManager::builder(client.clone(), AuthorizationCode::new()),
+        "jwt-bearer" => {
+            let platform = WorkloadToken::file(args.text("assertion-file"));
+            TokenManager::builder(client.clone(), JwtBearerGrant::new(platform))
+        }
         _ => TokenManager::builder(client.clone(), ClientCredentials::new()),
     };
     let mut builder = builder

@@ -78,6 +78,7 @@ async fn two_processes_sharing_a_file_store_refresh_without_a_replay() {
         processes: 2,
         tasks: 10,
         source: "code",
+        assertion_file: None,
         phases: vec![(6_000, "active")],
         other_phases: Vec::new(),
         leeway_s: 1,

@@ -431,3 +431,90 @@ async fn the_cli_authenticates_with_a_platform_token() {
     let (code, _, err) = run(flags.map(str::to_owned).to_vec()).await;
     assert_eq!(code, oauth_cli::EXIT_OK, "{err}");
 }
+
+/// The Authlib peer's count of tokens issued to `client`.
+async fn issued_by_authlib(base: &str, client: &str) -> u64 {
+    let body = reqwest::get(format!("{base}/issued")).await.unwrap().bytes().await.unwrap();
+    let counts: Value = serde_json::from_slice(&body).unwrap();
+    counts[client].as_u64().unwrap_or(0)
+}
+
+/// Issue "Secretless workload identity", against a second implementation of RFC 7523
+/// (Authlib): the platform token as the JWT bearer grant's assertion behind a token
+/// manager — a refresh after the platform rotated the file presents the new token — and as
+/// the client assertion of a client-credentials request, whose `jti` Authlib accepts once:
+/// the same file again is refused, the rotated one accepted.
+#[tokio::test]
+#[ignore = "needs the interop servers (tests/peers/start-all.sh)"]
+async fn authlib_accepts_the_platform_token_as_grant_and_as_client_assertion() {
+    let issuer = peer("OAUTH_PEER_AUTHLIB_URL");
+    let dir = TokenDir::new("authlib");
+    let file = dir.rotate(&platform_token("authlib-workload", &issuer));
+    let client = OAuthClient::discover(&issuer)
+        .await
+        .unwrap()
+        .client_auth(WorkloadToken::file(&file).client_assertion("authlib-workload"))
+        .build()
+        .unwrap();
+    let before = issued_by_authlib(&issuer, "authlib-workload").await;
+
+    let grant =
+        TokenManager::builder(client.clone(), JwtBearerGrant::new(WorkloadToken::file(&file))).build();
+    let first = grant.access_token().await.unwrap();
+    dir.rotate(&platform_token("authlib-workload", &issuer));
+    let second = grant.refresh_now().await.expect("the rotated platform token");
+    assert_ne!(first, second);
+
+    client.request_token_ccg(Configured, None, None).await.expect("the rotated token as the assertion");
+    let replayed = client.request_token_ccg(Configured, None, None).await.unwrap_err();
+    assert_eq!(provider_kind(&replayed), Some(&OAuthProviderErrorKind::InvalidClient), "{replayed}");
+    dir.rotate(&platform_token("authlib-workload", &issuer));
+    client.request_token_ccg(Configured, None, None).await.expect("read again, without a restart");
+    assert_eq!(issued_by_authlib(&issuer, "authlib-workload").await - before, 4);
+}
+
+/// Issue "Secretless workload identity": a fleet of processes, each reading the platform
+/// token from its file, shares the JWT bearer grant's token through Redis. Authlib's tokens
+/// live 4 s and the managers renew 1 s early, so 3 s windows: across the fleet Authlib
+/// issues about one token per window, where each process alone would take its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the interop servers (tests/peers/start-all.sh) and redis-server"]
+async fn a_fleet_shares_the_platform_grant_through_redis() {
+    use oauth_client_tests::fleet::{Fleet, FleetPlan};
+    let _serial = crate::redis_store::ONE_AT_A_TIME.lock().await;
+    let issuer = peer("OAUTH_PEER_AUTHLIB_URL");
+    let redis = crate::redis_store::RedisServer::start();
+    let dir = TokenDir::new("fleet");
+    let file = dir.rotate(&platform_token("authlib-fleet", &issuer));
+    let plan = FleetPlan {
+        processes: 4,
+        tasks: 10,
+        source: "jwt-bearer",
+        assertion_file: Some(file),
+        phases: vec![(9_000, "active")],
+        other_phases: Vec::new(),
+        leeway_s: 1,
+        lock_ttl_ms: 2_000,
+        failure_backoff_ms: 1_000,
+    };
+    let before = issued_by_authlib(&issuer, "authlib-fleet").await;
+    let reports = Fleet::start(
+        crate::redis_store::WORKER,
+        &plan,
+        &format!("{issuer}/token"),
+        &redis.url,
+        "platform-fleet",
+    )
+    .reports();
+
+    let samples: Vec<_> = reports.iter().flat_map(|report| report.error_samples.clone()).collect();
+    assert_eq!(reports.iter().map(|report| report.errors).sum::<u64>(), 0, "{samples:?}");
+    assert!(reports.iter().all(|report| report.calls > 100), "every process was busy");
+    let issued = issued_by_authlib(&issuer, "authlib-fleet").await - before;
+    // 9 s in 3 s windows: 3, or 4 when the first window started late; alone, 4 processes
+    // would take at least 12.
+    assert!((3..=4).contains(&issued), "{issued} tokens for the fleet over three windows");
+    let handed_out: std::collections::BTreeSet<_> =
+        reports.iter().flat_map(|report| report.tokens.clone()).collect();
+    assert_eq!(handed_out.len() as u64, issued, "every process handed out the fleet's tokens");
+}
