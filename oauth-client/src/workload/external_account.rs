@@ -103,6 +103,8 @@ struct Executable {
     command: String,
     #[serde(default)]
     timeout_millis: Option<u64>,
+    #[serde(default)]
+    output_file: Option<String>,
 }
 
 impl ExternalAccount {
@@ -171,6 +173,11 @@ impl ExternalAccount {
                 file.service_account_impersonation_url.as_deref().and_then(impersonated_email)
             {
                 program = program.program_env("GOOGLE_EXTERNAL_ACCOUNT_IMPERSONATED_EMAIL", email);
+            }
+            if let Some(output_file) = executable.output_file {
+                program = program
+                    .program_env("GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE", &output_file)
+                    .program_output_file(output_file);
             }
             program
         } else if source.environment_id.is_some() {

@@ -176,6 +176,7 @@ impl WorkloadToken {
             command: command.into(),
             env: Vec::new(),
             timeout: Duration::from_secs(30),
+            output_file: None,
         }))
     }
 
@@ -231,6 +232,26 @@ impl WorkloadToken {
                 program.env.push((name, value));
                 Source::Program(program)
             }
+            other => other,
+        })
+    }
+
+    /// For a program source: the file the program also writes its answer to (Google's
+    /// `output_file`). An answer there that has not expired is used without running the
+    /// program; the program runs when the file is missing, unreadable, a failure or expired.
+    ///
+    /// ```
+    /// use oauth_client::workload::WorkloadToken;
+    ///
+    /// let svid = WorkloadToken::program("/usr/local/bin/fetch-token --audience api")
+    ///     .program_output_file("/run/app/token-cache.json");
+    /// # let _ = svid;
+    /// ```
+    #[must_use]
+    pub fn program_output_file(self, path: impl Into<std::path::PathBuf>) -> Self {
+        let path = path.into();
+        self.map_source(|source| match source {
+            Source::Program(program) => Source::Program(Program { output_file: Some(path), ..program }),
             other => other,
         })
     }

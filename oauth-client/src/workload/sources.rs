@@ -26,6 +26,8 @@ pub(super) struct Program {
     pub(super) command: String,
     pub(super) env: Vec<(String, String)>,
     pub(super) timeout: Duration,
+    /// Where the program keeps its last answer (Google's `output_file`).
+    pub(super) output_file: Option<PathBuf>,
 }
 
 /// What one read gave.
@@ -127,6 +129,9 @@ impl Source {
                 (field_or_text(&text, json_field.as_deref()).map_err(malformed)?, None, None)
             }
             Source::Program(program) => {
+                if let Some(cached) = program.cached_answer() {
+                    return Ok(Fetched { token: cached.0, expires_at: Some(cached.1), stamp: None });
+                }
                 let output = program.run().await.map_err(unavailable)?;
                 let (token, expires_at) = program_answer(&output).map_err(|(code, reason)| match code {
                     Some(_) => unavailable(reason),
@@ -183,6 +188,20 @@ fn program_answer(output: &str) -> Result<(String, Option<i64>), (Option<String>
 }
 
 impl Program {
+    /// The answer in the program's output file, if it holds a successful one with an
+    /// `expiration_time` still ahead (Google's contract: then the program is not run).
+    fn cached_answer(&self) -> Option<(String, i64)> {
+        let text = std::fs::read_to_string(self.output_file.as_ref()?).ok()?;
+        match program_answer(text.trim()) {
+            Ok((token, Some(expires_at)))
+                if expires_at > crate::Clock::now(&crate::SystemClock) && !token.trim().is_empty() =>
+            {
+                Some((token.trim().to_owned(), expires_at))
+            }
+            _ => None,
+        }
+    }
+
     /// Runs the program (its command split at spaces, as Google's contract does) with its
     /// environment, for at most its timeout; its standard output.
     async fn run(&self) -> Result<String, String> {

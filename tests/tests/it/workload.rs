@@ -518,3 +518,67 @@ async fn a_fleet_shares_the_platform_grant_through_redis() {
         reports.iter().flat_map(|report| report.tokens.clone()).collect();
     assert_eq!(handed_out.len() as u64, issued, "every process handed out the fleet's tokens");
 }
+
+/// Issue "Secretless workload identity": an `external_account` file whose source is a
+/// program, with Google's switch on. The switch is the process's environment, as in Google's
+/// libraries, so the test runs itself again in a child process that has it (setting a
+/// variable in this multi-threaded process would race the other tests). The program gets
+/// the contract's variables and writes its answer to the output file too; a second account
+/// from the same file uses that answer without running the program, until it expires.
+#[test]
+fn an_external_account_program_runs_when_executables_are_allowed() {
+    const SWITCH: &str = "GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES";
+    if std::env::var(SWITCH).as_deref() != Ok("1") {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "workload::an_external_account_program_runs_when_executables_are_allowed"])
+            .args(["--nocapture", "--test-threads", "1"])
+            .env(SWITCH, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+        assert!(stdout.contains("1 passed"), "the child ran the test: {stdout}");
+        return;
+    }
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+        let sts = MockServer::start().await;
+        let dir = TokenDir::new("external-program");
+        let platform = jwt_expiring_at(now() + 3600);
+        sts_expecting(&sts, &platform, "https://www.googleapis.com/auth/cloud-platform").await;
+        let (script, runs, cache) = (dir.0.join("print-token.sh"), dir.0.join("runs"), dir.0.join("cache.json"));
+        let answer = json!({"version": 1, "success": true, "token_type": "urn:ietf:params:oauth:token-type:jwt",
+            "id_token": platform, "expiration_time": now() + 3600});
+        // Counts its runs, refuses to answer for another audience or interactively, and keeps
+        // its answer where the contract's variable says.
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho run >> '{runs}'\n\
+                 [ \"$GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE\" = '//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/k8s' ] || exit 3\n\
+                 [ \"$GOOGLE_EXTERNAL_ACCOUNT_INTERACTIVE\" = 0 ] || exit 4\n\
+                 echo '{answer}' > \"$GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE\"\necho '{answer}'\n",
+                runs = runs.display()
+            ),
+        )
+        .unwrap();
+        make_executable(&script);
+        let source = json!({"executable": {"command": format!("{} --audience x", script.display()),
+            "timeout_millis": 5000, "output_file": cache}});
+        let file = credential_file(&sts, source, None);
+        let federated = || async {
+            let tokens = ExternalAccount::from_json(&file).unwrap().token_manager().unwrap();
+            tokens.access_token().await.unwrap().secret().to_owned()
+        };
+        let run_count = || std::fs::read_to_string(&runs).unwrap_or_default().lines().count();
+
+        assert_eq!(federated().await, "federated-token");
+        assert_eq!(run_count(), 1);
+        assert_eq!(federated().await, "federated-token", "another process, say, reading the output file");
+        assert_eq!(run_count(), 1, "the unexpired answer in the output file is used");
+        let expired = json!({"version": 1, "success": true, "token_type": "urn:ietf:params:oauth:token-type:jwt",
+            "id_token": jwt_expiring_at(now() - 10), "expiration_time": now() - 10});
+        std::fs::write(&cache, expired.to_string()).unwrap();
+        assert_eq!(federated().await, "federated-token");
+        assert_eq!(run_count(), 2, "an expired answer there runs the program again");
+    });
+}
