@@ -247,6 +247,7 @@ mod retry;
 mod secret;
 #[cfg(feature = "jwt")]
 mod signing;
+pub mod telemetry;
 mod token;
 mod transport;
 pub mod workload;

@@ -88,5 +88,6 @@ pub(crate) const CLIENT_AUTH_CHALLENGE: &str = "client_auth_challenge";
 /// at the authorization server's endpoints and at resource servers: the reason, and where
 /// the request goes (host and path; never the query, which may hold a credential).
 pub(crate) fn trace_automatic_retry(reason: &'static str, host: Option<&str>, path: &str) {
+    crate::telemetry::automatic_retry(reason);
     tracing::debug!(reason, host = host.unwrap_or_default(), path, "sending the request again");
 }

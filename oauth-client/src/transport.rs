@@ -52,6 +52,19 @@ pub(crate) async fn send_interpreted<T>(
     request: GrantRequest<'_>,
     interpret: fn(Received, response::Leniency) -> Result<T, Error>,
 ) -> Result<T, Error> {
+    let (endpoint, grant) = (request.endpoint.name(), request.label());
+    let started = std::time::Instant::now();
+    let result = send_attempts(client, request, interpret).await;
+    crate::telemetry::request_finished(endpoint, grant, &result, started.elapsed());
+    result
+}
+
+/// [`send_interpreted`]'s attempts.
+async fn send_attempts<T>(
+    client: &OAuthClient,
+    request: GrantRequest<'_>,
+    interpret: fn(Received, response::Leniency) -> Result<T, Error>,
+) -> Result<T, Error> {
     let config = client.config();
     let form = match &request.json {
         Some(Ok(json)) => String::from_utf8_lossy(json).into_owned(),

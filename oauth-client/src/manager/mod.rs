@@ -51,6 +51,8 @@
 //!   ([`refresh_when_store_unreachable`](TokenManagerBuilder::refresh_when_store_unreachable)).
 
 mod file_store;
+#[cfg(feature = "metrics")]
+mod metered;
 #[cfg(feature = "redis")]
 mod redis_store;
 mod refresh;
@@ -107,6 +109,10 @@ struct Inner {
     seed: Mutex<Option<OAuthToken>>,
     /// The last failed refresh and until when (clock seconds) calls get it without a new try.
     failure: Mutex<Option<(Error, i64)>>,
+    /// The source's kind, the label of this manager's metrics.
+    source_kind: &'static str,
+    /// Cache hits, misses and waiters, counted on the read path (feature `metrics`).
+    reads: crate::telemetry::ReadCounters,
     /// The client's DPoP state, captured at build: resource requests prove possession with
     /// it, and a shared store passes its token endpoint's nonce (with that origin) around.
     #[cfg(feature = "dpop")]
@@ -184,16 +190,24 @@ impl TokenManager {
         if let Some(cached) = self.inner.current.load().as_deref()
             && self.inner.usable(cached)
         {
+            self.inner.reads.hit();
             return Ok(cached.token.access_token.clone());
         }
+        self.inner.reads.miss();
         Ok(Inner::join_flight(&self.inner, false).await?.access_token.clone())
     }
 
     /// The whole valid token (scope, refresh token, `extra` such as `id_token`).
     pub async fn token(&self) -> Result<Arc<OAuthToken>, Error> {
         match self.inner.valid_cached() {
-            Some(token) => Ok(token),
-            None => Inner::join_flight(&self.inner, false).await,
+            Some(token) => {
+                self.inner.reads.hit();
+                Ok(token)
+            }
+            None => {
+                self.inner.reads.miss();
+                Inner::join_flight(&self.inner, false).await
+            }
         }
     }
 
@@ -346,6 +360,10 @@ impl TokenManagerBuilder {
         let shared = self.store.is_some();
         let (store, mut key) =
             self.store.unwrap_or_else(|| (Arc::new(MemoryStore::new()), String::from("default")));
+        // A shared store's calls are counted and timed (feature `metrics`).
+        #[cfg(feature = "metrics")]
+        let store: Arc<dyn TokenStore> = if shared { Arc::new(metered::MeteredStore(store)) } else { store };
+        let source_kind = self.source.kind();
         // Tokens for different resources (RFC 8707) must never be handed out for one another.
         let resources = self.source.resources();
         if !resources.is_empty() {
@@ -383,6 +401,8 @@ impl TokenManagerBuilder {
                 flight: Mutex::new(None),
                 seed: Mutex::new(seed),
                 failure: Mutex::new(None),
+                source_kind,
+                reads: crate::telemetry::ReadCounters::new(source_kind),
             }),
         }
     }
@@ -477,9 +497,13 @@ impl Inner {
                 return Ok(token);
             }
             match slot.as_ref() {
-                Some(flight) => flight.clone(),
+                Some(flight) => {
+                    this.reads.waiter();
+                    flight.clone()
+                }
                 None => {
                     if let Some(error) = this.recent_failure() {
+                        crate::telemetry::backoff_rejection(this.source_kind);
                         return Err(error);
                     }
                     // Spawn before filling the slot: a call outside a runtime must leave the

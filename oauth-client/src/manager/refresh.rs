@@ -90,7 +90,11 @@ impl Inner {
     fn usable_stored(&self, snapshot: &StoreSnapshot, base: &Base) -> Option<OAuthToken> {
         let token = snapshot.token.as_ref()?;
         let rejected = base.rejected.as_ref().is_some_and(|rejected| token.access_token == *rejected);
-        (!rejected && self.fresh(token)).then(|| token.clone())
+        let usable = !rejected && self.fresh(token);
+        if usable {
+            crate::telemetry::refresh(self.source_kind, "from_store");
+        }
+        usable.then(|| token.clone())
     }
 
     /// Holding the lock: look again (the previous holder may have just saved), refresh from
@@ -214,6 +218,7 @@ impl Inner {
             self.shared && self.source.needs_coordination() && !self.settings.refresh_when_store_unreachable;
         if !risky {
             tracing::warn!(%error, "token store unavailable; calling the provider directly");
+            crate::telemetry::store_fallback("direct_fetch");
             let token = self.fetch(base.token.as_ref()).await?;
             return Ok(self.adopt(token, None));
         }
@@ -223,6 +228,7 @@ impl Inner {
             && let Some(expiry) = cached.token.expiry.filter(|expiry| now < *expiry)
         {
             tracing::warn!(%error, "token store unavailable; keeping the current token until it expires");
+            crate::telemetry::store_fallback("kept_token");
             // Looked at again in a second, so the store is used as soon as it is back.
             let kept = Arc::new(cached.until(expiry.min(now.saturating_add(1))));
             let token = Arc::clone(&kept.token);
@@ -230,6 +236,7 @@ impl Inner {
             return Ok(token);
         }
         tracing::warn!(%error, "token store unavailable; not refreshing without it");
+        crate::telemetry::store_fallback("refused");
         Err(Error::StoreUnavailable { message: error.to_string() })
     }
 
@@ -276,9 +283,11 @@ impl Inner {
     /// response has none, stamps an expiry the source left out, and tells `on_update`.
     async fn fetch(&self, previous: Option<&OAuthToken>) -> Result<OAuthToken, Error> {
         let timeout = self.settings.refresh_timeout.saturating_sub(self.settings.on_update_timeout);
-        let mut token = tokio::time::timeout(timeout, self.source.fetch(&self.client, previous))
+        let fetched = tokio::time::timeout(timeout, self.source.fetch(&self.client, previous))
             .await
-            .unwrap_or(Err(Error::Timeout))?;
+            .unwrap_or(Err(Error::Timeout));
+        crate::telemetry::refresh(self.source_kind, if fetched.is_ok() { "fetched" } else { "failed" });
+        let mut token = fetched?;
         token.complete_lifetime(self.clock.now());
         if token.refresh_token.is_none() {
             token.refresh_token = previous.and_then(|previous| previous.refresh_token.clone());

@@ -38,6 +38,12 @@ pub trait TokenSource: Send + Sync + 'static {
     fn resources(&self) -> &[String] {
         &[]
     }
+
+    /// What kind of source this is, for the manager's metrics (`source` label; feature
+    /// `metrics`): a short constant such as `client_credentials`. Default: `custom`.
+    fn kind(&self) -> &'static str {
+        "custom"
+    }
 }
 
 /// Tokens from the client credentials grant, fetched again when they expire. The client
@@ -95,6 +101,10 @@ impl ClientCredentials {
 }
 
 impl TokenSource for ClientCredentials {
+    fn kind(&self) -> &'static str {
+        "client_credentials"
+    }
+
     fn fetch<'a>(
         &'a self,
         client: &'a OAuthClient,
@@ -161,6 +171,10 @@ impl PasswordGrant {
 }
 
 impl TokenSource for PasswordGrant {
+    fn kind(&self) -> &'static str {
+        "password"
+    }
+
     fn fetch<'a>(
         &'a self,
         client: &'a OAuthClient,
@@ -213,6 +227,10 @@ impl AuthorizationCode {
 }
 
 impl TokenSource for AuthorizationCode {
+    fn kind(&self) -> &'static str {
+        "authorization_code"
+    }
+
     fn fetch<'a>(
         &'a self,
         client: &'a OAuthClient,

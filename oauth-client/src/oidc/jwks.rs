@@ -269,6 +269,12 @@ impl JwksCache {
 
     async fn fetch(&self, generation: u64) -> Result<KeySet, Error> {
         self.inner.fetches.fetch_add(1, Ordering::Relaxed);
+        let fetched = self.fetch_once(generation).await;
+        crate::telemetry::jwks_fetch(fetched.is_ok());
+        fetched
+    }
+
+    async fn fetch_once(&self, generation: u64) -> Result<KeySet, Error> {
         let accept = "application/jwk-set+json, application/json";
         let received =
             crate::discovery::get_document(&self.inner.http, self.inner.url.as_str(), accept).await?;

@@ -197,6 +197,10 @@ pub(super) struct Renewal {
 }
 
 impl TokenSource for Renewal {
+    fn kind(&self) -> &'static str {
+        "resource_access"
+    }
+
     fn fetch<'a>(
         &'a self,
         client: &'a OAuthClient,

@@ -275,6 +275,10 @@ trait Impersonation: TokenEndpoint {
 impl Impersonation for OAuthClient {}
 
 impl TokenSource for ExternalAccount {
+    fn kind(&self) -> &'static str {
+        "external_account"
+    }
+
     fn fetch<'a>(
         &'a self,
         client: &'a OAuthClient,

@@ -45,6 +45,10 @@ impl JwtBearerGrant {
 }
 
 impl TokenSource for JwtBearerGrant {
+    fn kind(&self) -> &'static str {
+        "jwt_bearer"
+    }
+
     fn fetch<'a>(
         &'a self,
         client: &'a OAuthClient,
@@ -130,6 +134,10 @@ impl TokenExchangeGrant {
 }
 
 impl TokenSource for TokenExchangeGrant {
+    fn kind(&self) -> &'static str {
+        "token_exchange"
+    }
+
     fn fetch<'a>(
         &'a self,
         client: &'a OAuthClient,

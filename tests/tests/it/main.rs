@@ -11,6 +11,7 @@ mod file_store;
 mod hostile_responses;
 mod interop;
 mod limits;
+mod metrics;
 mod redirects_and_retries;
 mod redis_store;
 mod resource_access;
