@@ -3,8 +3,11 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, FromRedisValue};
+use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::cluster::{ClusterClient, ClusterClientBuilder};
+use redis::cluster_async::ClusterConnection;
+use redis::sentinel::{SentinelClient, SentinelNodeConnectionInfo, SentinelServerType};
+use redis::{AsyncConnectionConfig, Cmd, FromRedisValue, IntoConnectionInfo, Pipeline, RedisFuture, Value};
 
 use super::source::BoxFuture;
 use super::store::{
@@ -17,6 +20,9 @@ const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
 /// After Redis could not be reached, how long the store answers "unreachable" at once
 /// instead of trying again: an outage costs managers one failed connection, not one per call.
 const OUTAGE_BACKOFF: Duration = Duration::from_secs(2);
+/// The same behind Sentinel: asking the sentinels is cheap, and after a failover the new
+/// primary should be found as soon as they name it.
+const SENTINEL_OUTAGE_BACKOFF: Duration = Duration::from_millis(250);
 
 /// Releases the lock only if it still holds this holder's value (no one else's lock is
 /// deleted after ours expired).
@@ -53,10 +59,17 @@ redis.call('del', KEYS[2])
 return version
 ";
 
-/// Tokens in Redis, one hash per key (`<prefix><key>`, fields `version` and `token` as JSON);
-/// the refresh lock is `<prefix><key>:lock` (`SET NX PX` with a random holder value, renewed
-/// and released by compare scripts), a published failure `<prefix><key>:failure`. Cargo
-/// feature `redis`.
+/// Tokens in Redis, one hash per key (`<prefix>{<key>}`, fields `version` and `token` as
+/// JSON); the refresh lock is `<prefix>{<key>}:lock` (`SET NX PX` with a random holder value,
+/// renewed and released by compare scripts), a published failure `<prefix>{<key>}:failure`.
+/// The braces are a hash tag: a key's three entries live in one hash slot, so the scripts
+/// that touch two of them run on a Redis Cluster too. Cargo feature `redis`.
+///
+/// Three deployments: one server or a managed primary ([`new`](Self::new): `redis://`,
+/// `rediss://` with a TLS feature, `redis://user:password@host` for an ACL user), a Redis
+/// Cluster ([`cluster`](Self::cluster)), a primary found through Sentinel
+/// ([`sentinel`](Self::sentinel); after a failover the store asks the sentinels again).
+/// Valkey speaks the same protocol.
 ///
 /// A token with a refresh token is kept for the refresh token's lifetime
 /// (`refresh_token_expires_in` when the provider sends it), otherwise until it is replaced
@@ -77,30 +90,166 @@ return version
 /// # Ok(()) }
 /// ```
 pub struct RedisStore {
-    client: redis::Client,
+    deployment: Deployment,
     prefix: String,
     command_timeout: Duration,
     retention: Option<Duration>,
-    connection: tokio::sync::Mutex<Option<MultiplexedConnection>>,
+    /// Replicas that must have a lock or a saved token before the store goes on (`WAIT`).
+    replicas_to_confirm: u32,
+    connection: tokio::sync::Mutex<Option<Connection>>,
     down_until: Mutex<Option<Instant>>,
 }
 
-impl RedisStore {
-    /// A store on the Redis at `url` (`redis://host:port/db`). Connects on first use.
-    pub fn new(url: &str) -> Result<Self, StoreError> {
-        let client =
-            redis::Client::open(url).map_err(|error| StoreError::new(StoreErrorKind::Other, error))?;
-        Ok(RedisStore {
-            client,
-            prefix: "oauth-client:v2:".to_owned(),
-            command_timeout: COMMAND_TIMEOUT,
-            retention: None,
-            connection: tokio::sync::Mutex::new(None),
-            down_until: Mutex::new(None),
-        })
+/// Where the store's Redis is.
+enum Deployment {
+    Server(redis::Client),
+    Cluster(ClusterClient),
+    /// The sentinels are asked for the primary at each (re)connection.
+    Sentinel {
+        sentinels: Vec<redis::ConnectionInfo>,
+        primary: String,
+        node: SentinelNodeConnectionInfo,
+        /// Made at the first connection; asking takes `&mut`, hence the lock.
+        client: tokio::sync::Mutex<Option<SentinelClient>>,
+    },
+}
+
+/// A connection to one server (a primary Sentinel named) or to a cluster, which routes each
+/// command to its slot's node and follows the cluster's changes by itself.
+#[derive(Clone)]
+enum Connection {
+    Server(MultiplexedConnection),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Connection::Server(connection) => connection.req_packed_command(cmd),
+            Connection::Cluster(connection) => connection.req_packed_command(cmd),
+        }
     }
 
-    /// Prefixes every key with `prefix` instead of `oauth-client:v2:`.
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Connection::Server(connection) => connection.req_packed_commands(pipeline, offset, count),
+            Connection::Cluster(connection) => connection.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Server(connection) => connection.get_db(),
+            Connection::Cluster(connection) => connection.get_db(),
+        }
+    }
+}
+
+impl RedisStore {
+    /// A store on the Redis at `url` (`redis://[user:password@]host:port/db`; `rediss://`
+    /// with a TLS feature). Connects on first use.
+    pub fn new(url: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(invalid_setting)?;
+        Ok(Self::on(Deployment::Server(client)))
+    }
+
+    /// A store on the Redis Cluster that `nodes` belong to (any of its nodes; the store
+    /// learns the others). A key's token, lock and failure share a hash slot, so the
+    /// compare-and-set and lock scripts run there as on one server.
+    ///
+    /// ```no_run
+    /// # fn run() -> Result<(), oauth_client::manager::StoreError> {
+    /// let store = oauth_client::manager::RedisStore::cluster(["redis://10.0.0.1:6379", "redis://10.0.0.2:6379"])?;
+    /// # Ok(()) }
+    /// ```
+    pub fn cluster(nodes: impl IntoIterator<Item = impl AsRef<str>>) -> Result<Self, StoreError> {
+        let nodes: Vec<String> = nodes.into_iter().map(|node| node.as_ref().to_owned()).collect();
+        if nodes.is_empty() {
+            return Err(StoreError::new(StoreErrorKind::Other, "name at least one node of the cluster"));
+        }
+        let client = ClusterClientBuilder::new(nodes).build().map_err(invalid_setting)?;
+        Ok(Self::on(Deployment::Cluster(client)))
+    }
+
+    /// A store on the primary that the sentinels at `sentinels` (`redis://host:26379`, with
+    /// the sentinels' own credentials if they have some) name for `primary`. After a
+    /// failover the old primary's connection fails or refuses writes; the store drops it and
+    /// asks the sentinels again. Locks and saved tokens are confirmed by one replica
+    /// (`WAIT`) before the store goes on, so a failover does not lose a rotated refresh
+    /// token ([`replicas_to_confirm`](Self::replicas_to_confirm)). The primary's own
+    /// credentials: [`primary_credentials`](Self::primary_credentials).
+    ///
+    /// ```no_run
+    /// # fn run() -> Result<(), oauth_client::manager::StoreError> {
+    /// let store = oauth_client::manager::RedisStore::sentinel("tokens", ["redis://10.0.0.1:26379", "redis://10.0.0.2:26379"])?
+    ///     .primary_credentials(None, "primary-password");
+    /// # Ok(()) }
+    /// ```
+    pub fn sentinel(
+        primary: &str,
+        sentinels: impl IntoIterator<Item = impl AsRef<str>>,
+    ) -> Result<Self, StoreError> {
+        let sentinels = sentinels
+            .into_iter()
+            .map(|url| url.as_ref().into_connection_info())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(invalid_setting)?;
+        if sentinels.is_empty() {
+            return Err(StoreError::new(StoreErrorKind::Other, "name at least one sentinel"));
+        }
+        let mut store = Self::on(Deployment::Sentinel {
+            sentinels,
+            primary: primary.to_owned(),
+            node: SentinelNodeConnectionInfo::default(),
+            client: tokio::sync::Mutex::new(None),
+        });
+        store.replicas_to_confirm = 1;
+        Ok(store)
+    }
+
+    fn on(deployment: Deployment) -> Self {
+        RedisStore {
+            deployment,
+            prefix: "oauth-client:v3:".to_owned(),
+            command_timeout: COMMAND_TIMEOUT,
+            retention: None,
+            replicas_to_confirm: 0,
+            connection: tokio::sync::Mutex::new(None),
+            down_until: Mutex::new(None),
+        }
+    }
+
+    /// With [`sentinel`](Self::sentinel): the user (an ACL user; `None` for the default
+    /// user) and password of the primary and its replicas.
+    #[must_use]
+    pub fn primary_credentials(mut self, username: Option<&str>, password: &str) -> Self {
+        if let Deployment::Sentinel { node, .. } = &mut self.deployment {
+            let mut settings = redis::RedisConnectionInfo::default().set_password(password);
+            if let Some(username) = username {
+                settings = settings.set_username(username);
+            }
+            *node = SentinelNodeConnectionInfo::default().set_redis_connection_info(settings);
+        }
+        self
+    }
+
+    /// How many replicas must confirm (`WAIT`) a taken lock and a saved token before the
+    /// store goes on: 1 with [`sentinel`](Self::sentinel), else 0 — at most as many as the
+    /// primary has connected. A lock not confirmed within half the command timeout is
+    /// given back and counts as slow (taken again shortly); a saved token not confirmed is
+    /// kept, with a warning.
+    #[must_use]
+    pub fn replicas_to_confirm(mut self, replicas: u32) -> Self {
+        self.replicas_to_confirm = replicas;
+        self
+    }
+
+    /// Prefixes every key with `prefix` instead of `oauth-client:v3:`.
     #[must_use]
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
@@ -136,7 +285,7 @@ impl RedisStore {
         keep.map_or(0, milliseconds)
     }
 
-    async fn connection(&self) -> Result<MultiplexedConnection, StoreError> {
+    async fn connection(&self) -> Result<Connection, StoreError> {
         if self
             .down_until
             .lock()
@@ -152,10 +301,7 @@ impl RedisStore {
         if let Some(connection) = connection.as_ref() {
             return Ok(connection.clone());
         }
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(self.command_timeout))
-            .set_response_timeout(Some(self.command_timeout));
-        match self.client.get_multiplexed_async_connection_with_config(&config).await {
+        match self.connect().await {
             Ok(fresh) => Ok(connection.insert(fresh).clone()),
             Err(error) => {
                 self.mark_down();
@@ -164,19 +310,60 @@ impl RedisStore {
         }
     }
 
-    fn mark_down(&self) {
-        if let Ok(mut down_until) = self.down_until.lock() {
-            *down_until = Some(Instant::now() + OUTAGE_BACKOFF);
+    async fn connect(&self) -> redis::RedisResult<Connection> {
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(self.command_timeout))
+            .set_response_timeout(Some(self.command_timeout));
+        match &self.deployment {
+            Deployment::Server(client) => {
+                client.get_multiplexed_async_connection_with_config(&config).await.map(Connection::Server)
+            }
+            Deployment::Cluster(client) => {
+                let config = redis::cluster::ClusterConfig::new()
+                    .set_connection_timeout(self.command_timeout)
+                    .set_response_timeout(self.command_timeout);
+                client.get_async_connection_with_config(config).await.map(Connection::Cluster)
+            }
+            Deployment::Sentinel { sentinels, primary, node, client } => {
+                let mut client = client.lock().await;
+                if client.is_none() {
+                    let built = SentinelClient::build(
+                        sentinels.clone(),
+                        primary.clone(),
+                        Some(node.clone()),
+                        SentinelServerType::Master,
+                    )?;
+                    *client = Some(built);
+                }
+                let Some(sentinel) = client.as_mut() else {
+                    return Err(redis::RedisError::from(std::io::Error::other("no sentinel client")));
+                };
+                let asked = tokio::time::timeout(self.command_timeout, sentinel.async_get_client()).await;
+                let primary = asked.map_err(|_| {
+                    redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut))
+                })??;
+                primary.get_multiplexed_async_connection_with_config(&config).await.map(Connection::Server)
+            }
         }
     }
 
-    async fn run<T: FromRedisValue>(&self, command: &redis::Cmd) -> Result<T, StoreError> {
+    fn mark_down(&self) {
+        if let Ok(mut down_until) = self.down_until.lock() {
+            let backoff = match self.deployment {
+                Deployment::Sentinel { .. } => SENTINEL_OUTAGE_BACKOFF,
+                _ => OUTAGE_BACKOFF,
+            };
+            *down_until = Some(Instant::now() + backoff);
+        }
+    }
+
+    async fn run<T: FromRedisValue>(&self, command: &Cmd) -> Result<T, StoreError> {
         let mut connection = self.connection().await?;
         let result = command.query_async(&mut connection).await;
         result.map_err(|error| self.classify(error))
     }
 
-    async fn run_pipeline<T: FromRedisValue>(&self, pipeline: &redis::Pipeline) -> Result<T, StoreError> {
+    async fn run_pipeline<T: FromRedisValue>(&self, pipeline: &Pipeline) -> Result<T, StoreError> {
         let mut connection = self.connection().await?;
         let result = pipeline.query_async(&mut connection).await;
         result.map_err(|error| self.classify(error))
@@ -188,7 +375,9 @@ impl RedisStore {
         if error.is_timeout() {
             return StoreError::new(StoreErrorKind::Slow, error);
         }
-        if error.is_io_error() || error.is_connection_dropped() || error.is_connection_refusal() {
+        // A primary that became a replica refuses writes: ask where the primary is now.
+        let demoted = error.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ReadOnly);
+        if error.is_io_error() || error.is_connection_dropped() || error.is_connection_refusal() || demoted {
             if let Ok(mut connection) = self.connection.try_lock() {
                 connection.take();
             }
@@ -199,11 +388,41 @@ impl RedisStore {
     }
 
     fn token_key(&self, key: &str) -> String {
-        format!("{}{key}", self.prefix)
+        format!("{}{{{key}}}", self.prefix)
     }
 
     fn lock_key(&self, key: &str) -> String {
-        format!("{}{key}:lock", self.prefix)
+        format!("{}{{{key}}}:lock", self.prefix)
+    }
+
+    /// `pipeline`, then — when replicas must confirm — `WAIT` for as many as asked, at most
+    /// as many as the primary has connected (`ROLE`, in the same pipeline): the command's
+    /// value, and whether they confirmed it in time. A primary left alone after a failover
+    /// needs no confirmation: a failover has nothing to promote, and a replica that joins
+    /// later copies everything.
+    async fn run_confirmed<T: FromRedisValue>(
+        &self,
+        mut pipeline: Pipeline,
+    ) -> Result<(T, bool), StoreError> {
+        if self.replicas_to_confirm == 0 {
+            let (value,): (T,) = self.run_pipeline(&pipeline).await?;
+            return Ok((value, true));
+        }
+        pipeline.cmd("ROLE");
+        let (value, role): (T, Vec<Value>) = self.run_pipeline(&pipeline).await?;
+        // ROLE on a primary: ["master", offset, [[host, port, offset], ...]].
+        let connected = match role.get(2) {
+            Some(Value::Array(replicas)) => u32::try_from(replicas.len()).unwrap_or(u32::MAX),
+            _ => 0,
+        };
+        let wanted = self.replicas_to_confirm.min(connected);
+        if wanted == 0 {
+            return Ok((value, true));
+        }
+        let mut wait = redis::cmd("WAIT");
+        wait.arg(wanted).arg(milliseconds(self.command_timeout / 2));
+        let confirmed: u32 = self.run(&wait).await?;
+        Ok((value, confirmed >= wanted))
     }
 
     /// `SET key value PX ttl`: a value that expires on its own.
@@ -219,7 +438,7 @@ impl RedisStore {
     }
 
     fn failure_key(&self, key: &str) -> String {
-        format!("{}{key}:failure", self.prefix)
+        format!("{}{{{key}}}:failure", self.prefix)
     }
 }
 
@@ -227,6 +446,11 @@ impl core::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("RedisStore").field("prefix", &self.prefix).finish_non_exhaustive()
     }
+}
+
+/// A store that cannot be set up as asked (a URL that does not parse, no node named).
+fn invalid_setting(error: redis::RedisError) -> StoreError {
+    StoreError::new(StoreErrorKind::Other, error)
 }
 
 fn milliseconds(duration: Duration) -> u64 {
@@ -259,8 +483,9 @@ impl TokenStore for RedisStore {
         Box::pin(async move {
             let json = serde_json::to_string(token)
                 .map_err(|error| StoreError::new(StoreErrorKind::Other, error))?;
-            let mut command = redis::cmd("EVAL");
-            command
+            let mut pipeline = redis::pipe();
+            pipeline
+                .cmd("EVAL")
                 .arg(SAVE_SCRIPT)
                 .arg(2)
                 .arg(self.token_key(key))
@@ -268,7 +493,13 @@ impl TokenStore for RedisStore {
                 .arg(expected_version)
                 .arg(json)
                 .arg(self.keep_for(token));
-            let version: i64 = self.run(&command).await?;
+            let (version, confirmed): (i64, _) = self.run_confirmed(pipeline).await?;
+            if !confirmed {
+                tracing::warn!(
+                    wanted = self.replicas_to_confirm,
+                    "a saved token is not on the replicas yet; a failover now could lose it"
+                );
+            }
             Ok(u64::try_from(version).ok())
         })
     }
@@ -290,10 +521,25 @@ impl TokenStore for RedisStore {
             let mut random = [0u8; 16];
             getrandom::fill(&mut random).map_err(|error| StoreError::msg(error.to_string()))?;
             let holder: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
-            let mut command = redis::cmd("SET");
-            command.arg(self.lock_key(key)).arg(&holder).arg("NX").arg("PX").arg(milliseconds(ttl));
-            let taken: Option<String> = self.run(&command).await?;
-            Ok(taken.map(|_| StoreLock { key: key.to_owned(), holder }))
+            let mut pipeline = redis::pipe();
+            pipeline
+                .cmd("SET")
+                .arg(self.lock_key(key))
+                .arg(&holder)
+                .arg("NX")
+                .arg("PX")
+                .arg(milliseconds(ttl));
+            let (taken, confirmed): (Option<String>, _) = self.run_confirmed(pipeline).await?;
+            let lock = taken.map(|_| StoreLock { key: key.to_owned(), holder });
+            // A lock only the primary has would vanish in a failover, and another process
+            // would refresh with the same refresh token: give it back, and take it again.
+            if let Some(lock) = &lock
+                && !confirmed
+            {
+                let _ = self.unlock(lock.clone()).await;
+                return Err(StoreError::new(StoreErrorKind::Slow, "the lock is not on enough replicas yet"));
+            }
+            Ok(lock)
         })
     }
 

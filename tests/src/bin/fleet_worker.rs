@@ -4,8 +4,9 @@
 //! once it has published its login (with `--login`), then, at the end, one JSON line with
 //! what its callers got.
 //!
-//! Arguments (all `--name value`): `--redis` (a Redis URL, or `file:DIR` for a `FileStore`
-//! in DIR), `--token-url`, `--key`, `--source`
+//! Arguments (all `--name value`): `--redis` (a Redis URL, `cluster:URL,URL` for a Redis
+//! Cluster, `sentinel:PRIMARY:URL,URL` for a primary found through Sentinel, or `file:DIR`
+//! for a `FileStore` in DIR), `--token-url`, `--key`, `--source`
 //! (`code`, `ccg`, or `jwt-bearer` with `--assertion-file PATH`), `--login CODE` (exchange this code and seed the store), `--start-ms`
 //! (Unix ms at which the schedule starts), `--phases` (e.g. `10000:active,4000:idle`),
 //! `--tasks`, `--leeway-s`, `--lock-ttl-ms`, `--failure-backoff-ms`.
@@ -52,11 +53,22 @@ async fn main() {
         .client_auth(ClientAuth::client_secret_basic("fleet", "secret"))
         .build()
         .expect("a local token URL");
-    let store: Arc<dyn TokenStore> = match args.text("redis").strip_prefix("file:") {
-        Some(dir) => Arc::new(FileStore::open(dir).expect("a private directory")),
-        None => Arc::new(
-            RedisStore::new(args.text("redis")).expect("a Redis URL").command_timeout(Duration::from_secs(2)),
+    let store: Arc<dyn TokenStore> = match args.text("redis") {
+        dir if dir.starts_with("file:") => Arc::new(FileStore::open(&dir[5..]).expect("a private directory")),
+        nodes if nodes.starts_with("cluster:") => Arc::new(
+            RedisStore::cluster(nodes[8..].split(','))
+                .expect("cluster node URLs")
+                .command_timeout(Duration::from_secs(2)),
         ),
+        sentinels if sentinels.starts_with("sentinel:") => {
+            let (primary, urls) = sentinels[9..].split_once(':').expect("sentinel:PRIMARY:URL,URL");
+            Arc::new(
+                RedisStore::sentinel(primary, urls.split(','))
+                    .expect("sentinel URLs")
+                    .command_timeout(Duration::from_secs(2)),
+            )
+        }
+        url => Arc::new(RedisStore::new(url).expect("a Redis URL").command_timeout(Duration::from_secs(2))),
     };
     let builder = match args.text("source") {
         "code" => TokenManager::builder(client.clone(), AuthorizationCode::new()),

@@ -469,3 +469,284 @@ async fn fleet_figures() {
     }
     println!("FLEET_FIGURES {}", serde_json::Value::Object(figures));
 }
+
+// Redis as operators run it: a cluster of three primaries, a primary under Sentinel that is
+// killed mid-run, an ACL user. Every server is started here on 127.0.0.1 and stopped by
+// its PID (the `Child` each one is).
+
+/// A free port on 127.0.0.1 whose cluster-bus port (+10000) is free too.
+fn free_port_pair() -> u16 {
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        if port < 55_535 && std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// Redis processes started for one test, stopped (by their PIDs) when dropped, with their
+/// working directory.
+struct RedisProcesses {
+    children: Vec<(u16, Child)>,
+    dir: std::path::PathBuf,
+}
+
+impl RedisProcesses {
+    fn new(test: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("oauth-redis-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        RedisProcesses { children: Vec::new(), dir }
+    }
+
+    /// `redis-server` on `port` with `args`, waited for until it answers PING.
+    fn start(&mut self, port: u16, args: &[&str]) {
+        let child = Command::new("redis-server")
+            .args(args)
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .current_dir(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server on the PATH");
+        self.children.push((port, child));
+        self.wait_until(port, &["PING"], |answer| answer == "PONG");
+    }
+
+    /// Asks `redis-cli -p port ARGS` every 100 ms, for 20 s, until `done(answer)`.
+    fn wait_until(&self, port: u16, command: &[&str], done: impl Fn(&str) -> bool) -> String {
+        for _ in 0..200 {
+            let answer = redis_cli(port, command);
+            if done(&answer) {
+                return answer;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("redis on port {port} did not answer {command:?} as expected in 20 s");
+    }
+
+    /// Kills the server on `port` at once (SIGKILL: no chance to hand anything over).
+    fn kill(&mut self, port: u16) {
+        let (_, child) = self.children.iter_mut().find(|(own, _)| *own == port).expect("a server we started");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
+impl Drop for RedisProcesses {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn redis_cli(port: u16, command: &[&str]) -> String {
+    let output =
+        Command::new("redis-cli").args(["-h", "127.0.0.1", "-p", &port.to_string()]).args(command).output();
+    output.map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned()).unwrap_or_default()
+}
+
+/// A Redis Cluster of three primaries (no replicas), its slots assigned and agreed.
+fn redis_cluster(processes: &mut RedisProcesses) -> Vec<u16> {
+    let ports: Vec<u16> = (0..3).map(|_| free_port_pair()).collect();
+    for port in &ports {
+        let config = format!("nodes-{port}.conf");
+        processes.start(
+            *port,
+            &[
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                &config,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+        );
+    }
+    let nodes: Vec<String> = ports.iter().map(|port| format!("127.0.0.1:{port}")).collect();
+    let created = Command::new("redis-cli")
+        .args(["--cluster", "create"])
+        .args(&nodes)
+        .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stdout));
+    for port in &ports {
+        processes.wait_until(*port, &["CLUSTER", "INFO"], |info| info.contains("cluster_state:ok"));
+    }
+    ports
+}
+
+/// Issue "Operate it in production": a fleet of processes under refresh-token rotation shares
+/// one grant through a Redis Cluster of three primaries. The compare-and-set script touches
+/// a key's token and its failure, the lock scripts its lock: in one slot thanks to the hash
+/// tag, or the cluster would refuse them (CROSSSLOT) and the fleet would fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server on the PATH; run with --include-ignored"]
+async fn a_rotating_fleet_shares_one_grant_through_a_redis_cluster() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let mut processes = RedisProcesses::new("cluster");
+    let ports = redis_cluster(&mut processes);
+    let nodes: Vec<String> = ports.iter().map(|port| format!("redis://127.0.0.1:{port}/")).collect();
+    let (_server, provider, url) = rotating(RotatingProvider::new(3)).await;
+    let plan = FleetPlan {
+        processes: 4,
+        tasks: 10,
+        source: "code",
+        assertion_file: None,
+        phases: vec![(8_000, "active")],
+        other_phases: Vec::new(),
+        leeway_s: 1,
+        lock_ttl_ms: 2_000,
+        failure_backoff_ms: 1_000,
+    };
+    let store = format!("cluster:{}", nodes.join(","));
+    let reports = Fleet::start(WORKER, &plan, &url, &store, "cluster-fleet").reports();
+
+    let samples: Vec<_> = reports.iter().flat_map(|report| report.error_samples.clone()).collect();
+    assert_eq!(reports.iter().map(|report| report.errors).sum::<u64>(), 0, "{samples:?}");
+    assert_eq!(provider.count(&Event::Reuse), 0, "no refresh token was presented twice");
+    assert_eq!(provider.count(&Event::Issued), 1, "one login; every other token came from a refresh");
+    let windows = refresh_windows(&plan, 3);
+    let requests = provider.events().len();
+    assert!(
+        (4..=windows + 1).contains(&requests),
+        "{requests} provider requests for {windows} refresh windows"
+    );
+    // The token, its lock and failure keys hash to one slot, on one of the three nodes.
+    let slot = redis_cli(ports[0], &["CLUSTER", "KEYSLOT", "oauth-client:v3:{cluster-fleet}"]);
+    let lock_slot = redis_cli(ports[0], &["CLUSTER", "KEYSLOT", "oauth-client:v3:{cluster-fleet}:lock"]);
+    assert_eq!(slot, lock_slot);
+}
+
+/// Issue "Operate it in production": a primary watched by Sentinel is killed (SIGKILL) in
+/// the middle of a fleet's run under refresh-token rotation. The store confirms each lock
+/// and saved token on the replica (`WAIT`), so the promoted replica has the newest refresh
+/// token: no refresh token is presented twice, none is refused, and the fleet goes on
+/// through the new primary the sentinel names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server on the PATH; run with --include-ignored"]
+async fn a_sentinel_failover_mid_run_loses_no_rotated_refresh_token() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let mut processes = RedisProcesses::new("sentinel");
+    let (primary, replica, sentinel) = (free_port_pair(), free_port_pair(), free_port_pair());
+    let plain = ["--save", "", "--appendonly", "no"];
+    processes.start(primary, &plain);
+    let replica_of = primary.to_string();
+    processes.start(replica, &[&plain[..], &["--replicaof", "127.0.0.1", &replica_of]].concat());
+    processes.wait_until(primary, &["INFO", "replication"], |info| info.contains("connected_slaves:1"));
+    let config = processes.dir.join("sentinel.conf");
+    std::fs::write(
+        &config,
+        format!(
+            // A failover that finds the replica's information stale gives up and tries again
+            // after twice the failover timeout: 1 s keeps the whole failover within 5 s.
+            "sentinel monitor tokens 127.0.0.1 {primary} 1\nsentinel down-after-milliseconds tokens 1000\n\
+             sentinel failover-timeout tokens 1000\n"
+        ),
+    )
+    .unwrap();
+    processes.start(sentinel, &[config.to_str().unwrap(), "--sentinel"]);
+    processes.wait_until(sentinel, &["SENTINEL", "REPLICAS", "tokens"], |replicas| {
+        replicas.contains(&replica.to_string())
+    });
+
+    // Tokens live 12 s, renewed 1 s early: the seed's refresh comes about 9 s into the run,
+    // the primary is killed a second later, and the failover (at most about 5 s) ends before
+    // the next refresh, which must start from the refresh token saved just before the kill.
+    let (_server, provider, url) = rotating(RotatingProvider::new(12)).await;
+    let plan = FleetPlan {
+        processes: 4,
+        tasks: 10,
+        source: "code",
+        assertion_file: None,
+        phases: vec![(24_000, "active")],
+        other_phases: Vec::new(),
+        leeway_s: 1,
+        lock_ttl_ms: 2_000,
+        failure_backoff_ms: 1_000,
+    };
+    let store = format!("sentinel:tokens:redis://127.0.0.1:{sentinel}/");
+    let fleet = Fleet::start(WORKER, &plan, &url, &store, "sentinel-fleet");
+    let kill_at = fleet.start + Duration::from_millis(10_000);
+    tokio::time::sleep(kill_at.duration_since(std::time::SystemTime::now()).unwrap_or_default()).await;
+    processes.kill(primary);
+    let killed = std::time::Instant::now();
+    let reports = tokio::task::spawn_blocking(move || fleet.reports()).await.unwrap();
+
+    let promoted =
+        processes.wait_until(sentinel, &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "tokens"], |address| {
+            address.contains(&replica.to_string())
+        });
+    let errors: u64 = reports.iter().map(|report| report.errors).sum();
+    let samples: Vec<_> = reports.iter().flat_map(|report| report.error_samples.clone()).collect();
+    eprintln!("sentinel failover: {errors} errors {samples:?}; primary now {promoted:?}");
+    assert_eq!(provider.count(&Event::Reuse), 0, "no refresh token was presented twice");
+    assert_eq!(provider.count(&Event::Refused), 0, "no refresh token was lost");
+    assert_eq!(errors, 0, "{samples:?}");
+    assert!(reports.iter().all(|report| report.calls > 100), "every process went on");
+    let after: usize = provider
+        .events()
+        .iter()
+        .filter(|(at, _)| *at > std::time::Instant::now() - Duration::from_secs(6))
+        .count();
+    assert!(after > 0, "refreshes went on after the failover");
+}
+
+/// Issue "Operate it in production": an ACL user (the default user off) reaches the store
+/// with the credentials in the URL; a wrong password is an unreachable store, and client
+/// credentials are fetched directly.
+#[tokio::test]
+#[ignore = "needs redis-server on the PATH; run with --include-ignored"]
+async fn an_acl_user_shares_the_token() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let mut processes = RedisProcesses::new("acl");
+    let port = free_port_pair();
+    processes.start(
+        port,
+        &[
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            // Each rule its own argument, as in a config file's line.
+            "--user",
+            "tokens",
+            "on",
+            ">s3cret",
+            "~oauth-client:*",
+            "&*",
+            "+@all",
+            "--user",
+            "default",
+            "on",
+            "nopass",
+            "+ping",
+        ],
+    );
+    let (_server, count, client) = provider().await;
+    let store = |password: &str| {
+        Arc::new(RedisStore::new(&format!("redis://tokens:{password}@127.0.0.1:{port}/")).unwrap())
+    };
+    let manager =
+        |store| TokenManager::builder(client.clone(), ClientCredentials::new()).store(store, "acl").build();
+    let (one, other) = (manager(store("s3cret")), manager(store("s3cret")));
+    assert_eq!(one.access_token().await.unwrap(), other.access_token().await.unwrap());
+    assert_eq!(count.load(Ordering::SeqCst), 1, "one request, shared through the ACL user's keys");
+    assert_eq!(
+        redis_cli(
+            port,
+            &["--user", "tokens", "--pass", "s3cret", "--no-auth-warning", "EXISTS", "oauth-client:v3:{acl}"]
+        ),
+        "1"
+    );
+
+    let wrong = manager(store("wrong"));
+    wrong.access_token().await.expect("fetched directly while the store refuses the credentials");
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
