@@ -690,12 +690,11 @@ async fn a_sentinel_failover_mid_run_loses_no_rotated_refresh_token() {
     assert_eq!(provider.count(&Event::Refused), 0, "no refresh token was lost");
     assert_eq!(errors, 0, "{samples:?}");
     assert!(reports.iter().all(|report| report.calls > 100), "every process went on");
-    let after: usize = provider
-        .events()
-        .iter()
-        .filter(|(at, _)| *at > std::time::Instant::now() - Duration::from_secs(6))
-        .count();
-    assert!(after > 0, "refreshes went on after the failover");
+    // A token lives 12 s and the run goes on 14 s after the kill: the next refresh came
+    // after it, through the new primary, from the refresh token saved before it.
+    let after = provider.events().iter().filter(|(at, _)| *at > killed).count();
+    assert!(after >= 1, "a refresh after the failover");
+    assert!(provider.count(&Event::Rotated) >= 2);
 }
 
 /// Issue "Operate it in production": an ACL user (the default user off) reaches the store
