@@ -211,3 +211,108 @@ fn a_store_outage_is_counted_with_the_fallback_taken() {
     assert_eq!(recorded.counter(STORE_FALLBACKS, &[("action", "direct_fetch")]), 1);
     assert_eq!(recorded.counter(MANAGER_REFRESHES, &[CCG, ("outcome", "fetched")]), 1);
 }
+
+/// The value of the Prometheus series `name` carrying every one of `labels`, in `text`
+/// (the exposition format); 0 when absent.
+fn prometheus_value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    text.lines()
+        .filter(|line| line.starts_with(&format!("{name}{{")))
+        .filter(|line| labels.iter().all(|(key, value)| line.contains(&format!("{key}=\"{value}\""))))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// GETs `url` (a plain HTTP/1.1 exchange with the example's own server).
+fn scrape(url: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let address = url.trim_start_matches("http://").trim_end_matches("/metrics");
+    let mut socket = std::net::TcpStream::connect(address).unwrap();
+    let request = format!("GET /metrics HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n\r\n");
+    socket.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    socket.read_to_string(&mut response).unwrap();
+    response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default()
+}
+
+/// Issue "Operate it in production": three processes of the metrics example
+/// (`examples/examples/metrics_service.rs`, Prometheus' exporter) share client-credentials
+/// tokens through Redis. Scraped during the run, their cache hits grow; scraped after it,
+/// their token requests add up to the provider's own count of token requests, and every
+/// process's refreshes are either its own requests or the shared token taken from the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server on the PATH and the examples built (cargo test --workspace builds them)"]
+async fn a_fleet_s_scraped_counters_match_the_provider_s_count() {
+    use std::io::BufRead as _;
+    use std::process::{Command, Stdio};
+    let _serial = crate::redis_store::ONE_AT_A_TIME.lock().await;
+    let redis = crate::redis_store::RedisServer::start();
+    let (_server, provider, url) =
+        crate::redis_store::rotating(oauth_client_tests::fleet::RotatingProvider::new(2)).await;
+    let example =
+        std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().join("examples/metrics_service");
+    assert!(example.exists(), "{} is built by cargo test --workspace", example.display());
+    let mut services: Vec<(
+        std::process::Child,
+        std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+        String,
+    )> = (0..3)
+        .map(|_| {
+            let mut child = Command::new(&example)
+                .env("TOKEN_URL", &url)
+                .env("REDIS_URL", &redis.url)
+                .env("RUN_MS", "5000")
+                .env("SERVE_AFTER", "1")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+            let first = lines.next().unwrap().unwrap();
+            let metrics = first.strip_prefix("metrics: ").expect("the metrics URL first").to_owned();
+            (child, lines, metrics)
+        })
+        .collect();
+
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let hits = [("source", "client_credentials"), ("result", "hit")];
+    let during: Vec<f64> = services
+        .iter()
+        .map(|(_, _, url)| prometheus_value(&scrape(url), "oauth_client_token_manager_reads", &hits))
+        .collect();
+    assert!(during.iter().all(|hits| *hits > 0.0), "scraped mid-run: {during:?}");
+
+    let mut after = Vec::new();
+    for (_, lines, url) in &mut services {
+        let done = tokio::task::block_in_place(|| lines.next()).unwrap().unwrap();
+        assert_eq!(done, "done");
+        after.push(scrape(url));
+    }
+    let success = [("endpoint", "token"), ("outcome", "success")];
+    let requests: f64 =
+        after.iter().map(|text| prometheus_value(text, "oauth_client_requests", &success)).sum();
+    let fetched: f64 = after
+        .iter()
+        .map(|text| prometheus_value(text, "oauth_client_token_manager_refreshes", &[("outcome", "fetched")]))
+        .sum();
+    let from_store: f64 = after
+        .iter()
+        .map(|text| {
+            prometheus_value(text, "oauth_client_token_manager_refreshes", &[("outcome", "from_store")])
+        })
+        .sum();
+    let counted = provider.events().len() as f64;
+    assert_eq!(requests, counted, "the services' token requests are the provider's");
+    assert_eq!(fetched, counted, "each request was one refresh");
+    assert!(from_store > 0.0, "the others took the shared token");
+    let hits_after: Vec<f64> =
+        after.iter().map(|text| prometheus_value(text, "oauth_client_token_manager_reads", &hits)).collect();
+    assert!(
+        hits_after.iter().zip(&during).all(|(after, during)| after > during),
+        "{hits_after:?} {during:?}"
+    );
+
+    for (mut child, _, _) in services {
+        drop(child.stdin.take());
+        assert!(child.wait().unwrap().success());
+    }
+}
