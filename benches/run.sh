@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every benchmark of issue "Benchmarks" on this machine and writes BENCHMARKS.md:
 #   bash benches/run.sh
-# 1-4: `cargo bench -p oauth-bench` (divan: round trips, token manager read path, stampede);
+# 1-4: `cargo bench -p oauth-bench` (divan: round trips, token manager read path — also with
+# the metrics feature and a Prometheus recorder — stampede);
 # 5: peak RSS over 10,000 sequential requests; 6: clean release build times and the macro's
 # expansion cost; 7: a fleet of processes sharing a token through Redis, Redis killed mid-run;
 # 9: AT Protocol sign-in against a real PDS (started here unless OAUTH_PEER_PDS_URL is set).
@@ -27,6 +28,9 @@ run_started=$(seconds)
 echo "== 1-4: cargo bench -p oauth-bench" >&2
 # Default features: rustls, signatures (JWT, DPoP, ID tokens) on aws-lc-rs.
 cargo bench -p oauth-bench --bench oauth 2>/dev/null | tee "$work/divan.txt" >&2
+echo "== 3: the read path with metrics on (feature metrics, a Prometheus recorder installed)" >&2
+cargo bench -p oauth-bench --bench oauth --features metrics -- cached_access_token_with_metrics 2>/dev/null \
+  | tee "$work/divan-metrics.txt" >&2
 echo "== 2: the crypto pairs with native-tls instead (signatures on RustCrypto)" >&2
 OAUTH_BENCH_ONLY=crypto cargo bench -p oauth-bench --bench oauth --no-default-features --features native-tls \
   2>/dev/null | tee "$work/crypto-native-tls.txt" >&2
@@ -109,6 +113,12 @@ if ! command -v redis-server >/dev/null; then
 fi
 cargo test -q -p oauth-client-tests --test it redis_store::fleet_figures -- --ignored --nocapture \
   2>"$work/fleet.log" | sed -n 's/^FLEET_FIGURES //p' >"$work/fleet.json" || { cat "$work/fleet.log" >&2; exit 1; }
+echo "== 7: requests per refresh window with 8 and 32 processes" >&2
+cargo test -q -p oauth-client-tests --test it redis_store::fleet_window_figures -- --ignored --nocapture \
+  2>"$work/windows.log" | sed -n 's/^FLEET_WINDOWS //p' >"$work/windows.json" || { cat "$work/windows.log" >&2; exit 1; }
+echo "== 7: a Sentinel failover under a rotating fleet" >&2
+cargo test -q -p oauth-client-tests --test it redis_store::a_sentinel_failover_mid_run_loses_no_rotated_refresh_token \
+  -- --ignored --nocapture 2>&1 | sed -n 's/^SENTINEL_FAILOVER //p' >"$work/failover.json" || exit 1
 
 echo "== 9: AT Protocol, from a handle to the first XRPC response, against a real PDS" >&2
 started_pds=""
@@ -123,5 +133,6 @@ if [ -n "$started_pds" ]; then bash tests/peers/atproto/stop.sh; fi
 
 python3 -c "print('whole_run', round($(seconds) - $run_started))" >>"$work/times"
 python3 benches/report.py "$work/divan.txt" "$work/memory.json" "$work/times" "$work/fleet.json" \
-  "$work/crypto-native-tls.txt" "$work/atproto.json" >BENCHMARKS.md
+  "$work/crypto-native-tls.txt" "$work/atproto.json" "$work/divan-metrics.txt" "$work/windows.json" \
+  "$work/failover.json" >BENCHMARKS.md
 echo "wrote BENCHMARKS.md" >&2

@@ -742,6 +742,25 @@ mod token_manager {
         bencher.bench(|| ready(manager.access_token()).expect("cached"));
     }
 
+    /// The same read with oauth-client's metrics on (feature `metrics`) and a Prometheus
+    /// recorder installed before the manager is built: one cache-hit counter increment more.
+    /// Run alone (`benches/run.sh` filters for it), so the recorder sees no other bench.
+    #[cfg(feature = "metrics")]
+    #[divan::bench(threads = [1, 2], sample_count = 500, sample_size = 1000)]
+    fn cached_access_token_with_metrics(bencher: Bencher) {
+        static WITH_METRICS: LazyLock<TokenManager> = LazyLock::new(|| {
+            metrics_exporter_prometheus::PrometheusBuilder::new()
+                .install_recorder()
+                .expect("the only recorder");
+            let client = OAuthClient::new(SERVER.token_url()).expect("a client");
+            let manager = TokenManager::builder(client, ClientCredentials::new()).build();
+            CLIENT_RUNTIME.block_on(manager.access_token()).expect("a first token");
+            manager
+        });
+        let manager = &*WITH_METRICS;
+        bencher.bench(|| ready(manager.access_token()).expect("cached"));
+    }
+
     /// 10,000 tasks ask a manager without a token at once: one request, all served.
     #[divan::bench(sample_count = 20, sample_size = 1)]
     fn stampede_10k(bencher: Bencher) {
