@@ -160,7 +160,7 @@ impl ReadCounters {
         #[cfg(feature = "metrics")]
         {
             let hits = self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            if hits % HIT_BATCH == 0 {
+            if hits.is_multiple_of(HIT_BATCH) {
                 self.publish_hits(hits);
             }
         }
