@@ -55,6 +55,8 @@ mod file_store;
 mod metered;
 #[cfg(feature = "redis")]
 mod redis_store;
+#[cfg(all(feature = "redis", feature = "rustls"))]
+mod redis_tls;
 mod refresh;
 pub(crate) mod resource;
 pub(crate) mod source;

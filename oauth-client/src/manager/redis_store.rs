@@ -103,6 +103,9 @@ pub struct RedisStore {
 /// Where the store's Redis is.
 enum Deployment {
     Server(redis::Client),
+    /// A `rediss://` server, on our own rustls configuration.
+    #[cfg(feature = "rustls")]
+    TlsServer(super::redis_tls::TlsServer),
     Cluster(ClusterClient),
     /// The sentinels are asked for the primary at each (re)connection.
     Sentinel {
@@ -154,8 +157,41 @@ impl RedisStore {
     /// A store on the Redis at `url` (`redis://[user:password@]host:port/db`; `rediss://`
     /// with a TLS feature). Connects on first use.
     pub fn new(url: &str) -> Result<Self, StoreError> {
+        #[cfg(feature = "rustls")]
+        if url.starts_with("rediss://") {
+            return Ok(Self::on(Deployment::TlsServer(super::redis_tls::TlsServer::parse(url)?)));
+        }
+        if url.starts_with("rediss://") {
+            return Err(StoreError::new(
+                StoreErrorKind::Other,
+                "rediss:// needs oauth-client's `rustls` feature (TLS to Redis is on rustls)",
+            ));
+        }
         let client = redis::Client::open(url).map_err(invalid_setting)?;
         Ok(Self::on(Deployment::Server(client)))
+    }
+
+    /// With a `rediss://` URL: trusts the certificates in `pem` (a private CA) besides the
+    /// platform's roots.
+    ///
+    /// ```no_run
+    /// # fn run(ca_pem: &[u8]) -> Result<(), oauth_client::manager::StoreError> {
+    /// let store = oauth_client::manager::RedisStore::new("rediss://tokens:password@redis.internal:6380/")?
+    ///     .tls_root_certificates(ca_pem)?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "rustls")]
+    pub fn tls_root_certificates(mut self, pem: &[u8]) -> Result<Self, StoreError> {
+        match &mut self.deployment {
+            Deployment::TlsServer(server) => server.add_roots(pem)?,
+            _ => {
+                return Err(StoreError::new(
+                    StoreErrorKind::Other,
+                    "root certificates are for a rediss:// URL; this store has none",
+                ));
+            }
+        }
+        Ok(self)
     }
 
     /// A store on the Redis Cluster that `nodes` belong to (any of its nodes; the store
@@ -317,6 +353,10 @@ impl RedisStore {
         match &self.deployment {
             Deployment::Server(client) => {
                 client.get_multiplexed_async_connection_with_config(&config).await.map(Connection::Server)
+            }
+            #[cfg(feature = "rustls")]
+            Deployment::TlsServer(server) => {
+                server.connect(self.command_timeout).await.map(Connection::Server)
             }
             Deployment::Cluster(client) => {
                 let config = redis::cluster::ClusterConfig::new()

@@ -815,3 +815,123 @@ async fn fleet_window_figures() {
     }
     println!("FLEET_WINDOWS {}", serde_json::Value::Array(figures));
 }
+
+/// A CA and a certificate for 127.0.0.1 it signed, made with openssl in `dir`; the CA's PEM.
+fn private_ca(dir: &std::path::Path) -> Vec<u8> {
+    let openssl = |args: &[&str]| {
+        let output =
+            Command::new("openssl").args(args).current_dir(dir).output().expect("openssl on the PATH");
+        assert!(output.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    };
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=test redis CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.pem",
+    ]);
+    std::fs::read(dir.join("ca.pem")).unwrap()
+}
+
+/// Issue "Operate it in production": TLS to Redis (`rediss://`) on oauth-client's own rustls
+/// configuration (no process-wide provider installed): managers share a token through a
+/// server that speaks only TLS, its certificate signed by a private CA the store is told to
+/// trust; without that root the handshake fails, the store counts as unreachable, and client
+/// credentials are fetched directly.
+#[tokio::test]
+#[ignore = "needs redis-server and openssl on the PATH; run with --include-ignored"]
+async fn a_tls_redis_with_a_private_ca_shares_the_token() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let mut processes = RedisProcesses::new("tls");
+    let ca = private_ca(&processes.dir);
+    let port = free_port_pair();
+    let tls_port = port.to_string();
+    let child = Command::new("redis-server")
+        .args([
+            "--port",
+            "0",
+            "--tls-port",
+            &tls_port,
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .args([
+            "--tls-cert-file",
+            "server.pem",
+            "--tls-key-file",
+            "server.key",
+            "--tls-ca-cert-file",
+            "ca.pem",
+        ])
+        .args(["--tls-auth-clients", "no"])
+        .current_dir(&processes.dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    processes.children.push((port, child));
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (_server, count, client) = provider().await;
+    let url = format!("rediss://127.0.0.1:{port}/");
+    let trusting = || Arc::new(RedisStore::new(&url).unwrap().tls_root_certificates(&ca).unwrap());
+    let manager =
+        |store| TokenManager::builder(client.clone(), ClientCredentials::new()).store(store, "tls").build();
+    let (one, other) = (manager(trusting()), manager(trusting()));
+    assert_eq!(one.access_token().await.unwrap(), other.access_token().await.unwrap());
+    assert_eq!(count.load(Ordering::SeqCst), 1, "one request, shared over TLS");
+
+    let untrusting = manager(Arc::new(RedisStore::new(&url).unwrap()));
+    untrusting.access_token().await.expect("fetched directly: the certificate is not trusted");
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
