@@ -1,6 +1,7 @@
 //! The `reqwest::Client` the builders make when the caller brings none.
 
 use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::Error;
@@ -22,10 +23,36 @@ pub(crate) fn builder() -> reqwest::ClientBuilder {
 pub(crate) fn for_documents(caller: Option<&reqwest::Client>) -> Result<Cow<'_, reqwest::Client>, Error> {
     match caller {
         Some(http) => Ok(Cow::Borrowed(http)),
-        None => builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map(Cow::Owned)
-            .map_err(|error| Error::HttpClient(std::sync::Arc::new(error))),
+        None => own_for_documents().map(Cow::Owned).map_err(Error::HttpClient),
+    }
+}
+
+/// The crate's own client for documents: no redirects, 30 s per document.
+fn own_for_documents() -> Result<reqwest::Client, Arc<reqwest::Error>> {
+    builder().timeout(Duration::from_secs(30)).build().map_err(Arc::new)
+}
+
+/// The client of an owner that fetches documents now and then (a resolver, a platform-token
+/// URL) and cannot fail at construction: the caller's, else the crate's own, made at the
+/// first fetch and kept by the owner and its clones.
+#[derive(Clone, Default)]
+pub(crate) struct DocumentsClient {
+    caller: Option<reqwest::Client>,
+    own: Arc<OnceLock<Result<reqwest::Client, Arc<reqwest::Error>>>>,
+}
+
+impl DocumentsClient {
+    /// Fetches with `http`.
+    pub(crate) fn caller(http: reqwest::Client) -> Self {
+        DocumentsClient { caller: Some(http), own: Arc::default() }
+    }
+
+    /// The client to fetch with.
+    pub(crate) fn get(&self) -> Result<&reqwest::Client, Error> {
+        if let Some(http) = &self.caller {
+            return Ok(http);
+        }
+        let own = self.own.get_or_init(own_for_documents);
+        own.as_ref().map_err(|error| Error::HttpClient(Arc::clone(error)))
     }
 }

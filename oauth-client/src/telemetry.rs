@@ -7,8 +7,6 @@
 //!
 //! The README's "Operating a fleet" lists each metric with what to alert on.
 
-use std::time::Duration;
-
 #[cfg(feature = "metrics")]
 use crate::Error;
 
@@ -40,13 +38,30 @@ pub const STORE_FALLBACKS: &str = "oauth_client.store.fallbacks";
 /// Key-set (JWKS) fetches: `outcome` (`ok`, `error`).
 pub const JWKS_FETCHES: &str = "oauth_client.jwks.fetches";
 
-/// A provider request ended, after `elapsed`.
+/// When something measured started; without the feature it reads no clock and holds nothing.
+pub(crate) struct Stopwatch(#[cfg(feature = "metrics")] std::time::Instant);
+
+impl Stopwatch {
+    pub(crate) fn start() -> Self {
+        Stopwatch(
+            #[cfg(feature = "metrics")]
+            std::time::Instant::now(),
+        )
+    }
+
+    #[cfg(feature = "metrics")]
+    fn seconds(&self) -> f64 {
+        self.0.elapsed().as_secs_f64()
+    }
+}
+
+/// A provider request ended.
 #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
 pub(crate) fn request_finished<T>(
     endpoint: &'static str,
     grant: &'static str,
     result: &Result<T, crate::Error>,
-    elapsed: Duration,
+    started: &Stopwatch,
 ) {
     #[cfg(feature = "metrics")]
     {
@@ -57,7 +72,7 @@ pub(crate) fn request_finished<T>(
         let labels = [("endpoint", endpoint), ("grant", grant), ("outcome", outcome), ("error", error)];
         metrics::counter!(REQUESTS, &labels).increment(1);
         metrics::histogram!(REQUEST_DURATION, "endpoint" => endpoint, "outcome" => outcome)
-            .record(elapsed.as_secs_f64());
+            .record(started.seconds());
     }
 }
 
@@ -217,9 +232,9 @@ pub(crate) fn backoff_rejection(source: &'static str) {
 /// A token-store call ended as `outcome` (`ok`, `slow`, `unreachable`, `error`); the
 /// managers' stores are wrapped only with the feature.
 #[cfg(feature = "metrics")]
-pub(crate) fn store_operation(operation: &'static str, outcome: &'static str, elapsed: Duration) {
+pub(crate) fn store_operation(operation: &'static str, outcome: &'static str, started: &Stopwatch) {
     metrics::counter!(STORE_OPERATIONS, "operation" => operation, "outcome" => outcome).increment(1);
-    metrics::histogram!(STORE_OPERATION_DURATION, "operation" => operation).record(elapsed.as_secs_f64());
+    metrics::histogram!(STORE_OPERATION_DURATION, "operation" => operation).record(started.seconds());
 }
 
 /// The store could not coordinate a refresh; the manager did `action`.

@@ -53,9 +53,9 @@ pub(crate) async fn send_interpreted<T>(
     interpret: fn(Received, response::Leniency) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let (endpoint, grant) = (request.endpoint.name(), request.label());
-    let started = std::time::Instant::now();
+    let started = crate::telemetry::Stopwatch::start();
     let result = send_attempts(client, request, interpret).await;
-    crate::telemetry::request_finished(endpoint, grant, &result, started.elapsed());
+    crate::telemetry::request_finished(endpoint, grant, &result, &started);
     result
 }
 

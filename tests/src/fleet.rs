@@ -145,6 +145,24 @@ pub struct FleetPlan {
     pub failure_backoff_ms: u64,
 }
 
+impl FleetPlan {
+    /// `processes` processes of `tasks` tasks each, all active for `active_ms` ms; the
+    /// settings of most fleet tests: leeway 1 s, lock lifetime 2 s, failure backoff 1 s.
+    pub fn steady(processes: usize, tasks: usize, source: &'static str, active_ms: u64) -> Self {
+        FleetPlan {
+            processes,
+            tasks,
+            source,
+            assertion_file: None,
+            phases: vec![(active_ms, "active")],
+            other_phases: Vec::new(),
+            leeway_s: 1,
+            lock_ttl_ms: 2_000,
+            failure_backoff_ms: 1_000,
+        }
+    }
+}
+
 /// What one process reported.
 #[derive(Clone, Debug)]
 pub struct WorkerReport {

@@ -268,10 +268,8 @@ pub struct Identity {
 /// ```
 #[derive(Clone)]
 pub struct IdentityResolver {
-    /// The caller's client for documents.
-    http: Option<reqwest::Client>,
-    /// Else this resolver's own (and its clones'), made at its first request.
-    own_http: Arc<OnceLock<Result<reqwest::Client, String>>>,
+    /// The caller's client for documents, else this resolver's own (and its clones').
+    http: crate::http_client::DocumentsClient,
     plc_directory: String,
     dns: Arc<dyn DnsTxtResolver>,
 }
@@ -296,8 +294,7 @@ impl IdentityResolver {
     /// client defaults.
     pub fn new() -> Self {
         IdentityResolver {
-            http: None,
-            own_http: Arc::new(OnceLock::new()),
+            http: crate::http_client::DocumentsClient::default(),
             plc_directory: PLC_DIRECTORY.to_owned(),
             dns: Arc::new(SystemDns(OnceLock::new())),
         }
@@ -317,21 +314,13 @@ impl IdentityResolver {
 
     /// The HTTP client for the HTTPS handle method and DID documents.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = Some(http);
+        self.http = crate::http_client::DocumentsClient::caller(http);
         self
     }
 
     /// GETs a small document (at most 1 MiB), `None` with the reason when it is not there.
     async fn get(&self, url: &str, accept: &str) -> Result<Vec<u8>, String> {
-        let own = self.own_http.get_or_init(|| {
-            crate::http_client::for_documents(None)
-                .map(|http| http.into_owned())
-                .map_err(|error| error.to_string())
-        });
-        let http = match (&self.http, own) {
-            (Some(http), _) | (None, Ok(http)) => http,
-            (None, Err(error)) => return Err(error.clone()),
-        };
+        let http = self.http.get().map_err(|error| error.to_string())?;
         match get_document(http, url, accept).await {
             Ok(received) if (200..300).contains(&received.status) => Ok(received.body),
             Ok(received) => Err(format!("{url} answered {}", received.status)),

@@ -292,16 +292,15 @@ impl AtprotoClientBuilder {
             Some(key) => key,
             None => DpopKey::generate()?,
         };
-        let identity = match (self.identity, &self.http) {
-            (Some(identity), _) => identity,
-            (None, Some(http)) => IdentityResolver::new().http_client(http.clone()),
-            (None, None) => IdentityResolver::new(),
-        };
+        let documents = crate::http_client::for_documents(self.http.as_ref())?.into_owned();
+        // Resolution fetches with the same client as discovery unless a resolver was given.
+        let identity =
+            self.identity.unwrap_or_else(|| IdentityResolver::new().http_client(documents.clone()));
         Ok(AtprotoClient {
             inner: Arc::new(Inner {
                 metadata: self.metadata,
                 identity,
-                documents: crate::http_client::for_documents(self.http.as_ref())?.into_owned(),
+                documents,
                 http: self.http,
                 dpop_key,
                 store: self.store,

@@ -2,7 +2,7 @@
 //! to see the store slow down or go away before managers fall back.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::source::BoxFuture;
 use super::store::{
@@ -18,7 +18,7 @@ async fn measured<T>(
     operation: &'static str,
     call: BoxFuture<'_, Result<T, StoreError>>,
 ) -> Result<T, StoreError> {
-    let started = Instant::now();
+    let started = crate::telemetry::Stopwatch::start();
     let result = call.await;
     let outcome = match result.as_ref().map_err(StoreError::kind) {
         Ok(_) => "ok",
@@ -26,7 +26,7 @@ async fn measured<T>(
         Err(StoreErrorKind::Unreachable) => "unreachable",
         Err(_) => "error",
     };
-    crate::telemetry::store_operation(operation, outcome, started.elapsed());
+    crate::telemetry::store_operation(operation, outcome, &started);
     result
 }
 

@@ -111,8 +111,6 @@ struct Inner {
     seed: Mutex<Option<OAuthToken>>,
     /// The last failed refresh and until when (clock seconds) calls get it without a new try.
     failure: Mutex<Option<(Error, i64)>>,
-    /// The source's kind, the label of this manager's metrics.
-    source_kind: &'static str,
     /// Cache hits, misses and waiters, counted on the read path (feature `metrics`).
     reads: crate::telemetry::ReadCounters,
     /// The client's DPoP state, captured at build: resource requests prove possession with
@@ -365,7 +363,7 @@ impl TokenManagerBuilder {
         // A shared store's calls are counted and timed (feature `metrics`).
         #[cfg(feature = "metrics")]
         let store: Arc<dyn TokenStore> = if shared { Arc::new(metered::MeteredStore(store)) } else { store };
-        let source_kind = self.source.kind();
+        let reads = crate::telemetry::ReadCounters::new(self.source.kind());
         // Tokens for different resources (RFC 8707) must never be handed out for one another.
         let resources = self.source.resources();
         if !resources.is_empty() {
@@ -403,8 +401,7 @@ impl TokenManagerBuilder {
                 flight: Mutex::new(None),
                 seed: Mutex::new(seed),
                 failure: Mutex::new(None),
-                source_kind,
-                reads: crate::telemetry::ReadCounters::new(source_kind),
+                reads,
             }),
         }
     }
@@ -505,7 +502,7 @@ impl Inner {
                 }
                 None => {
                     if let Some(error) = this.recent_failure() {
-                        crate::telemetry::backoff_rejection(this.source_kind);
+                        crate::telemetry::backoff_rejection(this.source.kind());
                         return Err(error);
                     }
                     // Spawn before filling the slot: a call outside a runtime must leave the

@@ -157,18 +157,24 @@ impl RedisStore {
     /// A store on the Redis at `url` (`redis://[user:password@]host:port/db`; `rediss://`
     /// with a TLS feature). Connects on first use.
     pub fn new(url: &str) -> Result<Self, StoreError> {
-        #[cfg(feature = "rustls")]
         if url.starts_with("rediss://") {
-            return Ok(Self::on(Deployment::TlsServer(super::redis_tls::TlsServer::parse(url)?)));
-        }
-        if url.starts_with("rediss://") {
-            return Err(StoreError::new(
-                StoreErrorKind::Other,
-                "rediss:// needs oauth-client's `rustls` feature (TLS to Redis is on rustls)",
-            ));
+            return Self::tls(url);
         }
         let client = redis::Client::open(url).map_err(invalid_setting)?;
         Ok(Self::on(Deployment::Server(client)))
+    }
+
+    #[cfg(feature = "rustls")]
+    fn tls(url: &str) -> Result<Self, StoreError> {
+        Ok(Self::on(Deployment::TlsServer(super::redis_tls::TlsServer::parse(url)?)))
+    }
+
+    #[cfg(not(feature = "rustls"))]
+    fn tls(_: &str) -> Result<Self, StoreError> {
+        Err(StoreError::new(
+            StoreErrorKind::Other,
+            "rediss:// needs oauth-client's `rustls` feature (TLS to Redis is on rustls)",
+        ))
     }
 
     /// With a `rediss://` URL: trusts the certificates in `pem` (a private CA) besides the
@@ -366,17 +372,14 @@ impl RedisStore {
             }
             Deployment::Sentinel { sentinels, primary, node, client } => {
                 let mut client = client.lock().await;
-                if client.is_none() {
-                    let built = SentinelClient::build(
+                let sentinel = match &mut *client {
+                    Some(sentinel) => sentinel,
+                    empty @ None => empty.insert(SentinelClient::build(
                         sentinels.clone(),
                         primary.clone(),
                         Some(node.clone()),
                         SentinelServerType::Master,
-                    )?;
-                    *client = Some(built);
-                }
-                let Some(sentinel) = client.as_mut() else {
-                    return Err(redis::RedisError::from(std::io::Error::other("no sentinel client")));
+                    )?),
                 };
                 let asked = tokio::time::timeout(self.command_timeout, sentinel.async_get_client()).await;
                 let primary = asked.map_err(|_| {

@@ -55,7 +55,7 @@ impl Inner {
             Err(error) => return self.without_store(&base, &error).await,
         };
         if let Some(token) = self.usable_stored(&snapshot, &base) {
-            return Ok(self.adopt(token, Some(snapshot.version)));
+            return Ok(self.adopt_stored(token, snapshot.version));
         }
         if let Some(failure) = &snapshot.failure {
             return Err(failure.to_error());
@@ -73,7 +73,7 @@ impl Inner {
             match self.patiently(|| self.store.load(&self.key)).await {
                 Ok(snapshot) => {
                     if let Some(token) = self.usable_stored(&snapshot, &base) {
-                        return Ok(self.adopt(token, Some(snapshot.version)));
+                        return Ok(self.adopt_stored(token, snapshot.version));
                     }
                     if let Some(failure) =
                         snapshot.failure.filter(|failure| Some(failure.id) != waiting_since)
@@ -90,11 +90,13 @@ impl Inner {
     fn usable_stored(&self, snapshot: &StoreSnapshot, base: &Base) -> Option<OAuthToken> {
         let token = snapshot.token.as_ref()?;
         let rejected = base.rejected.as_ref().is_some_and(|rejected| token.access_token == *rejected);
-        let usable = !rejected && self.fresh(token);
-        if usable {
-            crate::telemetry::refresh(self.source_kind, "from_store");
-        }
-        usable.then(|| token.clone())
+        (!rejected && self.fresh(token)).then(|| token.clone())
+    }
+
+    /// Takes the token another manager stored instead of refreshing.
+    fn adopt_stored(&self, token: OAuthToken, version: u64) -> Arc<OAuthToken> {
+        crate::telemetry::refresh(self.source.kind(), "from_store");
+        self.adopt(token, Some(version))
     }
 
     /// Holding the lock: look again (the previous holder may have just saved), refresh from
@@ -107,7 +109,7 @@ impl Inner {
                 Err(error) => return self.without_store(&base, &error).await,
             };
             if let Some(token) = self.usable_stored(&snapshot, &base) {
-                return Ok(self.adopt(token, Some(snapshot.version)));
+                return Ok(self.adopt_stored(token, snapshot.version));
             }
             let newest = newest(base, snapshot.token, snapshot.version);
             #[cfg(feature = "dpop")]
@@ -286,7 +288,7 @@ impl Inner {
         let fetched = tokio::time::timeout(timeout, self.source.fetch(&self.client, previous))
             .await
             .unwrap_or(Err(Error::Timeout));
-        crate::telemetry::refresh(self.source_kind, if fetched.is_ok() { "fetched" } else { "failed" });
+        crate::telemetry::refresh(self.source.kind(), if fetched.is_ok() { "fetched" } else { "failed" });
         let mut token = fetched?;
         token.complete_lifetime(self.clock.now());
         if token.refresh_token.is_none() {

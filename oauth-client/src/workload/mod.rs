@@ -133,7 +133,12 @@ impl WorkloadToken {
     /// metadata header); the body is the token, or a JSON document with the token in
     /// [`json_field`](Self::json_field).
     pub fn url(url: impl Into<String>, headers: HeaderMap) -> Self {
-        Self::new(Source::Url { url: url.into(), headers, json_field: None, http: None })
+        Self::new(Source::Url {
+            url: url.into(),
+            headers,
+            json_field: None,
+            http: crate::http_client::DocumentsClient::default(),
+        })
     }
 
     /// The OIDC token of a GitHub Actions job for `audience`: GitHub's contract
@@ -207,9 +212,12 @@ impl WorkloadToken {
     #[must_use]
     pub fn http_client(self, client: reqwest::Client) -> Self {
         self.map_source(|source| match source {
-            Source::Url { url, headers, json_field, .. } => {
-                Source::Url { url, headers, json_field, http: Some(client) }
-            }
+            Source::Url { url, headers, json_field, .. } => Source::Url {
+                url,
+                headers,
+                json_field,
+                http: crate::http_client::DocumentsClient::caller(client),
+            },
             other => other,
         })
     }

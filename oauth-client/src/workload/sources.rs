@@ -13,9 +13,19 @@ use crate::manager::BoxFuture;
 
 /// A source of platform tokens.
 pub(super) enum Source {
-    File { path: PathBuf, json_field: Option<String> },
-    Env { variable: String },
-    Url { url: String, headers: HeaderMap, json_field: Option<String>, http: Option<reqwest::Client> },
+    File {
+        path: PathBuf,
+        json_field: Option<String>,
+    },
+    Env {
+        variable: String,
+    },
+    Url {
+        url: String,
+        headers: HeaderMap,
+        json_field: Option<String>,
+        http: crate::http_client::DocumentsClient,
+    },
     Program(Program),
     Function(Arc<dyn Fn() -> BoxFuture<'static, Result<String, Error>> + Send + Sync>),
 }
@@ -109,7 +119,7 @@ impl Source {
                 (text, None, None)
             }
             Source::Url { url, headers, json_field, http } => {
-                let http = crate::http_client::for_documents(http.as_ref())?;
+                let http = http.get()?;
                 let response =
                     http.get(url).headers(headers.clone()).send().await.map_err(Error::transport)?;
                 let received = crate::transport::read_capped(

@@ -74,17 +74,7 @@ async fn tokens_are_the_users_alone() {
 async fn two_processes_sharing_a_file_store_refresh_without_a_replay() {
     let dir = temporary_dir("fleet");
     let (_server, provider, url) = rotating(RotatingProvider::new(3)).await;
-    let plan = FleetPlan {
-        processes: 2,
-        tasks: 10,
-        source: "code",
-        assertion_file: None,
-        phases: vec![(6_000, "active")],
-        other_phases: Vec::new(),
-        leeway_s: 1,
-        lock_ttl_ms: 2_000,
-        failure_backoff_ms: 1_000,
-    };
+    let plan = FleetPlan::steady(2, 10, "code", 6_000);
     let store = format!("file:{}", dir.display());
     let reports = Fleet::start(WORKER, &plan, &url, &store, "two-processes").reports();
 

@@ -15,7 +15,7 @@ use oauth_client::telemetry::{
     REQUEST_DURATION, REQUESTS, STORE_FALLBACKS, STORE_OPERATIONS,
 };
 use oauth_client::{ClientAuth, OAuthClient, TokenManager};
-use oauth_client_tests::token_json as token;
+use oauth_client_tests::{serve, token_json as token};
 use serde_json::json;
 use std::sync::Arc;
 use wiremock::matchers::method;
@@ -86,25 +86,14 @@ impl Recorded {
     }
 }
 
-fn client(server: &MockServer) -> OAuthClient {
-    OAuthClient::builder(format!("{}/token", server.uri()))
-        .client_auth(ClientAuth::client_secret_basic("app", "secret"))
-        .build()
-        .unwrap()
-}
-
 const CCG: (&str, &str) = ("source", "client_credentials");
 
 /// One refresh: two readers, the second served from the cache; one token request.
 #[test]
 fn one_refresh_is_one_request_one_miss_and_then_hits() {
     let recorded = recorded(|| async {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(token()))
-            .mount(&server)
-            .await;
-        let tokens = TokenManager::builder(client(&server), ClientCredentials::new()).build();
+        let (_server, client) = serve(ResponseTemplate::new(200).set_body_json(token())).await;
+        let tokens = TokenManager::builder(client, ClientCredentials::new()).build();
         tokens.access_token().await.unwrap();
         tokens.access_token().await.unwrap();
         tokens.token().await.unwrap();
@@ -127,12 +116,9 @@ fn one_refresh_is_one_request_one_miss_and_then_hits() {
 #[test]
 fn a_failure_then_a_call_in_backoff() {
     let recorded = recorded(|| async {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": "invalid_client"})))
-            .mount(&server)
-            .await;
-        let tokens = TokenManager::builder(client(&server), ClientCredentials::new()).build();
+        let refusal = ResponseTemplate::new(401).set_body_json(json!({"error": "invalid_client"}));
+        let (server, client) = serve(refusal).await;
+        let tokens = TokenManager::builder(client, ClientCredentials::new()).build();
         tokens.access_token().await.unwrap_err();
         tokens.access_token().await.unwrap_err();
         assert_eq!(server.received_requests().await.unwrap().len(), 1);
@@ -189,17 +175,12 @@ fn a_nonce_challenge_is_one_automatic_retry() {
 #[test]
 fn a_store_outage_is_counted_with_the_fallback_taken() {
     let recorded = recorded(|| async {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(token()))
-            .mount(&server)
-            .await;
+        let (_server, client) = serve(ResponseTemplate::new(200).set_body_json(token())).await;
         let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("redis://{}/", closed.local_addr().unwrap());
         drop(closed);
         let store = Arc::new(RedisStore::new(&url).unwrap());
-        let tokens =
-            TokenManager::builder(client(&server), ClientCredentials::new()).store(store, "down").build();
+        let tokens = TokenManager::builder(client, ClientCredentials::new()).store(store, "down").build();
         tokens.access_token().await.unwrap();
     });
     assert_eq!(

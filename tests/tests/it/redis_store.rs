@@ -372,17 +372,7 @@ async fn a_rotating_fleet_rides_out_a_slow_provider_and_a_failed_refresh() {
     provider.delay = Duration::from_millis(2_000);
     provider.fail_refresh = Some(2);
     let (_server, provider, url) = rotating(provider).await;
-    let plan = FleetPlan {
-        processes: 4,
-        tasks: 20,
-        source: "code",
-        assertion_file: None,
-        phases: vec![(12_000, "active")],
-        other_phases: Vec::new(),
-        leeway_s: 1,
-        lock_ttl_ms: 800,
-        failure_backoff_ms: 1_000,
-    };
+    let plan = FleetPlan { lock_ttl_ms: 800, ..FleetPlan::steady(4, 20, "code", 12_000) };
     let reports = Fleet::start(WORKER, &plan, &url, &redis.url, "slow-failing-fleet").reports();
 
     assert_eq!(provider.count(&Event::Reuse), 0, "no refresh token was presented twice");
@@ -419,17 +409,7 @@ async fn fleet_figures() {
     for source in ["ccg", "code"] {
         let mut redis = RedisServer::start();
         let (_server, provider, url) = rotating(RotatingProvider::new(3)).await;
-        let plan = FleetPlan {
-            processes: 8,
-            tasks: 20,
-            source,
-            assertion_file: None,
-            phases: vec![(15_000, "active")],
-            other_phases: Vec::new(),
-            leeway_s: 1,
-            lock_ttl_ms: 2_000,
-            failure_backoff_ms: 1_000,
-        };
+        let plan = FleetPlan::steady(8, 20, source, 15_000);
         let fleet = Fleet::start(WORKER, &plan, &url, &redis.url, &format!("figures-{source}"));
         let start = fleet.start;
         let kill_at = start + Duration::from_secs(6);
@@ -594,17 +574,7 @@ async fn a_rotating_fleet_shares_one_grant_through_a_redis_cluster() {
     let ports = redis_cluster(&mut processes);
     let nodes: Vec<String> = ports.iter().map(|port| format!("redis://127.0.0.1:{port}/")).collect();
     let (_server, provider, url) = rotating(RotatingProvider::new(3)).await;
-    let plan = FleetPlan {
-        processes: 4,
-        tasks: 10,
-        source: "code",
-        assertion_file: None,
-        phases: vec![(8_000, "active")],
-        other_phases: Vec::new(),
-        leeway_s: 1,
-        lock_ttl_ms: 2_000,
-        failure_backoff_ms: 1_000,
-    };
+    let plan = FleetPlan::steady(4, 10, "code", 8_000);
     let store = format!("cluster:{}", nodes.join(","));
     let reports = Fleet::start(WORKER, &plan, &url, &store, "cluster-fleet").reports();
 
@@ -660,17 +630,7 @@ async fn a_sentinel_failover_mid_run_loses_no_rotated_refresh_token() {
     // the primary is killed a second later, and the failover (at most about 5 s) ends before
     // the next refresh, which must start from the refresh token saved just before the kill.
     let (_server, provider, url) = rotating(RotatingProvider::new(12)).await;
-    let plan = FleetPlan {
-        processes: 4,
-        tasks: 10,
-        source: "code",
-        assertion_file: None,
-        phases: vec![(24_000, "active")],
-        other_phases: Vec::new(),
-        leeway_s: 1,
-        lock_ttl_ms: 2_000,
-        failure_backoff_ms: 1_000,
-    };
+    let plan = FleetPlan::steady(4, 10, "code", 24_000);
     let store = format!("sentinel:tokens:redis://127.0.0.1:{sentinel}/");
     let fleet = Fleet::start(WORKER, &plan, &url, &store, "sentinel-fleet");
     let kill_at = fleet.start + Duration::from_millis(10_000);
@@ -777,17 +737,7 @@ async fn fleet_window_figures() {
     for (source, processes, tasks) in [("ccg", 8, 10), ("code", 8, 10), ("ccg", 32, 3), ("code", 32, 3)] {
         let redis = RedisServer::start();
         let (_server, provider, url) = rotating(RotatingProvider::new(3)).await;
-        let plan = FleetPlan {
-            processes,
-            tasks,
-            source,
-            assertion_file: None,
-            phases: vec![(20_000, "active")],
-            other_phases: Vec::new(),
-            leeway_s: 1,
-            lock_ttl_ms: 2_000,
-            failure_backoff_ms: 1_000,
-        };
+        let plan = FleetPlan::steady(processes, tasks, source, 20_000);
         let fleet = Fleet::start(WORKER, &plan, &url, &redis.url, &format!("windows-{source}-{processes}"));
         let reports = tokio::task::spawn_blocking(move || fleet.reports()).await.unwrap();
         let mut times: Vec<_> = provider
@@ -934,4 +884,34 @@ async fn a_tls_redis_with_a_private_ca_shares_the_token() {
     let untrusting = manager(Arc::new(RedisStore::new(&url).unwrap()));
     untrusting.access_token().await.expect("fetched directly: the certificate is not trusted");
     assert_eq!(count.load(Ordering::SeqCst), 2);
+}
+
+/// A primary demoted to a replica (what a Sentinel failover does to the old primary when it
+/// comes back) answers writes with READONLY. The store counts that as an outage — its
+/// connection is dropped and made again after the backoff, so behind Sentinel the new
+/// primary is found — not as an odd error kept on the same connection. Promoted again, the
+/// server takes the next save.
+#[tokio::test]
+#[ignore = "needs redis-server on the PATH; run with --include-ignored"]
+async fn a_demoted_primary_is_an_outage_until_it_takes_writes_again() {
+    use oauth_client::manager::{StoreErrorKind, TokenStore as _};
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let mut processes = RedisProcesses::new("demoted");
+    let (primary, other) = (free_port_pair(), free_port_pair());
+    processes.start(primary, &["--save", "", "--appendonly", "no"]);
+    processes.start(other, &["--save", "", "--appendonly", "no"]);
+    let store = RedisStore::new(&format!("redis://127.0.0.1:{primary}/")).unwrap();
+    let token: oauth_client::OAuthToken =
+        serde_json::from_value(json!({"access_token": "at", "token_type": "Bearer"})).unwrap();
+    let version = store.save("demoted", &token, 0).await.unwrap().expect("saved");
+
+    assert_eq!(redis_cli(primary, &["REPLICAOF", "127.0.0.1", &other.to_string()]), "OK");
+    processes.wait_until(primary, &["ROLE"], |role| role.starts_with("slave"));
+    let refused = store.save("demoted", &token, version).await.unwrap_err();
+    assert_eq!(refused.kind(), StoreErrorKind::Unreachable, "{refused}");
+
+    assert_eq!(redis_cli(primary, &["REPLICAOF", "NO", "ONE"]), "OK");
+    tokio::time::sleep(Duration::from_millis(2_100)).await; // the store's outage backoff
+    let snapshot = store.load("demoted").await.expect("a new connection after the backoff");
+    assert!(store.save("demoted", &token, snapshot.version).await.unwrap().is_some());
 }

@@ -486,17 +486,7 @@ async fn a_fleet_shares_the_platform_grant_through_redis() {
     let redis = crate::redis_store::RedisServer::start();
     let dir = TokenDir::new("fleet");
     let file = dir.rotate(&platform_token("authlib-fleet", &issuer));
-    let plan = FleetPlan {
-        processes: 4,
-        tasks: 10,
-        source: "jwt-bearer",
-        assertion_file: Some(file),
-        phases: vec![(9_000, "active")],
-        other_phases: Vec::new(),
-        leeway_s: 1,
-        lock_ttl_ms: 2_000,
-        failure_backoff_ms: 1_000,
-    };
+    let plan = FleetPlan { assertion_file: Some(file), ..FleetPlan::steady(4, 10, "jwt-bearer", 9_000) };
     let before = issued_by_authlib(&issuer, "authlib-fleet").await;
     let reports = Fleet::start(
         crate::redis_store::WORKER,
