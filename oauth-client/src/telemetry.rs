@@ -131,9 +131,7 @@ pub(crate) fn automatic_retry(reason: &'static str) {
 
 /// A token manager's read counters, registered once at build (handles registered before the
 /// program installs its recorder count nowhere, so install it before building managers).
-/// Cache hits are the read path's: they are counted in the manager and handed to the
-/// recorder 64 at a time, at every miss and when the manager is dropped — a recorder's
-/// counter costs two atomic operations or more, and the read path has a budget of 50 ns.
+/// Cache hits are counted per thread ([`ThreadHits`]), the others here.
 pub(crate) struct ReadCounters {
     #[cfg(feature = "metrics")]
     hit: metrics::Counter,
@@ -141,16 +139,7 @@ pub(crate) struct ReadCounters {
     miss: metrics::Counter,
     #[cfg(feature = "metrics")]
     waiter: metrics::Counter,
-    /// Hits so far, and how many of them the recorder has.
-    #[cfg(feature = "metrics")]
-    hits: std::sync::atomic::AtomicU64,
-    #[cfg(feature = "metrics")]
-    published: std::sync::atomic::AtomicU64,
 }
-
-/// Hits handed to the recorder at once.
-#[cfg(feature = "metrics")]
-const HIT_BATCH: u64 = 64;
 
 impl ReadCounters {
     #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
@@ -162,42 +151,29 @@ impl ReadCounters {
             miss: metrics::counter!(MANAGER_READS, "source" => source, "result" => "miss"),
             #[cfg(feature = "metrics")]
             waiter: metrics::counter!(MANAGER_WAITERS, "source" => source),
-            #[cfg(feature = "metrics")]
-            hits: std::sync::atomic::AtomicU64::new(0),
-            #[cfg(feature = "metrics")]
-            published: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
-    /// The cached token was handed out.
-    #[inline]
+    /// The cached token was handed out where no thread's count could be kept.
     pub(crate) fn hit(&self) {
         #[cfg(feature = "metrics")]
-        {
-            let hits = self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            if hits.is_multiple_of(HIT_BATCH) {
-                self.publish_hits(hits);
-            }
-        }
+        self.hit.increment(1);
     }
 
-    /// Hands the recorder the hits up to `hits` it does not have yet (once each, whoever
-    /// publishes).
-    #[cfg(feature = "metrics")]
-    fn publish_hits(&self, hits: u64) {
-        let before = self.published.fetch_max(hits, std::sync::atomic::Ordering::Relaxed);
-        if hits > before {
-            self.hit.increment(hits - before);
+    /// A count of cache hits for one thread to keep.
+    pub(crate) fn thread_hits(&self) -> ThreadHits {
+        ThreadHits {
+            #[cfg(feature = "metrics")]
+            counter: self.hit.clone(),
+            #[cfg(feature = "metrics")]
+            pending: 0,
         }
     }
 
     /// The caller had to wait for a refresh or the store.
     pub(crate) fn miss(&self) {
         #[cfg(feature = "metrics")]
-        {
-            self.publish_hits(self.hits.load(std::sync::atomic::Ordering::Relaxed));
-            self.miss.increment(1);
-        }
+        self.miss.increment(1);
     }
 
     /// The caller joined a refresh already running.
@@ -207,11 +183,46 @@ impl ReadCounters {
     }
 }
 
+/// One thread's cache hits of one manager, handed to the recorder 64 at a time and when
+/// dropped (the thread's copy of the token replaced, the manager dropped, the thread ended).
+/// A recorder's counter is an atomic add on memory every reading thread writes: on the read
+/// path that is more than the rest of it together, and it grows with the threads.
+pub(crate) struct ThreadHits {
+    #[cfg(feature = "metrics")]
+    counter: metrics::Counter,
+    #[cfg(feature = "metrics")]
+    pending: u64,
+}
+
+/// Hits handed to the recorder at once.
 #[cfg(feature = "metrics")]
-impl Drop for ReadCounters {
+const HIT_BATCH: u64 = 64;
+
+impl ThreadHits {
+    /// The cached token was handed out.
+    #[inline]
+    pub(crate) fn count(&mut self) {
+        #[cfg(feature = "metrics")]
+        {
+            self.pending += 1;
+            if self.pending == HIT_BATCH {
+                self.counter.increment(HIT_BATCH);
+                self.pending = 0;
+            }
+        }
+    }
+}
+
+#[cfg(feature = "metrics")]
+impl Drop for ThreadHits {
     fn drop(&mut self) {
-        let hits = *self.hits.get_mut();
-        self.publish_hits(hits);
+        if self.pending > 0 {
+            // Also called while the thread ends: a recorder that panics then (its own
+            // thread-locals gone, say) must not abort the host, so its panic stops here.
+            let counter = &self.counter;
+            let pending = self.pending;
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| counter.increment(pending)));
+        }
     }
 }
 

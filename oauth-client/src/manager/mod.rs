@@ -29,8 +29,9 @@
 //!   the provider and every waiter gets its result, success or error. The request runs in
 //!   its own task, so a waiter that gives up does not cancel it for the others, and within
 //!   a deadline ([`refresh_timeout`](TokenManagerBuilder::refresh_timeout)), so a hung source
-//!   cannot wedge the manager. Reading a valid cached token takes no lock (an `arc-swap`
-//!   load).
+//!   cannot wedge the manager. Reading a valid cached token takes no lock, and no write to
+//!   memory another thread writes: each thread keeps a copy of the token it read last (of a
+//!   few managers), with its own handle on the access token, until the token changes.
 //! - After a failed refresh, calls get the same error without a new request for
 //!   [`failure_backoff`](TokenManagerBuilder::failure_backoff) (5 s by default).
 //! - A refresh response without a refresh token keeps the previous one (RFC 6749 §6); one with
@@ -50,6 +51,7 @@
 //!   [`Error::StoreUnavailable`] rather than risk a replay that gets the grant revoked
 //!   ([`refresh_when_store_unreachable`](TokenManagerBuilder::refresh_when_store_unreachable)).
 
+mod current;
 mod file_store;
 #[cfg(feature = "metrics")]
 mod metered;
@@ -66,7 +68,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use arc_swap::ArcSwapOption;
 use tokio::sync::watch;
 
 pub use crate::clock::{Clock, SystemClock};
@@ -102,8 +103,8 @@ struct Inner {
     shared: bool,
     key: String,
     /// The token handed out, and whether a resource server rejected it. Readers load it
-    /// without a lock.
-    current: ArcSwapOption<Cached>,
+    /// without a lock, most of the time without a shared write.
+    current: current::CurrentToken,
     /// The refresh in progress, if any: callers that find the token invalid join it.
     flight: Mutex<Option<Flight>>,
     /// A token given to the builder that a shared store has not seen yet: the first refresh
@@ -185,13 +186,10 @@ impl TokenManager {
 
     /// A valid access token: the cached one, or a new one if it is missing or expiring.
     pub async fn access_token(&self) -> Result<AccessToken, Error> {
-        // The hot path: no lock, no copy of the token's bytes; the one shared write is the
-        // increment of the token's reference count (what a second thread contends on).
-        if let Some(cached) = self.inner.current.load().as_deref()
-            && self.inner.usable(cached)
-        {
-            self.inner.reads.hit();
-            return Ok(cached.token.access_token.clone());
+        // The hot path: no lock, and no write to memory another thread writes (see `current`).
+        let usable = |cached: &Cached, token: &AccessToken| self.inner.usable(cached).then(|| token.clone());
+        if let Some(token) = self.inner.current.read(&self.inner.reads, usable) {
+            return Ok(token);
         }
         self.inner.reads.miss();
         Ok(Inner::join_flight(&self.inner, false).await?.access_token.clone())
@@ -199,16 +197,13 @@ impl TokenManager {
 
     /// The whole valid token (scope, refresh token, `extra` such as `id_token`).
     pub async fn token(&self) -> Result<Arc<OAuthToken>, Error> {
-        match self.inner.valid_cached() {
-            Some(token) => {
-                self.inner.reads.hit();
-                Ok(token)
-            }
-            None => {
-                self.inner.reads.miss();
-                Inner::join_flight(&self.inner, false).await
-            }
+        let usable =
+            |cached: &Cached, _: &AccessToken| self.inner.usable(cached).then(|| Arc::clone(&cached.token));
+        if let Some(token) = self.inner.current.read(&self.inner.reads, usable) {
+            return Ok(token);
         }
+        self.inner.reads.miss();
+        Inner::join_flight(&self.inner, false).await
     }
 
     /// Sets `Authorization: Bearer <access token>` on a request — or, for a DPoP-bound token
@@ -397,7 +392,7 @@ impl TokenManagerBuilder {
                 store,
                 shared,
                 key,
-                current: ArcSwapOption::new(current),
+                current: current::CurrentToken::new(current),
                 flight: Mutex::new(None),
                 seed: Mutex::new(seed),
                 failure: Mutex::new(None),
@@ -458,7 +453,7 @@ impl Drop for FlightGuard<'_> {
 
 impl Inner {
     fn cached(&self) -> Option<Arc<Cached>> {
-        self.current.load_full()
+        self.current.load()
     }
 
     fn fresh(&self, token: &OAuthToken) -> bool {
@@ -472,9 +467,7 @@ impl Inner {
     }
 
     fn valid_cached(&self) -> Option<Arc<OAuthToken>> {
-        let cached = self.current.load();
-        let cached = cached.as_deref()?;
-        self.usable(cached).then(|| Arc::clone(&cached.token))
+        self.cached().filter(|cached| self.usable(cached)).map(|cached| Arc::clone(&cached.token))
     }
 
     /// The last failure, while its backoff lasts.
@@ -540,7 +533,7 @@ impl Inner {
     fn adopt(&self, token: OAuthToken, version: Option<u64>) -> Arc<OAuthToken> {
         let cached = Arc::new(Cached::new(token, version, self.settings.leeway, self.clock.now()));
         let token = Arc::clone(&cached.token);
-        self.current.store(Some(cached));
+        self.current.store(cached);
         token
     }
 }

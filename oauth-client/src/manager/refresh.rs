@@ -234,7 +234,7 @@ impl Inner {
             // Looked at again in a second, so the store is used as soon as it is back.
             let kept = Arc::new(cached.until(expiry.min(now.saturating_add(1))));
             let token = Arc::clone(&kept.token);
-            self.current.store(Some(kept));
+            self.current.store(kept);
             return Ok(token);
         }
         tracing::warn!(%error, "token store unavailable; not refreshing without it");

@@ -111,6 +111,36 @@ fn one_refresh_is_one_request_one_miss_and_then_hits() {
     assert_eq!(recorded.counter(MANAGER_WAITERS, &[CCG]), 0);
 }
 
+/// Cache hits are counted by each reading thread and reach the recorder 64 at a time and when
+/// the thread ends or the manager is dropped: every hit once, whichever thread read.
+#[test]
+fn hits_on_several_threads_are_each_counted_once() {
+    let recorded = recorded(|| async {
+        let (_server, client) = serve(ResponseTemplate::new(200).set_body_json(token())).await;
+        let tokens = TokenManager::builder(client, ClientCredentials::new()).build();
+        tokens.access_token().await.unwrap();
+        let readers: Vec<_> = (0..3)
+            .map(|_| {
+                let tokens = tokens.clone();
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+                    for _ in 0..100 {
+                        runtime.block_on(tokens.access_token()).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for reader in readers {
+            reader.join().unwrap();
+        }
+        for _ in 0..10 {
+            tokens.token().await.unwrap();
+        }
+    });
+    assert_eq!(recorded.counter(MANAGER_READS, &[CCG, ("result", "hit")]), 310);
+    assert_eq!(recorded.counter(MANAGER_READS, &[CCG, ("result", "miss")]), 1);
+}
+
 /// One failure, then a call during the backoff: one request (its error code as a label),
 /// one failed refresh, one rejection without a request.
 #[test]

@@ -1203,3 +1203,99 @@ mod resource_requests {
         assert_eq!(requests(&server).await.len(), 2);
     }
 }
+
+// The read path keeps a copy of each manager's token per thread (oauth-client's
+// `manager/current.rs`). These pin what that copy must never change.
+
+/// Reads `manager`'s access token on a thread of its own (its own copies, its own runtime).
+fn read_on_another_thread(manager: &TokenManager) -> String {
+    let manager = manager.clone();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(manager.access_token()).unwrap().secret().to_owned()
+    })
+    .join()
+    .unwrap()
+}
+
+/// A token replaced or rejected through one thread is not handed out again by another thread
+/// that read it before.
+#[tokio::test]
+async fn a_token_replaced_on_another_thread_is_not_read_here_again() {
+    let (calls, source) = counting_source(json!({"token_type": "Bearer", "expires_in": 3600}));
+    let manager = TokenManager::builder(unused_client(), source).build();
+    // The second read is from this thread's copy.
+    for _ in 0..2 {
+        assert_eq!(manager.access_token().await.unwrap().secret(), "vault-0");
+    }
+    assert_eq!(read_on_another_thread(&manager), "vault-0");
+
+    let other = manager.clone();
+    let forced = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(other.refresh_now()).unwrap().secret().to_owned()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(forced, "vault-1");
+    for _ in 0..2 {
+        assert_eq!(manager.access_token().await.unwrap().secret(), "vault-1");
+        assert_eq!(manager.token().await.unwrap().access_token.secret(), "vault-1");
+    }
+
+    let other = manager.clone();
+    std::thread::spawn(move || other.invalidate(&"vault-1".into())).join().unwrap();
+    assert_eq!(manager.access_token().await.unwrap().secret(), "vault-2");
+    assert_eq!(read_on_another_thread(&manager), "vault-2");
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+}
+
+/// More managers than a thread keeps copies for, read in turns and replaced while others live:
+/// each read is its own manager's token.
+#[tokio::test]
+async fn many_managers_read_in_turns_on_one_thread_get_their_own_tokens() {
+    let named = |name: String| {
+        let source = from_fn(move |_previous: Option<OAuthToken>| {
+            let token = vault_token(json!({"access_token": name, "token_type": "Bearer"}));
+            async move { Ok(token) }
+        });
+        TokenManager::builder(unused_client(), source).build()
+    };
+    let mut managers: Vec<(String, TokenManager)> =
+        (0..20).map(|index| (format!("manager-{index}"), named(format!("manager-{index}")))).collect();
+    for round in 0..3 {
+        for (name, manager) in &managers {
+            assert_eq!(manager.access_token().await.unwrap().secret(), name, "round {round}");
+            assert_eq!(&manager.token().await.unwrap().access_token.secret(), name, "round {round}");
+        }
+        // Dropped managers' slots are taken by new ones.
+        for index in (0..20).step_by(3) {
+            let name = format!("manager-{round}-{index}");
+            managers[index] = (name.clone(), named(name));
+        }
+    }
+}
+
+/// A clock that reads another manager's token (a read inside a read on one thread) works.
+#[tokio::test]
+async fn a_clock_that_reads_a_manager_is_answered() {
+    struct ReadingClock(TokenManager);
+    impl oauth_client::manager::Clock for ReadingClock {
+        fn now(&self) -> i64 {
+            let read = std::pin::pin!(self.0.access_token())
+                .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+            match read {
+                std::task::Poll::Ready(Ok(token)) if token.secret() == "vault-0" => T0,
+                other => panic!("the clock's manager answered {other:?}"),
+            }
+        }
+    }
+    let (_, inner_source) = counting_source(json!({"token_type": "Bearer"}));
+    let inner = TokenManager::builder(unused_client(), inner_source).build();
+    inner.access_token().await.unwrap();
+    let (_, source) = counting_source(json!({"token_type": "Bearer", "expires_in": 3600}));
+    let manager = TokenManager::builder(unused_client(), source).clock(ReadingClock(inner)).build();
+    for _ in 0..3 {
+        assert_eq!(manager.access_token().await.unwrap().secret(), "vault-0");
+    }
+}
