@@ -107,6 +107,9 @@ enum Deployment {
     #[cfg(feature = "rustls")]
     TlsServer(super::redis_tls::TlsServer),
     Cluster(ClusterClient),
+    /// Sentinels over TLS (`rediss://`), asked the same way, on our own rustls configuration.
+    #[cfg(feature = "rustls")]
+    TlsSentinel(super::redis_tls::TlsSentinel),
     /// The sentinels are asked for the primary at each (re)connection.
     Sentinel {
         sentinels: Vec<redis::ConnectionInfo>,
@@ -177,8 +180,8 @@ impl RedisStore {
         ))
     }
 
-    /// With a `rediss://` URL: trusts the certificates in `pem` (a private CA) besides the
-    /// platform's roots.
+    /// With a `rediss://` URL (a server, or sentinels and the primary they name): trusts the
+    /// certificates in `pem` (a private CA) besides the platform's roots.
     ///
     /// ```no_run
     /// # fn run(ca_pem: &[u8]) -> Result<(), oauth_client::manager::StoreError> {
@@ -190,6 +193,11 @@ impl RedisStore {
     pub fn tls_root_certificates(mut self, pem: &[u8]) -> Result<Self, StoreError> {
         match &mut self.deployment {
             Deployment::TlsServer(server) => server.add_roots(pem)?,
+            Deployment::TlsSentinel(sentinel) => {
+                for server in &mut sentinel.sentinels {
+                    server.add_roots(pem)?;
+                }
+            }
             _ => {
                 return Err(StoreError::new(
                     StoreErrorKind::Other,
@@ -214,12 +222,21 @@ impl RedisStore {
         if nodes.is_empty() {
             return Err(StoreError::new(StoreErrorKind::Other, "name at least one node of the cluster"));
         }
+        if nodes.iter().any(|node| node.starts_with("rediss://")) {
+            // The redis crate connects to a cluster's nodes itself, and its TLS installs a
+            // process-wide crypto provider when the program has none.
+            return Err(StoreError::new(
+                StoreErrorKind::Other,
+                "a Redis Cluster over TLS (rediss://) is not supported; TLS is supported for one server and for Sentinel",
+            ));
+        }
         let client = ClusterClientBuilder::new(nodes).build().map_err(invalid_setting)?;
         Ok(Self::on(Deployment::Cluster(client)))
     }
 
     /// A store on the primary that the sentinels at `sentinels` (`redis://host:26379`, with
-    /// the sentinels' own credentials if they have some) name for `primary`. After a
+    /// the sentinels' own credentials if they have some; `rediss://` for sentinels and
+    /// servers that speak TLS, with the `rustls` feature) name for `primary`. After a
     /// failover the old primary's connection fails or refuses writes; the store drops it and
     /// asks the sentinels again. Locks and saved tokens are confirmed by one replica
     /// (`WAIT`) before the store goes on, so a failover does not lose a rotated refresh
@@ -236,22 +253,51 @@ impl RedisStore {
         primary: &str,
         sentinels: impl IntoIterator<Item = impl AsRef<str>>,
     ) -> Result<Self, StoreError> {
-        let sentinels = sentinels
-            .into_iter()
-            .map(|url| url.as_ref().into_connection_info())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(invalid_setting)?;
-        if sentinels.is_empty() {
+        let urls: Vec<String> = sentinels.into_iter().map(|url| url.as_ref().to_owned()).collect();
+        if urls.is_empty() {
             return Err(StoreError::new(StoreErrorKind::Other, "name at least one sentinel"));
         }
-        let mut store = Self::on(Deployment::Sentinel {
-            sentinels,
-            primary: primary.to_owned(),
-            node: SentinelNodeConnectionInfo::default(),
-            client: tokio::sync::Mutex::new(None),
-        });
+        let tls = urls.iter().filter(|url| url.starts_with("rediss://")).count();
+        let deployment = if tls == 0 {
+            let sentinels = urls
+                .iter()
+                .map(|url| url.as_str().into_connection_info())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(invalid_setting)?;
+            Deployment::Sentinel {
+                sentinels,
+                primary: primary.to_owned(),
+                node: SentinelNodeConnectionInfo::default(),
+                client: tokio::sync::Mutex::new(None),
+            }
+        } else if tls == urls.len() {
+            Self::tls_sentinel(primary, &urls)?
+        } else {
+            return Err(StoreError::new(
+                StoreErrorKind::Other,
+                "the sentinels are all rediss:// (TLS) or all redis://, not some of each",
+            ));
+        };
+        let mut store = Self::on(deployment);
         store.replicas_to_confirm = 1;
         Ok(store)
+    }
+
+    #[cfg(feature = "rustls")]
+    fn tls_sentinel(primary: &str, urls: &[String]) -> Result<Deployment, StoreError> {
+        Ok(Deployment::TlsSentinel(super::redis_tls::TlsSentinel {
+            sentinels: urls
+                .iter()
+                .map(|url| super::redis_tls::TlsServer::parse(url))
+                .collect::<Result<_, _>>()?,
+            primary: primary.to_owned(),
+            login: redis::RedisConnectionInfo::default(),
+        }))
+    }
+
+    #[cfg(not(feature = "rustls"))]
+    fn tls_sentinel(_: &str, _: &[String]) -> Result<Deployment, StoreError> {
+        Self::tls("rediss://").map(|store| store.deployment)
     }
 
     fn on(deployment: Deployment) -> Self {
@@ -270,12 +316,17 @@ impl RedisStore {
     /// user) and password of the primary and its replicas.
     #[must_use]
     pub fn primary_credentials(mut self, username: Option<&str>, password: &str) -> Self {
-        if let Deployment::Sentinel { node, .. } = &mut self.deployment {
-            let mut settings = redis::RedisConnectionInfo::default().set_password(password);
-            if let Some(username) = username {
-                settings = settings.set_username(username);
+        let mut login = redis::RedisConnectionInfo::default().set_password(password);
+        if let Some(username) = username {
+            login = login.set_username(username);
+        }
+        match &mut self.deployment {
+            Deployment::Sentinel { node, .. } => {
+                *node = SentinelNodeConnectionInfo::default().set_redis_connection_info(login);
             }
-            *node = SentinelNodeConnectionInfo::default().set_redis_connection_info(settings);
+            #[cfg(feature = "rustls")]
+            Deployment::TlsSentinel(sentinel) => sentinel.login = login,
+            _ => {}
         }
         self
     }
@@ -364,6 +415,10 @@ impl RedisStore {
             Deployment::TlsServer(server) => {
                 server.connect(self.command_timeout).await.map(Connection::Server)
             }
+            #[cfg(feature = "rustls")]
+            Deployment::TlsSentinel(sentinel) => {
+                sentinel.connect(self.command_timeout).await.map(Connection::Server)
+            }
             Deployment::Cluster(client) => {
                 let config = redis::cluster::ClusterConfig::new()
                     .set_connection_timeout(self.command_timeout)
@@ -394,6 +449,8 @@ impl RedisStore {
         if let Ok(mut down_until) = self.down_until.lock() {
             let backoff = match self.deployment {
                 Deployment::Sentinel { .. } => SENTINEL_OUTAGE_BACKOFF,
+                #[cfg(feature = "rustls")]
+                Deployment::TlsSentinel(_) => SENTINEL_OUTAGE_BACKOFF,
                 _ => OUTAGE_BACKOFF,
             };
             *down_until = Some(Instant::now() + backoff);

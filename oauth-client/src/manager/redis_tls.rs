@@ -2,13 +2,14 @@
 //! process-wide provider if it installed one, else aws-lc-rs, certificates checked by the
 //! platform's verifier (plus roots the caller adds) — as reqwest does for HTTPS. The redis
 //! crate's own TLS would install a process-wide provider when the program has none, which a
-//! library must not do to its host.
+//! library must not do to its host. Sentinel over TLS is asked here too, for the same reason:
+//! the redis crate's Sentinel client connects with its own TLS.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, RedisConnectionInfo, RedisError, RedisResult};
+use redis::{AsyncConnectionConfig, FromRedisValue, RedisConnectionInfo, RedisError, RedisResult, Value};
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{self, ClientConfig};
@@ -63,6 +64,12 @@ impl TlsServer {
         Ok(())
     }
 
+    /// The server at `host:port` that this one names (a sentinel its primary), logged in as
+    /// `login`, trusting the same roots.
+    pub(super) fn named(&self, host: String, port: u16, login: RedisConnectionInfo) -> TlsServer {
+        TlsServer { host, port, login, extra_roots: self.extra_roots.clone() }
+    }
+
     /// Connects, shakes hands within `timeout`, and logs in; the connection's driver runs in
     /// its own task.
     pub(super) async fn connect(&self, timeout: Duration) -> RedisResult<MultiplexedConnection> {
@@ -95,6 +102,55 @@ impl TlsServer {
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verifier))
             .with_no_client_auth())
+    }
+}
+
+/// Sentinels reached over TLS, and the primary they name for a service.
+pub(super) struct TlsSentinel {
+    pub(super) sentinels: Vec<TlsServer>,
+    pub(super) primary: String,
+    /// The primary's own login (`RedisStore::primary_credentials`).
+    pub(super) login: RedisConnectionInfo,
+}
+
+impl TlsSentinel {
+    /// Asks each sentinel in turn for the primary and connects to it; a server that does not
+    /// say it is a primary (a failover under way) is passed over for the next sentinel's
+    /// answer. The last error when none answers.
+    pub(super) async fn connect(&self, timeout: Duration) -> RedisResult<MultiplexedConnection> {
+        let mut last_error = io_error(String::from("no sentinel was asked"));
+        for sentinel in &self.sentinels {
+            match self.primary_through(sentinel, timeout).await {
+                Ok(primary) => return Ok(primary),
+                Err(error) => last_error = error,
+            }
+        }
+        Err(last_error)
+    }
+
+    async fn primary_through(
+        &self,
+        sentinel: &TlsServer,
+        timeout: Duration,
+    ) -> RedisResult<MultiplexedConnection> {
+        let mut asked = sentinel.connect(timeout).await?;
+        let address: Option<(String, u16)> = redis::cmd("SENTINEL")
+            .arg("GET-MASTER-ADDR-BY-NAME")
+            .arg(&self.primary)
+            .query_async(&mut asked)
+            .await?;
+        let (host, port) = address.ok_or_else(|| {
+            io_error(format!(
+                "the sentinel at {}:{} knows no primary named {}",
+                sentinel.host, sentinel.port, self.primary
+            ))
+        })?;
+        let mut primary = sentinel.named(host, port, self.login.clone()).connect(timeout).await?;
+        let role: Vec<Value> = redis::cmd("ROLE").query_async(&mut primary).await?;
+        match role.first().map(String::from_redis_value_ref) {
+            Some(Ok(role)) if role == "master" => Ok(primary),
+            _ => Err(io_error(String::from("the server the sentinel named is not a primary (yet)"))),
+        }
     }
 }
 

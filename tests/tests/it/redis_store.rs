@@ -2,7 +2,8 @@
 //! system, started here on a free 127.0.0.1 port and stopped by its PID).
 //!
 //! They are `#[ignore]`d, as they need `redis-server` on the PATH; `.ci/run` installs it and
-//! runs them with the other ignored tests.
+//! runs them with the other ignored tests — and runs this module's again on Valkey
+//! (`OAUTH_TEST_REDIS=valkey`: `valkey-server` and `valkey-cli` instead).
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -16,6 +17,26 @@ use oauth_client_tests::{T0, TOKEN_PATH, serve};
 use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// The server program: `redis-server`, or `valkey-server` with `OAUTH_TEST_REDIS=valkey`.
+fn server_program() -> String {
+    format!("{}-server", flavour())
+}
+
+/// Its command-line client.
+fn cli_program() -> String {
+    format!("{}-cli", flavour())
+}
+
+fn flavour() -> String {
+    match std::env::var("OAUTH_TEST_REDIS") {
+        Ok(flavour) if flavour == "valkey" => flavour,
+        Ok(other) if !other.is_empty() && other != "redis" => {
+            panic!("OAUTH_TEST_REDIS: redis or valkey, not {other}")
+        }
+        _ => String::from("redis"),
+    }
+}
 
 pub(crate) struct RedisServer {
     child: Child,
@@ -52,7 +73,7 @@ impl RedisServer {
     }
 
     fn try_start_on(port: u16) -> Result<RedisServer, u16> {
-        let spawned = Command::new("redis-server")
+        let spawned = Command::new(server_program())
             .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -469,6 +490,8 @@ fn free_port_pair() -> u16 {
 struct RedisProcesses {
     children: Vec<(u16, Child)>,
     dir: std::path::PathBuf,
+    /// Servers speak only TLS, with a certificate from `private_ca` (in `dir`).
+    tls: bool,
 }
 
 impl RedisProcesses {
@@ -476,27 +499,68 @@ impl RedisProcesses {
         let dir = std::env::temp_dir().join(format!("oauth-redis-{test}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        RedisProcesses { children: Vec::new(), dir }
+        RedisProcesses { children: Vec::new(), dir, tls: false }
+    }
+
+    /// From now on, servers speak only TLS — to clients, to each other (replication) and
+    /// sentinels to servers — with a certificate from a private CA; its PEM.
+    fn tls(&mut self) -> Vec<u8> {
+        self.tls = true;
+        private_ca(&self.dir)
     }
 
     /// `redis-server` on `port` with `args`, waited for until it answers PING.
     fn start(&mut self, port: u16, args: &[&str]) {
-        let child = Command::new("redis-server")
+        let port = port.to_string();
+        let listen: &[&str] = if self.tls {
+            &[
+                "--port",
+                "0",
+                "--tls-port",
+                &port,
+                "--tls-cert-file",
+                "server.pem",
+                "--tls-key-file",
+                "server.key",
+                "--tls-ca-cert-file",
+                "ca.pem",
+                "--tls-auth-clients",
+                "no",
+                "--tls-replication",
+                "yes",
+            ]
+        } else {
+            &["--port", &port]
+        };
+        let child = Command::new(server_program())
             .args(args)
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--bind", "127.0.0.1"])
+            .args(listen)
             .current_dir(&self.dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server on the PATH");
+        let port = port.parse().unwrap();
         self.children.push((port, child));
         self.wait_until(port, &["PING"], |answer| answer == "PONG");
+    }
+
+    /// `redis-cli -p port ARGS`, over TLS when the servers speak it.
+    fn cli(&self, port: u16, command: &[&str]) -> String {
+        if self.tls {
+            let ca = self.dir.join("ca.pem");
+            let tls = ["--tls", "--cacert", ca.to_str().unwrap()];
+            redis_cli(port, &[&tls[..], command].concat())
+        } else {
+            redis_cli(port, command)
+        }
     }
 
     /// Asks `redis-cli -p port ARGS` every 100 ms, for 20 s, until `done(answer)`.
     fn wait_until(&self, port: u16, command: &[&str], done: impl Fn(&str) -> bool) -> String {
         for _ in 0..200 {
-            let answer = redis_cli(port, command);
+            let answer = self.cli(port, command);
             if done(&answer) {
                 return answer;
             }
@@ -525,7 +589,7 @@ impl Drop for RedisProcesses {
 
 fn redis_cli(port: u16, command: &[&str]) -> String {
     let output =
-        Command::new("redis-cli").args(["-h", "127.0.0.1", "-p", &port.to_string()]).args(command).output();
+        Command::new(cli_program()).args(["-h", "127.0.0.1", "-p", &port.to_string()]).args(command).output();
     output.map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned()).unwrap_or_default()
 }
 
@@ -549,7 +613,7 @@ fn redis_cluster(processes: &mut RedisProcesses) -> Vec<u16> {
         );
     }
     let nodes: Vec<String> = ports.iter().map(|port| format!("127.0.0.1:{port}")).collect();
-    let created = Command::new("redis-cli")
+    let created = Command::new(cli_program())
         .args(["--cluster", "create"])
         .args(&nodes)
         .args(["--cluster-replicas", "0", "--cluster-yes"])
@@ -594,22 +658,16 @@ async fn a_rotating_fleet_shares_one_grant_through_a_redis_cluster() {
     assert_eq!(slot, lock_slot);
 }
 
-/// Issue "Operate it in production": a primary watched by Sentinel is killed (SIGKILL) in
-/// the middle of a fleet's run under refresh-token rotation. The store confirms each lock
-/// and saved token on the replica (`WAIT`), so the promoted replica has the newest refresh
-/// token: no refresh token is presented twice, none is refused, and the fleet goes on
-/// through the new primary the sentinel names.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs redis-server on the PATH; run with --include-ignored"]
-async fn a_sentinel_failover_mid_run_loses_no_rotated_refresh_token() {
-    let _serial = ONE_AT_A_TIME.lock().await;
-    let mut processes = RedisProcesses::new("sentinel");
+/// A primary, its replica, and one sentinel watching them as `tokens`; their ports.
+fn sentinel_deployment(processes: &mut RedisProcesses) -> (u16, u16, u16) {
     let (primary, replica, sentinel) = (free_port_pair(), free_port_pair(), free_port_pair());
-    let plain = ["--save", "", "--appendonly", "no"];
+    // No delay before the first full sync (5 s by default): the replica is in sync, its
+    // link up, before the sentinel starts.
+    let plain = ["--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0"];
     processes.start(primary, &plain);
     let replica_of = primary.to_string();
     processes.start(replica, &[&plain[..], &["--replicaof", "127.0.0.1", &replica_of]].concat());
-    processes.wait_until(primary, &["INFO", "replication"], |info| info.contains("connected_slaves:1"));
+    processes.wait_until(replica, &["INFO", "replication"], |info| info.contains("master_link_status:up"));
     let config = processes.dir.join("sentinel.conf");
     std::fs::write(
         &config,
@@ -625,6 +683,20 @@ async fn a_sentinel_failover_mid_run_loses_no_rotated_refresh_token() {
     processes.wait_until(sentinel, &["SENTINEL", "REPLICAS", "tokens"], |replicas| {
         replicas.contains(&replica.to_string())
     });
+    (primary, replica, sentinel)
+}
+
+/// Issue "Operate it in production": a primary watched by Sentinel is killed (SIGKILL) in
+/// the middle of a fleet's run under refresh-token rotation. The store confirms each lock
+/// and saved token on the replica (`WAIT`), so the promoted replica has the newest refresh
+/// token: no refresh token is presented twice, none is refused, and the fleet goes on
+/// through the new primary the sentinel names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server on the PATH; run with --include-ignored"]
+async fn a_sentinel_failover_mid_run_loses_no_rotated_refresh_token() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let mut processes = RedisProcesses::new("sentinel");
+    let (primary, replica, sentinel) = sentinel_deployment(&mut processes);
 
     // Tokens live 12 s, renewed 1 s early: the seed's refresh comes about 9 s into the run,
     // the primary is killed a second later, and the failover (at most about 5 s) ends before
@@ -835,43 +907,9 @@ fn private_ca(dir: &std::path::Path) -> Vec<u8> {
 async fn a_tls_redis_with_a_private_ca_shares_the_token() {
     let _serial = ONE_AT_A_TIME.lock().await;
     let mut processes = RedisProcesses::new("tls");
-    let ca = private_ca(&processes.dir);
+    let ca = processes.tls();
     let port = free_port_pair();
-    let tls_port = port.to_string();
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            "0",
-            "--tls-port",
-            &tls_port,
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .args([
-            "--tls-cert-file",
-            "server.pem",
-            "--tls-key-file",
-            "server.key",
-            "--tls-ca-cert-file",
-            "ca.pem",
-        ])
-        .args(["--tls-auth-clients", "no"])
-        .current_dir(&processes.dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    processes.children.push((port, child));
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    processes.start(port, &["--save", "", "--appendonly", "no"]);
     let (_server, count, client) = provider().await;
     let url = format!("rediss://127.0.0.1:{port}/");
     let trusting = || Arc::new(RedisStore::new(&url).unwrap().tls_root_certificates(&ca).unwrap());
@@ -883,6 +921,53 @@ async fn a_tls_redis_with_a_private_ca_shares_the_token() {
 
     let untrusting = manager(Arc::new(RedisStore::new(&url).unwrap()));
     untrusting.access_token().await.expect("fetched directly: the certificate is not trusted");
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
+
+/// Issue "Operate it in production": Sentinel over TLS. Sentinel, primary and replica speak
+/// only TLS (replication and monitoring included), with certificates from a private CA.
+/// Managers reach the primary the sentinel names on oauth-client's own rustls configuration
+/// and share one token; without the CA the store is unreachable and client credentials are
+/// fetched directly. After the primary is killed and the replica promoted, a new manager
+/// finds the shared token through the new primary (a saved token is confirmed by the replica).
+#[tokio::test]
+#[ignore = "needs redis-server and openssl on the PATH; run with --include-ignored"]
+async fn sentinel_over_tls_names_the_primary_before_and_after_a_failover() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let mut processes = RedisProcesses::new("sentinel-tls");
+    let ca = processes.tls();
+    let (primary, replica, sentinel) = sentinel_deployment(&mut processes);
+    let (_server, count, client) = provider().await;
+    let sentinels = [format!("rediss://127.0.0.1:{sentinel}/")];
+    let trusting = || {
+        let store = RedisStore::sentinel("tokens", &sentinels).unwrap().tls_root_certificates(&ca).unwrap();
+        Arc::new(store.command_timeout(Duration::from_secs(5)))
+    };
+    let manager = |store: Arc<RedisStore>| {
+        TokenManager::builder(client.clone(), ClientCredentials::new()).store(store, "sentinel-tls").build()
+    };
+    let (one, other) = (manager(trusting()), manager(trusting()));
+    let token = one.access_token().await.unwrap();
+    assert_eq!(other.access_token().await.unwrap(), token);
+    assert_eq!(count.load(Ordering::SeqCst), 1, "one request, shared over TLS");
+
+    let untrusting = manager(Arc::new(RedisStore::sentinel("tokens", &sentinels).unwrap()));
+    untrusting.access_token().await.expect("fetched directly: the certificate is not trusted");
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+
+    processes.kill(primary);
+    let replica_port = replica.to_string();
+    // Kept: dropping it stops the servers.
+    let _processes = tokio::task::spawn_blocking(move || {
+        processes.wait_until(sentinel, &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "tokens"], |named| {
+            named.contains(&replica_port)
+        });
+        processes
+    })
+    .await
+    .unwrap();
+    let after = manager(trusting());
+    assert_eq!(after.access_token().await.unwrap(), token, "the token, from the promoted replica");
     assert_eq!(count.load(Ordering::SeqCst), 2);
 }
 
@@ -914,4 +999,26 @@ async fn a_demoted_primary_is_an_outage_until_it_takes_writes_again() {
     tokio::time::sleep(Duration::from_millis(2_100)).await; // the store's outage backoff
     let snapshot = store.load("demoted").await.expect("a new connection after the backoff");
     assert!(store.save("demoted", &token, snapshot.version).await.unwrap().is_some());
+}
+
+/// TLS settings that cannot work are refused when the store is made, saying why.
+#[test]
+fn tls_that_cannot_be_had_is_refused_when_the_store_is_made() {
+    let cluster = RedisStore::cluster(["rediss://10.0.0.1:6379"]).expect_err("refused");
+    assert_eq!(
+        cluster.to_string(),
+        "token store (Other): a Redis Cluster over TLS (rediss://) is not supported; TLS is supported for one server and for Sentinel"
+    );
+    let mixed = RedisStore::sentinel("tokens", ["rediss://10.0.0.1:26379", "redis://10.0.0.2:26379"])
+        .expect_err("refused");
+    assert_eq!(
+        mixed.to_string(),
+        "token store (Other): the sentinels are all rediss:// (TLS) or all redis://, not some of each"
+    );
+    let plain = RedisStore::sentinel("tokens", ["redis://10.0.0.1:26379"]).unwrap();
+    let roots = plain.tls_root_certificates(b"").expect_err("refused");
+    assert_eq!(
+        roots.to_string(),
+        "token store (Other): root certificates are for a rediss:// URL; this store has none"
+    );
 }
