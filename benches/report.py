@@ -268,6 +268,9 @@ def main():
     from_fn = divan.get("token_manager/cached_access_token_from_fn_source")
     if from_fn:
         out.append(f"| 1, token without expiry (no clock read) | {human(from_fn['median'])} | {human(from_fn['fastest'])} |")
+    in_turns = divan.get("token_manager/cached_access_token_64_managers_in_turns")
+    if in_turns:
+        out.append(f"| 1, 64 managers read in turns (more than a thread keeps copies of) | {human(in_turns['median'])} | {human(in_turns['fastest'])} |")
     with_metrics = {}
     if len(sys.argv) > 7 and os.path.exists(sys.argv[7]):
         with_metrics = parse_divan(sys.argv[7])

@@ -4,7 +4,7 @@
 //! read-modify-write operations, about 8 ns each on the benchmark machine and together as
 //! much as the rest of the read path. And when several threads clone one `Arc`, they take
 //! turns owning the cache line of its reference count. So each thread keeps the last token
-//! it read from a few managers — with a handle on the access token of its own and the
+//! it read from up to 16 managers — with a handle on the access token of its own and the
 //! generation it read it at. A read compares that generation with the manager's (a plain
 //! load of a value that changes a few times per token lifetime) and uses the copy when they
 //! match. A store replaces the token, then bumps the generation. The copy also counts the
@@ -20,9 +20,15 @@ use super::Cached;
 use crate::AccessToken;
 use crate::telemetry::{ReadCounters, ThreadHits};
 
-/// Managers a thread keeps a copy for at once (by manager number, modulo); one whose slot
-/// another manager took reads through the arc-swap and takes the slot back.
-const SLOTS: usize = 8;
+/// Managers a thread keeps a copy for at once (by manager number, modulo).
+const SLOTS: usize = 16;
+
+/// A manager whose slot holds another manager's copy reads through the arc-swap; it takes
+/// the slot once the other has not been read in this many such reads. Taking turns in one
+/// slot, two busy managers would otherwise replace each other's copy at every read, which
+/// costs more than the arc-swap; a copy nobody reads any more (its manager dropped, say)
+/// still gives way.
+const PASS_OVER: u32 = 64;
 
 /// Numbers managers within the process, so that a thread's copy is never taken for another
 /// manager's (an address could be reused after a drop; a number is not).
@@ -40,6 +46,8 @@ struct ThreadCopy {
     /// out clones of.
     token: Option<(Arc<Cached>, AccessToken)>,
     hits: ThreadHits,
+    /// Reads of other managers that found this copy in their slot since its own last read.
+    passed_over: u32,
 }
 
 /// The current token of one manager.
@@ -88,14 +96,7 @@ impl CurrentToken {
         let from_copy = COPIES.try_with(|copies| {
             // Borrowed already only if `read` (the manager's clock) reads a manager again.
             let mut copies = copies.try_borrow_mut().ok()?;
-            let slot = &mut copies[self.slot()];
-            let copy = match slot {
-                Some(copy) if copy.manager == self.number && copy.generation == generation => copy,
-                _ => {
-                    let own_slot = slot.as_ref().is_none_or(|copy| copy.manager == self.number);
-                    slot.insert(self.copy(generation, own_slot, reads))
-                }
-            };
+            let copy = self.copy_in(&mut copies[self.slot()], generation, reads)?;
             let answer = copy.token.as_ref().and_then(|(cached, access_token)| read(cached, access_token));
             if answer.is_some() {
                 copy.hits.count();
@@ -104,7 +105,8 @@ impl CurrentToken {
         });
         match from_copy {
             Ok(Some(answer)) => answer,
-            // The thread is ending (its copies are gone) or this is a nested read.
+            // Another manager's copy holds the slot, the thread is ending (its copies are
+            // gone) or this is a nested read.
             _ => {
                 let answer =
                     self.token.load().as_deref().and_then(|cached| read(cached, &cached.token.access_token));
@@ -116,19 +118,35 @@ impl CurrentToken {
         }
     }
 
-    /// A copy of the token as of `generation` (or later). The access token's bytes are
-    /// copied for a slot the manager keeps; where managers take turns in one slot, copying
-    /// them at every turn would cost more than sharing the manager's handle.
-    fn copy(&self, generation: u64, own_slot: bool, reads: &ReadCounters) -> ThreadCopy {
+    /// This manager's copy in `slot`, made or renewed as needed; `None` while another
+    /// manager's copy keeps the slot (see [`PASS_OVER`]).
+    fn copy_in<'slot>(
+        &self,
+        slot: &'slot mut Option<ThreadCopy>,
+        generation: u64,
+        reads: &ReadCounters,
+    ) -> Option<&'slot mut ThreadCopy> {
+        match slot {
+            Some(copy) if copy.manager != self.number && copy.passed_over < PASS_OVER => {
+                copy.passed_over += 1;
+                return None;
+            }
+            Some(copy) if copy.manager == self.number && copy.generation == generation => {}
+            _ => *slot = Some(self.copy(generation, reads)),
+        }
+        let copy = slot.as_mut()?;
+        copy.passed_over = 0;
+        Some(copy)
+    }
+
+    /// A copy of the token as of `generation` (or later), with the access token's bytes
+    /// copied into a handle of the thread's own.
+    fn copy(&self, generation: u64, reads: &ReadCounters) -> ThreadCopy {
         let token = self.load().map(|cached| {
-            let access_token = if own_slot {
-                AccessToken::from(cached.token.access_token.secret())
-            } else {
-                cached.token.access_token.clone()
-            };
+            let access_token = AccessToken::from(cached.token.access_token.secret());
             (cached, access_token)
         });
-        ThreadCopy { manager: self.number, generation, token, hits: reads.thread_hits() }
+        ThreadCopy { manager: self.number, generation, token, hits: reads.thread_hits(), passed_over: 0 }
     }
 
     fn slot(&self) -> usize {

@@ -30,8 +30,8 @@
 //!   its own task, so a waiter that gives up does not cancel it for the others, and within
 //!   a deadline ([`refresh_timeout`](TokenManagerBuilder::refresh_timeout)), so a hung source
 //!   cannot wedge the manager. Reading a valid cached token takes no lock, and no write to
-//!   memory another thread writes: each thread keeps a copy of the token it read last (of a
-//!   few managers), with its own handle on the access token, until the token changes.
+//!   memory another thread writes: each thread keeps a copy of the token it read last (of up
+//!   to 16 managers), with its own handle on the access token, until the token changes.
 //! - After a failed refresh, calls get the same error without a new request for
 //!   [`failure_backoff`](TokenManagerBuilder::failure_backoff) (5 s by default).
 //! - A refresh response without a refresh token keeps the previous one (RFC 6749 §6); one with
