@@ -66,10 +66,11 @@ return version
 /// that touch two of them run on a Redis Cluster too. Cargo feature `redis`.
 ///
 /// Three deployments: one server or a managed primary ([`new`](Self::new): `redis://`,
-/// `rediss://` with a TLS feature, `redis://user:password@host` for an ACL user), a Redis
-/// Cluster ([`cluster`](Self::cluster)), a primary found through Sentinel
-/// ([`sentinel`](Self::sentinel); after a failover the store asks the sentinels again).
-/// Valkey speaks the same protocol.
+/// `rediss://` with the `rustls` feature, `redis://user:password@host` for an ACL user), a
+/// Redis Cluster ([`cluster`](Self::cluster); not over TLS), a primary found through
+/// Sentinel ([`sentinel`](Self::sentinel), `redis://` or `rediss://` sentinels; after a
+/// failover the store asks the sentinels again). Valkey speaks the same protocol; the
+/// store's tests run on Redis 7 and Valkey 8.
 ///
 /// A token with a refresh token is kept for the refresh token's lifetime
 /// (`refresh_token_expires_in` when the provider sends it), otherwise until it is replaced
