@@ -175,10 +175,7 @@ impl RedisStore {
 
     #[cfg(not(feature = "rustls"))]
     fn tls(_: &str) -> Result<Self, StoreError> {
-        Err(StoreError::new(
-            StoreErrorKind::Other,
-            "rediss:// needs oauth-client's `rustls` feature (TLS to Redis is on rustls)",
-        ))
+        Err(tls_needs_rustls())
     }
 
     /// With a `rediss://` URL (a server, or sentinels and the primary they name): trusts the
@@ -298,7 +295,7 @@ impl RedisStore {
 
     #[cfg(not(feature = "rustls"))]
     fn tls_sentinel(_: &str, _: &[String]) -> Result<Deployment, StoreError> {
-        Self::tls("rediss://").map(|store| store.deployment)
+        Err(tls_needs_rustls())
     }
 
     fn on(deployment: Deployment) -> Self {
@@ -550,6 +547,14 @@ impl core::fmt::Debug for RedisStore {
 }
 
 /// A store that cannot be set up as asked (a URL that does not parse, no node named).
+#[cfg(not(feature = "rustls"))]
+fn tls_needs_rustls() -> StoreError {
+    StoreError::new(
+        StoreErrorKind::Other,
+        "rediss:// needs oauth-client's `rustls` feature (TLS to Redis is on rustls)",
+    )
+}
+
 fn invalid_setting(error: redis::RedisError) -> StoreError {
     StoreError::new(StoreErrorKind::Other, error)
 }
